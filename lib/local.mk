@@ -1,0 +1,20 @@
+# lib/local.mk: libsdekit.  All objects go into a convenience library that the
+# unit tests link statically (they test internal kernels too); the shared
+# library exports only the public sde_[a-z]* names.
+noinst_LTLIBRARIES += lib/libsdekit-core.la
+lib_libsdekit_core_la_SOURCES = \
+	lib/philox.c lib/rng.c lib/rng_gsl.c \
+	lib/rng_internal.h lib/simd.h
+lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
+	$(OPENMP_CFLAGS)
+lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) -lm
+
+lib_LTLIBRARIES += lib/libsdekit.la
+lib_libsdekit_la_SOURCES =
+lib_libsdekit_la_LIBADD = lib/libsdekit-core.la
+lib_libsdekit_la_LDFLAGS = -version-info $(SDE_LT_VERSION) \
+	-export-symbols-regex '^sde_[a-z]' $(OPENMP_CFLAGS)
+
+include_HEADERS += lib/sdekit.h
+pkginclude_HEADERS += \
+	lib/sdekit/rng.h

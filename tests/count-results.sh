@@ -1,0 +1,30 @@
+#!/bin/sh
+# tests/count-results.sh DIR...: counts passed and failed checks in the test
+# logs under each DIR and prints "N passed, N failed".  A Check binary's log
+# gives its checks; a shell test's .trs gives one result.  A binary that died
+# before Check printed its summary counts as one failure.
+set -u
+passed=0
+failed=0
+for dir in "$@"; do
+  for trs in $(find "$dir" -name '*.trs' 2>/dev/null | sort); do
+    log=${trs%.trs}.log
+    summary=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" 2>/dev/null | tail -n 1)
+    if [ -n "$summary" ]; then
+      n=$(echo "$summary" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+      f=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1+\2/')
+      f=$((f))
+      passed=$((passed + n - f))
+      failed=$((failed + f))
+      # A sanitizer report after a clean Check summary still fails the binary.
+      grep -q '^:test-result: PASS' "$trs" || failed=$((failed + 1))
+    else
+      p=$(grep -c '^:test-result: PASS' "$trs")
+      s=$(grep -c '^:test-result: SKIP' "$trs")
+      t=$(grep -c '^:test-result:' "$trs")
+      passed=$((passed + p))
+      failed=$((failed + t - p - s))
+    fi
+  done
+done
+echo "$passed passed, $failed failed"

@@ -1,0 +1,24 @@
+# tests/local.mk: Check unit tests (one binary per module) and shell tests of
+# the tools.  Unit tests link the convenience library to reach internals.
+TEST_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
+TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm
+
+UNIT_TESTS = tests/check_rng
+check_PROGRAMS += $(UNIT_TESTS)
+tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
+tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_rng_LDADD = $(TEST_UNIT_LIBS)
+
+CLI_TESTS =
+TESTS += $(UNIT_TESTS) $(CLI_TESTS)
+EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh
+
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir; \
+	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT;
+
+# Unit tests only: the sanitizer build of .ci/run runs this target.
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
+.PHONY: check-unit
