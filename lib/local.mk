@@ -4,7 +4,12 @@
 noinst_LTLIBRARIES += lib/libsdekit-core.la
 lib_libsdekit_core_la_SOURCES = \
 	lib/philox.c lib/rng.c lib/rng_gsl.c \
-	lib/rng_internal.h lib/simd.h
+	lib/spec.c \
+	lib/system.c lib/system_catalog.c \
+	lib/stepper.c lib/stepper_em.c lib/stepper_weuler.c \
+	lib/stepper_milstein.c lib/stepper_milstein_df.c lib/stepper_weak2.c \
+	lib/driver.c lib/report.c \
+	lib/rng_internal.h lib/simd.h lib/stepper_internal.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
 	$(OPENMP_CFLAGS)
 lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) -lm
@@ -17,4 +22,5 @@ lib_libsdekit_la_LDFLAGS = -version-info $(SDE_LT_VERSION) \
 
 include_HEADERS += lib/sdekit.h
 pkginclude_HEADERS += \
-	lib/sdekit/rng.h
+	lib/sdekit/rng.h lib/sdekit/spec.h lib/sdekit/system.h \
+	lib/sdekit/stepper.h lib/sdekit/report.h

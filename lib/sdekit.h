@@ -3,6 +3,10 @@
 #ifndef SDEKIT_H
 #define SDEKIT_H
 
+#include <sdekit/report.h>
 #include <sdekit/rng.h>
+#include <sdekit/spec.h>
+#include <sdekit/stepper.h>
+#include <sdekit/system.h>
 
 #endif /* SDEKIT_H */

@@ -1,1 +1,15 @@
-# man/local.mk
+# man/local.mk: man pages from each tool's --help (help2man) plus a
+# hand-written include with the mathematics, examples and exit status.
+dist_man_MANS += man/sde-sim.1
+EXTRA_DIST += man/sde-sim.x
+MAINTAINERCLEANFILES = $(dist_man_MANS)
+
+HELP2MAN_RUN = $(AM_V_GEN)if test -z '$(HELP2MAN)'; then \
+	  echo "help2man is needed to build $@: install the Debian package help2man" >&2; \
+	  exit 1; fi; \
+	$(MKDIR_P) man && $(HELP2MAN) --no-info --no-discard-stderr \
+	  --version-string='$(PACKAGE_VERSION)'
+
+man/sde-sim.1: $(srcdir)/man/sde-sim.x $(srcdir)/tools/sde-sim.c $(srcdir)/tools/cli.c | tools/sde-sim$(EXEEXT)
+	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-sim.x --name='simulate an SDE and print moments with standard errors' \
+	  --output=$@ tools/sde-sim$(EXEEXT)

@@ -12,8 +12,9 @@ for dir in "$@"; do
     summary=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" 2>/dev/null | tail -n 1)
     if [ -n "$summary" ]; then
       n=$(echo "$summary" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
-      f=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+), Errors: ([0-9]+).*/\1+\2/')
-      f=$((f))
+      f1=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+),.*/\1/')
+      f2=$(echo "$summary" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+      f=$((f1 + f2))
       passed=$((passed + n - f))
       failed=$((failed + f))
       # A sanitizer report after a clean Check summary still fails the binary.

@@ -3,15 +3,21 @@
 TEST_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
 TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm
 
-UNIT_TESTS = tests/check_rng
+UNIT_TESTS = tests/check_rng tests/check_stepper
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_rng_LDADD = $(TEST_UNIT_LIBS)
+tests_check_stepper_SOURCES = tests/check_stepper.c tests/testutil.h
+tests_check_stepper_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_stepper_LDADD = $(TEST_UNIT_LIBS)
 
-CLI_TESTS =
+CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
+	tests/cli/sde-sim-man.sh tests/cli/pkgconfig.sh
 TESTS += $(UNIT_TESTS) $(CLI_TESTS)
-EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh
+EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh tests/count-results.sh
+# The man-page test reads the generated page.
+tests/cli/sde-sim-man.log: man/sde-sim.1
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \

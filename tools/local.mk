@@ -1,1 +1,11 @@
-# tools/local.mk
+# tools/local.mk: the sde-* command-line tools, sharing cli.c.
+noinst_LTLIBRARIES += tools/libcli.la
+tools_libcli_la_SOURCES = tools/cli.c tools/cli.h
+tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+
+TOOL_LIBS = tools/libcli.la lib/libsdekit.la $(GSL_LIBS) -lm
+
+bin_PROGRAMS += tools/sde-sim
+tools_sde_sim_SOURCES = tools/sde-sim.c
+tools_sde_sim_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_sim_LDADD = $(TOOL_LIBS)

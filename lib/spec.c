@@ -1,0 +1,205 @@
+/* spec.c: parsing of "name:key=value,..." specifications.  */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "sdekit/spec.h"
+
+int
+sde_error (int code, const char *fmt, ...)
+{
+  /* gsl_error takes a constant string; handlers copy it before returning.  */
+  static _Thread_local char buf[512];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  gsl_error (buf, __FILE__, __LINE__, code);
+  return code;
+}
+
+int
+sde_parse_double (const char *s, double *value)
+{
+  if (s == NULL || *s == '\0' || isspace ((unsigned char)*s))
+    return GSL_EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod (s, &end);
+  if (*end != '\0' || errno == ERANGE || !isfinite (v))
+    return GSL_EINVAL;
+  *value = v;
+  return GSL_SUCCESS;
+}
+
+static int
+is_number (const char *s, size_t len)
+{
+  char tmp[64];
+  double v;
+  if (len == 0 || len >= sizeof tmp)
+    return 0;
+  memcpy (tmp, s, len);
+  tmp[len] = '\0';
+  return sde_parse_double (tmp, &v) == GSL_SUCCESS;
+}
+
+int
+sde_spec_parse (sde_spec *spec, const char **text)
+{
+  const char *s = *text;
+  memset (spec, 0, sizeof *spec);
+  size_t len = strcspn (s, ":,");
+  if (len == 0)
+    return sde_error (GSL_EINVAL, "empty name in '%s'", *text);
+  if (len >= sizeof spec->name)
+    return sde_error (GSL_EINVAL, "name too long in '%s'", *text);
+  memcpy (spec->name, s, len);
+  s += len;
+  if (*s == ':')
+    {
+      s++;
+      for (;;)
+        {
+          size_t tok = strcspn (s, ",");
+          const char *eq = memchr (s, '=', tok);
+          const char *colon = memchr (s, ':', tok);
+          if (eq && (colon == NULL || eq < colon))
+            {
+              size_t klen = (size_t)(eq - s), vlen = tok - klen - 1;
+              if (spec->n == SDE_SPEC_MAXKEYS)
+                return sde_error (GSL_EINVAL, "%s: too many parameters",
+                                  spec->name);
+              if (klen == 0 || klen >= sizeof spec->kv[0].key)
+                return sde_error (GSL_EINVAL,
+                                  "%s: bad parameter name in '%.*s'",
+                                  spec->name, (int)tok, s);
+              for (size_t i = 0; i < spec->n; i++)
+                if (strlen (spec->kv[i].key) == klen
+                    && memcmp (spec->kv[i].key, s, klen) == 0)
+                  return sde_error (GSL_EINVAL,
+                                    "%s: parameter '%.*s' given twice",
+                                    spec->name, (int)klen, s);
+              if (vlen >= sizeof spec->kv[0].value)
+                return sde_error (GSL_EINVAL, "%s: value of '%.*s' too long",
+                                  spec->name, (int)klen, s);
+              memcpy (spec->kv[spec->n].key, s, klen);
+              memcpy (spec->kv[spec->n].value, eq + 1, vlen);
+              spec->n++;
+            }
+          else if (spec->n > 0 && colon == NULL && is_number (s, tok))
+            {
+              char *v = spec->kv[spec->n - 1].value;
+              size_t have = strlen (v);
+              if (have + 1 + tok >= sizeof spec->kv[0].value)
+                return sde_error (GSL_EINVAL, "%s: list too long", spec->name);
+              v[have] = ',';
+              memcpy (v + have + 1, s, tok);
+              v[have + 1 + tok] = '\0';
+            }
+          else if (spec->n == 0 && colon == NULL)
+            return sde_error (GSL_EINVAL, "%s: expected key=value, got '%.*s'",
+                              spec->name, (int)tok, s);
+          else
+            break; /* the next item starts here */
+          s += tok;
+          if (*s == ',')
+            s++;
+          if (*s == '\0')
+            break;
+        }
+    }
+  else if (*s == ',')
+    s++;
+  *text = s;
+  return GSL_SUCCESS;
+}
+
+static int
+find_key (sde_spec *spec, const char *key)
+{
+  for (size_t i = 0; i < spec->n; i++)
+    if (strcmp (spec->kv[i].key, key) == 0)
+      {
+        spec->kv[i].used = 1;
+        return (int)i;
+      }
+  return -1;
+}
+
+const char *
+sde_spec_string (sde_spec *spec, const char *key)
+{
+  int i = find_key (spec, key);
+  return i < 0 ? NULL : spec->kv[i].value;
+}
+
+int
+sde_spec_double (sde_spec *spec, const char *key, double def, double lo,
+                 double hi, double *value)
+{
+  int i = find_key (spec, key);
+  if (i < 0)
+    {
+      *value = def;
+      return GSL_SUCCESS;
+    }
+  double v;
+  if (sde_parse_double (spec->kv[i].value, &v))
+    return sde_error (GSL_EINVAL, "%s: %s='%s' is not a finite number",
+                      spec->name, key, spec->kv[i].value);
+  if (!(v >= lo && v <= hi))
+    return sde_error (GSL_EINVAL, "%s: %s=%s is outside [%g, %g]", spec->name,
+                      key, spec->kv[i].value, lo, hi);
+  *value = v;
+  return GSL_SUCCESS;
+}
+
+int
+sde_spec_list (sde_spec *spec, const char *key, double lo, double hi,
+               double *values, size_t max, size_t *n)
+{
+  *n = 0;
+  int i = find_key (spec, key);
+  if (i < 0)
+    return GSL_SUCCESS;
+  char buf[sizeof spec->kv[0].value];
+  strcpy (buf, spec->kv[i].value);
+  char *save = NULL;
+  for (char *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    {
+      double v;
+      if (*n == max)
+        return sde_error (GSL_EINVAL, "%s: %s has more than %zu values",
+                          spec->name, key, max);
+      if (sde_parse_double (t, &v))
+        return sde_error (GSL_EINVAL,
+                          "%s: %s value '%s' is not a finite number",
+                          spec->name, key, t);
+      if (!(v >= lo && v <= hi))
+        return sde_error (GSL_EINVAL, "%s: %s value %s is outside [%g, %g]",
+                          spec->name, key, t, lo, hi);
+      values[(*n)++] = v;
+    }
+  if (*n == 0)
+    return sde_error (GSL_EINVAL, "%s: %s is empty", spec->name, key);
+  return GSL_SUCCESS;
+}
+
+int
+sde_spec_check_used (const sde_spec *spec)
+{
+  for (size_t i = 0; i < spec->n; i++)
+    if (!spec->kv[i].used)
+      return sde_error (GSL_EINVAL, "%s: unknown parameter '%s'", spec->name,
+                        spec->kv[i].key);
+  return GSL_SUCCESS;
+}

@@ -1,0 +1,55 @@
+/* stepper_em.c: the Euler-Maruyama scheme, X + a h + b dW (Kloeden & Platen
+   1992, eq. (10.2.2)); strong order 1/2, weak order 1.  */
+#include <config.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "stepper_internal.h"
+
+size_t
+sde__em_work (size_t d, size_t r, size_t P)
+{
+  return d * P + d * r * P;
+}
+
+int
+sde__em_apply (const sde_system *sys, double t, double h, size_t P, double *x,
+               const double *dw, const double *aux, double *work)
+{
+  (void)aux;
+  const size_t d = sys->dim, r = sys->noise_dim;
+  double *a = work, *b = a + d * P, *w = b + d * r * P;
+  int status = sys->drift (t, P, x, a, w, sys->params);
+  if (status == 0)
+    status = sys->diffusion (t, P, x, b, w, sys->params);
+  if (status)
+    return status;
+  for (size_t i = 0; i < d; i++)
+    {
+      double *xi = x + i * P;
+      const double *ai = a + i * P;
+      for (size_t p = 0; p < P; p++)
+        xi[p] += ai[p] * h;
+      for (size_t j = 0; j < r; j++)
+        {
+          const double *bij = b + (i * r + j) * P, *dwj = dw + j * P;
+          for (size_t p = 0; p < P; p++)
+            xi[p] += bij[p] * dwj[p];
+        }
+    }
+  return GSL_SUCCESS;
+}
+
+const sde_stepper_type sde__em_type = {
+  .name = "em",
+  .description = "Euler-Maruyama (K&P 10.2.2): strong 1/2, weak 1",
+  .strong_order = 0.5,
+  .weak_order = 1.0,
+  .law = SDE_RNG_NORMAL,
+  .needs = 0,
+  .aux = sde__no_aux,
+  .work = sde__em_work,
+  .apply = sde__em_apply,
+};
+
+const sde_stepper_type *sde_stepper_em = &sde__em_type;

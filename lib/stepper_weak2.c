@@ -1,0 +1,148 @@
+/* stepper_weak2.c: Platen's explicit order 2.0 weak scheme for general
+   multidimensional noise (Kloeden & Platen 1992, eq. (15.1.3)):
+     X' = X + (a(U) + a) h/2
+        + 1/4 sum_j [ (b_j(R+_j) + b_j(R-_j) + 2 b_j) dW_j
+                      + sum_{r!=j} (b_j(U+_r) + b_j(U-_r) - 2 b_j) dW_j ]
+        + 1/(4 sqrt h) sum_j [ (b_j(R+_j) - b_j(R-_j)) (dW_j^2 - h)
+                      + sum_{r!=j} (b_j(U+_r) - b_j(U-_r)) (dW_j dW_r + V_rj) ]
+   with U = X + a h + sum_j b_j dW_j, R+-_j = X + a h +- b_j sqrt(h),
+   U+-_r = X +- b_r sqrt(h), dW three-point (+-sqrt(3h) w.p. 1/6, 0 w.p.
+   2/3) and V_rj = +-h two-point for r > j, V_jr = -V_rj.  Derivative-free;
+   weak order 2.  The drift at U and the diffusion at R+- are taken at t + h,
+   which keeps order 2 for time-dependent coefficients.  */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "stepper_internal.h"
+
+static size_t
+weak2_aux (size_t r)
+{
+  return r * (r - 1) / 2;
+}
+
+static size_t
+weak2_work (size_t d, size_t r, size_t P)
+{
+  /* a, a(U), y, dx, and b, b+, b- */
+  return 4 * d * P + 3 * d * r * P;
+}
+
+/* V_rj for r != j from the aux rows, pairs (j1 > j2) at j1(j1-1)/2 + j2.  */
+static inline double
+vterm (const double *aux, size_t P, size_t rr, size_t j, size_t p)
+{
+  return rr > j ? aux[(rr * (rr - 1) / 2 + j) * P + p]
+                : -aux[(j * (j - 1) / 2 + rr) * P + p];
+}
+
+static int
+weak2_apply (const sde_system *sys, double t, double h, size_t P, double *x,
+             const double *dw, const double *aux, double *work)
+{
+  const size_t d = sys->dim, r = sys->noise_dim;
+  double *a = work, *au = a + d * P, *y = au + d * P, *dx = y + d * P;
+  double *b = dx + d * P, *bp = b + d * r * P, *bm = bp + d * r * P;
+  double *w = bm + d * r * P;
+  const double sh = sqrt (h), q4 = 0.25 / sh;
+  int status = sys->drift (t, P, x, a, w, sys->params);
+  if (status == 0)
+    status = sys->diffusion (t, P, x, b, w, sys->params);
+  if (status)
+    return status;
+
+  /* Drift: a(t + h, U) with U = X + a h + sum_j b_j dW_j.  */
+  for (size_t i = 0; i < d; i++)
+    for (size_t p = 0; p < P; p++)
+      {
+        double u = x[i * P + p] + a[i * P + p] * h;
+        for (size_t j = 0; j < r; j++)
+          u += b[(i * r + j) * P + p] * dw[j * P + p];
+        y[i * P + p] = u;
+      }
+  status = sys->drift (t + h, P, y, au, w, sys->params);
+  if (status)
+    return status;
+  for (size_t k = 0; k < d * P; k++)
+    dx[k] = 0.5 * (au[k] + a[k]) * h;
+
+  /* Own-direction terms through R+-_j.  */
+  for (size_t j = 0; j < r; j++)
+    {
+      for (int s = 0; s < 2; s++)
+        {
+          double sg = s ? -sh : sh;
+          for (size_t i = 0; i < d; i++)
+            for (size_t p = 0; p < P; p++)
+              y[i * P + p] = x[i * P + p] + a[i * P + p] * h
+                             + sg * b[(i * r + j) * P + p];
+          status = sys->diffusion (t + h, P, y, s ? bm : bp, w, sys->params);
+          if (status)
+            return status;
+        }
+      for (size_t i = 0; i < d; i++)
+        {
+          const size_t o = (i * r + j) * P;
+          for (size_t p = 0; p < P; p++)
+            {
+              double z = dw[j * P + p];
+              dx[i * P + p] += 0.25 * (bp[o + p] + bm[o + p] + 2 * b[o + p]) * z
+                               + q4 * (bp[o + p] - bm[o + p]) * (z * z - h);
+            }
+        }
+    }
+
+  /* Cross terms through U+-_rr, for r > 1.  */
+  for (size_t rr = 0; r > 1 && rr < r; rr++)
+    {
+      for (int s = 0; s < 2; s++)
+        {
+          double sg = s ? -sh : sh;
+          for (size_t i = 0; i < d; i++)
+            for (size_t p = 0; p < P; p++)
+              y[i * P + p] = x[i * P + p] + sg * b[(i * r + rr) * P + p];
+          status = sys->diffusion (t, P, y, s ? bm : bp, w, sys->params);
+          if (status)
+            return status;
+        }
+      for (size_t j = 0; j < r; j++)
+        {
+          if (j == rr)
+            continue;
+          for (size_t i = 0; i < d; i++)
+            {
+              const size_t o = (i * r + j) * P;
+              for (size_t p = 0; p < P; p++)
+                {
+                  double zj = dw[j * P + p], zr = dw[rr * P + p];
+                  double v = vterm (aux, P, rr, j, p);
+                  dx[i * P + p]
+                      += 0.25 * (bp[o + p] + bm[o + p] - 2 * b[o + p]) * zj
+                         + q4 * (bp[o + p] - bm[o + p]) * (zj * zr + v);
+                }
+            }
+        }
+    }
+  for (size_t k = 0; k < d * P; k++)
+    x[k] += dx[k];
+  return GSL_SUCCESS;
+}
+
+const sde_stepper_type sde__weak2_type = {
+  .name = "weak2",
+  .description = "Platen's explicit order 2.0 weak scheme, general noise "
+                 "(K&P 15.1.3): weak 2, derivative-free",
+  .strong_order = 0.0,
+  .weak_order = 2.0,
+  .law = SDE_RNG_THREEPOINT,
+  .needs = 0,
+  .aux = weak2_aux,
+  .work = weak2_work,
+  .apply = weak2_apply,
+};
+
+const sde_stepper_type *sde_stepper_weak2 = &sde__weak2_type;

@@ -1,0 +1,391 @@
+/* cli.c: option tables, --help, strict number parsing, messages and
+   crash-safe output files for the sde-* tools.  */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+#include "sdekit/spec.h"
+
+#define MAXOPT 64
+
+static const cli_tool *tool;
+static struct option longopts[MAXOPT + 1];
+static char shortopts[3 * MAXOPT + 2];
+static char reason[1024];
+static char cmdline[4096];
+
+static void
+keep_reason (const char *r, const char *file, int line, int gsl_errno)
+{
+  (void)file;
+  (void)line;
+  (void)gsl_errno;
+  snprintf (reason, sizeof reason, "%s", r);
+}
+
+const char *
+cli_reason (void)
+{
+  return reason;
+}
+
+const char *
+cli_command_line (void)
+{
+  return cmdline;
+}
+
+/* Appends ARG to the command line, quoted for a POSIX shell when needed. */
+static void
+append_arg (const char *arg)
+{
+  size_t n = strlen (cmdline);
+  int plain = *arg != '\0';
+  for (const char *s = arg; *s; s++)
+    if (!strchr ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 "0123456789-_=.,:/+^%@",
+                 *s))
+      plain = 0;
+  if (n && n + 1 < sizeof cmdline)
+    cmdline[n++] = ' ';
+  if (plain)
+    snprintf (cmdline + n, sizeof cmdline - n, "%s", arg);
+  else
+    {
+      if (n + 1 < sizeof cmdline)
+        cmdline[n++] = '\'';
+      for (const char *s = arg; *s && n + 5 < sizeof cmdline; s++)
+        {
+          if (*s == '\'')
+            {
+              memcpy (cmdline + n, "'\\''", 4);
+              n += 4;
+            }
+          else
+            cmdline[n++] = *s;
+        }
+      if (n + 1 < sizeof cmdline)
+        cmdline[n++] = '\'';
+      cmdline[n] = '\0';
+    }
+}
+
+void
+cli_init (const cli_tool *t, int argc, char **argv)
+{
+  tool = t;
+  gsl_set_error_handler (keep_reason);
+  size_t n = 0, k = 0;
+  shortopts[k++] = ':'; /* ':' reports a missing value apart from '?' */
+  for (const cli_option *o = t->options; o->name; o++, n++)
+    {
+      if (n == MAXOPT)
+        abort (); /* a programming error in the tool's table */
+      longopts[n].name = o->name;
+      longopts[n].has_arg = o->arg ? required_argument : no_argument;
+      longopts[n].flag = NULL;
+      longopts[n].val = o->key;
+      if (o->key < 256)
+        {
+          shortopts[k++] = (char)o->key;
+          if (o->arg)
+            shortopts[k++] = ':';
+        }
+    }
+  memset (&longopts[n], 0, sizeof longopts[n]);
+  shortopts[k] = '\0';
+  cmdline[0] = '\0';
+  const char *base = strrchr (argv[0], '/');
+  append_arg (t->prog);
+  (void)base;
+  for (int i = 1; i < argc; i++)
+    append_arg (argv[i]);
+}
+
+/* Prints TEXT at column COL, wrapping at 79 columns on spaces.  */
+static void
+print_wrapped (FILE *out, const char *text, int col, int start)
+{
+  int pos = start;
+  while (*text)
+    {
+      if (*text == '\n')
+        {
+          fprintf (out, "\n%*s", col, "");
+          pos = col;
+          text++;
+          continue;
+        }
+      size_t w = strcspn (text, " \n");
+      if (pos > col && pos + (int)w > 79)
+        {
+          fprintf (out, "\n%*s", col, "");
+          pos = col;
+        }
+      fwrite (text, 1, w, out);
+      pos += (int)w;
+      text += w;
+      if (*text == ' ')
+        {
+          if (pos < 79)
+            fputc (' ', out);
+          pos++;
+          text++;
+        }
+    }
+}
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "Usage: %s [OPTION]...\n", tool->prog);
+  print_wrapped (out, tool->summary, 0, 0);
+  fputs ("\n\nOptions:\n", out);
+  for (const cli_option *o = tool->options; o->name; o++)
+    {
+      char head[128];
+      if (o->key < 256)
+        snprintf (head, sizeof head, "  -%c, --%s%s%s", o->key, o->name,
+                  o->arg ? "=" : "", o->arg ? o->arg : "");
+      else
+        snprintf (head, sizeof head, "      --%s%s%s", o->name,
+                  o->arg ? "=" : "", o->arg ? o->arg : "");
+      fputs (head, out);
+      int len = (int)strlen (head);
+      if (len >= 30)
+        {
+          fprintf (out, "\n%30s", "");
+          len = 30;
+        }
+      else
+        fprintf (out, "%*s", 30 - len, "");
+      char text[1024];
+      snprintf (text, sizeof text, "%s%s%s%s", o->help,
+                o->def ? " (default: " : "", o->def ? o->def : "",
+                o->def ? ")" : "");
+      print_wrapped (out, text, 30, 30);
+      fputc ('\n', out);
+    }
+  if (tool->epilog)
+    {
+      fputc ('\n', out);
+      fputs (tool->epilog, out);
+      if (tool->epilog[strlen (tool->epilog) - 1] != '\n')
+        fputc ('\n', out);
+    }
+  fprintf (out, "\nReport bugs to: %s\n", PACKAGE_BUGREPORT);
+}
+
+int
+cli_next (int argc, char **argv, const char **arg)
+{
+  opterr = 0;
+  int idx = -1;
+  int c = getopt_long (argc, argv, shortopts, longopts, &idx);
+  if (c == -1)
+    {
+      if (optind < argc)
+        cli_die (CLI_USAGE, "unexpected argument '%s' (see --help)",
+                 argv[optind]);
+      return -1;
+    }
+  if (c == ':')
+    {
+      for (const cli_option *o = tool->options; o->name; o++)
+        if (o->key == optopt)
+          cli_die (CLI_USAGE, "--%s needs a value (see --help)", o->name);
+      cli_die (CLI_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+    }
+  if (c == '?')
+    {
+      if (optopt && optopt < 256)
+        cli_die (CLI_USAGE, "unknown option -%c (see --help)", optopt);
+      cli_die (CLI_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+    }
+  if (c == CLI_HELP)
+    {
+      print_help (stdout);
+      exit (fflush (stdout) ? CLI_RUNTIME : CLI_OK);
+    }
+  if (c == CLI_VERSION)
+    {
+      printf ("%s (%s) %s\n", tool->prog, PACKAGE_NAME, PACKAGE_VERSION);
+      puts ("Copyright (C) 2026 the sdekit developers.\n"
+            "License GPLv3+: GNU GPL version 3 or later.");
+      exit (fflush (stdout) ? CLI_RUNTIME : CLI_OK);
+    }
+  *arg = optarg;
+  return c;
+}
+
+/* ---- Output files ---- */
+
+static char out_final[PATH_MAX], out_tmp[PATH_MAX + 16];
+static FILE *out_file;
+static volatile sig_atomic_t out_keep, out_active;
+static char out_trailer[64];
+
+static void
+output_abandon (int interrupted)
+{
+  if (!out_active)
+    return;
+  out_active = 0;
+  if (out_keep)
+    {
+      if (interrupted && out_trailer[0])
+        {
+          int fd = fileno (out_file);
+          ssize_t w = write (fd, out_trailer, strlen (out_trailer));
+          (void)w;
+        }
+      rename (out_tmp, out_final);
+    }
+  else
+    unlink (out_tmp);
+}
+
+static void
+on_signal (int sig)
+{
+  output_abandon (1);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+cli_die (int status, const char *fmt, ...)
+{
+  va_list ap;
+  fflush (stdout);
+  fprintf (stderr, "%s: ", tool ? tool->prog : "sdekit");
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  if (out_file && out_active)
+    fflush (out_file);
+  output_abandon (0);
+  exit (status);
+}
+
+FILE *
+cli_output_open (const char *path)
+{
+  if (path == NULL || strcmp (path, "-") == 0)
+    return stdout;
+  if (strlen (path) >= sizeof out_final)
+    cli_die (CLI_USAGE, "--output path too long");
+  snprintf (out_final, sizeof out_final, "%s", path);
+  snprintf (out_tmp, sizeof out_tmp, "%s.tmpXXXXXX", path);
+  int fd = mkstemp (out_tmp);
+  if (fd < 0)
+    cli_die (CLI_USAGE, "--output=%s: cannot create: %s", path,
+             strerror (errno));
+  out_file = fdopen (fd, "w");
+  if (out_file == NULL)
+    cli_die (CLI_RUNTIME, "--output=%s: %s", path, strerror (errno));
+  out_active = 1;
+  signal (SIGINT, on_signal);
+  signal (SIGTERM, on_signal);
+  signal (SIGHUP, on_signal);
+  return out_file;
+}
+
+void
+cli_output_keep (void)
+{
+  out_keep = 1;
+  snprintf (out_trailer, sizeof out_trailer, "# interrupted\n");
+}
+
+int
+cli_output_commit (void)
+{
+  if (out_file == NULL)
+    return fflush (stdout) || ferror (stdout) ? -1 : 0;
+  int bad = fflush (out_file) != 0 || ferror (out_file);
+  bad |= fsync (fileno (out_file)) != 0;
+  bad |= fclose (out_file) != 0;
+  out_file = NULL;
+  if (bad)
+    {
+      out_active = 0;
+      unlink (out_tmp);
+      return -1;
+    }
+  out_active = 0;
+  return rename (out_tmp, out_final);
+}
+
+/* ---- Numbers ---- */
+
+double
+cli_double (const char *opt, const char *s, double lo, int lo_open, double hi,
+            int hi_open)
+{
+  double v;
+  if (sde_parse_double (s, &v))
+    cli_die (CLI_USAGE, "--%s=%s: not a finite number", opt, s);
+  if (v < lo || (lo_open && v == lo) || v > hi || (hi_open && v == hi))
+    cli_die (CLI_USAGE, "--%s=%s: must be in %c%g, %g%c", opt, s,
+             lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
+  return v;
+}
+
+uint64_t
+cli_uint (const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+  char *end;
+  errno = 0;
+  if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+    cli_die (CLI_USAGE, "--%s=%s: not a non-negative integer", opt, s);
+  unsigned long long v = strtoull (s, &end, 10);
+  if (*end != '\0' || errno == ERANGE)
+    {
+      /* Accept integral floating forms such as 1e6.  */
+      double d;
+      if (sde_parse_double (s, &d) == 0 && d >= 0 && d == floor (d)
+          && d < 1.8e19)
+        v = (unsigned long long)d;
+      else
+        cli_die (CLI_USAGE, "--%s=%s: not a non-negative integer", opt, s);
+    }
+  if (v < lo || v > hi)
+    cli_die (CLI_USAGE, "--%s=%s: must be in [%llu, %llu]", opt, s,
+             (unsigned long long)lo, (unsigned long long)hi);
+  return v;
+}
+
+size_t
+cli_doubles (const char *opt, const char *s, double lo, int lo_open, double hi,
+             int hi_open, double *out, size_t max)
+{
+  size_t n = 0;
+  char buf[4096];
+  if (strlen (s) >= sizeof buf)
+    cli_die (CLI_USAGE, "--%s: value too long", opt);
+  strcpy (buf, s);
+  char *save = NULL;
+  if (*s == '\0' || s[strlen (s) - 1] == ',' || *s == ',' || strstr (s, ",,"))
+    cli_die (CLI_USAGE, "--%s=%s: empty list element", opt, s);
+  for (char *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    {
+      if (n == max)
+        cli_die (CLI_USAGE, "--%s: more than %zu values", opt, max);
+      out[n++] = cli_double (opt, t, lo, lo_open, hi, hi_open);
+    }
+  return n;
+}

@@ -1,0 +1,81 @@
+/* cli.h: the option table shared by the sde-* tools.  One declarative
+   table per tool generates the getopt_long arrays and --help (and through
+   help2man the man page), so the three cannot drift apart.  */
+#ifndef SDEKIT_CLI_H
+#define SDEKIT_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses of every tool (DESIGN.md, "Conventions").  */
+enum
+{
+  CLI_OK = 0,
+  CLI_RUNTIME = 1,
+  CLI_USAGE = 2,
+  CLI_CHECK = 3
+};
+
+typedef struct
+{
+  const char *name; /* long name, without "--" */
+  int key;          /* short option character, or a code >= 256 */
+  const char *arg;  /* metavariable; NULL for a flag */
+  const char *help; /* one sentence; may contain "\n" for more lines */
+  const char *def;  /* default shown in --help, or NULL */
+} cli_option;
+
+typedef struct
+{
+  const char *prog;
+  const char *summary;       /* one line under the usage line */
+  const char *epilog;        /* paragraphs after the options */
+  const cli_option *options; /* terminated by a zero entry */
+} cli_tool;
+
+/* Keys every tool has.  */
+#define CLI_HELP 'h'
+#define CLI_VERSION 'V'
+
+/* Records the tool for messages and turns GSL's abort-on-error handler
+   into one that keeps the reason for cli_die.  */
+void cli_init (const cli_tool *tool, int argc, char **argv);
+
+/* The next option: its key and *arg, or -1 at the end.  --help and
+   --version are handled here; an unknown option or a missing argument ends
+   the program with status 2.  */
+int cli_next (int argc, char **argv, const char **arg);
+
+/* The command line as one shell-quoted string (for provenance).  */
+const char *cli_command_line (void);
+
+/* Prints "prog: message" on stderr and exits with STATUS.  */
+void cli_die (int status, const char *fmt, ...)
+    __attribute__ ((noreturn, format (printf, 2, 3)));
+
+/* The last reason the library reported through gsl_error ("" if none).  */
+const char *cli_reason (void);
+
+/* Strict numbers: the whole string, finite, within range; otherwise exit 2
+   naming the option and value.  A bound is exclusive when its flag is
+   set.  */
+double cli_double (const char *opt, const char *s, double lo, int lo_open,
+                   double hi, int hi_open);
+uint64_t cli_uint (const char *opt, const char *s, uint64_t lo, uint64_t hi);
+
+/* A comma-separated list of doubles, each checked as cli_double.  Returns
+   the count; exits 2 on more than max.  */
+size_t cli_doubles (const char *opt, const char *s, double lo, int lo_open,
+                    double hi, int hi_open, double *out, size_t max);
+
+/* Output that never leaves a partial file: cli_output_open writes to a
+   temporary name beside PATH (stdout for NULL or "-"); cli_output_commit
+   renames it into place.  If the program dies before, cli_die and the
+   signal handlers still rename it when it holds finished rows (KEEP set),
+   or remove it otherwise.  */
+FILE *cli_output_open (const char *path);
+void cli_output_keep (void);
+int cli_output_commit (void);
+
+#endif /* SDEKIT_CLI_H */
