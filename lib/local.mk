@@ -9,10 +9,15 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/stepper.c lib/stepper_em.c lib/stepper_weuler.c \
 	lib/stepper_milstein.c lib/stepper_milstein_df.c lib/stepper_weak2.c \
 	lib/driver.c lib/report.c \
-	lib/rng_internal.h lib/simd.h lib/stepper_internal.h
+	lib/problem.c lib/problem_catalog.c lib/problem_data.c \
+	lib/problem_expr.c lib/oracle.c lib/limit.c \
+	lib/schedule.c lib/optim.c lib/observable.c \
+	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
+	lib/problem_internal.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
-	$(OPENMP_CFLAGS)
-lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) -lm
+	$(MATHEVAL_CFLAGS) $(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
+lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) $(MATHEVAL_LIBS) \
+	-lpthread -lm
 
 lib_LTLIBRARIES += lib/libsdekit.la
 lib_libsdekit_la_SOURCES =
@@ -23,4 +28,5 @@ lib_libsdekit_la_LDFLAGS = -version-info $(SDE_LT_VERSION) \
 include_HEADERS += lib/sdekit.h
 pkginclude_HEADERS += \
 	lib/sdekit/rng.h lib/sdekit/spec.h lib/sdekit/system.h \
-	lib/sdekit/stepper.h lib/sdekit/report.h
+	lib/sdekit/stepper.h lib/sdekit/report.h lib/sdekit/problem.h \
+	lib/sdekit/optim.h lib/sdekit/observable.h

@@ -3,6 +3,9 @@
 #ifndef SDEKIT_H
 #define SDEKIT_H
 
+#include <sdekit/observable.h>
+#include <sdekit/optim.h>
+#include <sdekit/problem.h>
 #include <sdekit/report.h>
 #include <sdekit/rng.h>
 #include <sdekit/spec.h>

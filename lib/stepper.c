@@ -76,7 +76,7 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   s->sys = sys;
   s->P = P;
   s->naux = T->aux (r);
-  size_t nwork = T->work (sys->dim, r, P) + sys->work;
+  size_t nwork = T->work (sys->dim, r, P) + sys->work * P;
   s->work = malloc (sizeof (double) * (nwork ? nwork : 1));
   if (s->work == NULL)
     {

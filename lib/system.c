@@ -74,6 +74,8 @@ sde_system_set_path (sde_system *sys, size_t dim, size_t noise_dim,
   sys->diffusion = adapt_diffusion;
   sys->jacobian = cb->jacobian ? adapt_jacobian : NULL;
   sys->params = cb;
+  /* One path's x and output: the adapters run path by path, so this
+     per-path figure is generous.  */
   sys->work = dim + dim * noise_dim * dim;
   return GSL_SUCCESS;
 }
@@ -82,7 +84,7 @@ size_t
 sde_system_work (const sde_system *sys, size_t P)
 {
   size_t d = sys->dim, r = sys->noise_dim;
-  return sys->work + P * (d * r + d * r * d + 2);
+  return P * (sys->work + d * r + d * r * d);
 }
 
 int
@@ -92,7 +94,7 @@ sde_system_check_commutative (const sde_system *sys, double t, size_t P,
   if (sys->jacobian == NULL)
     GSL_ERROR ("commutativity check needs the jacobian of b", GSL_EINVAL);
   const size_t d = sys->dim, r = sys->noise_dim;
-  double *b = work + sys->work, *db = b + d * r * P;
+  double *b = work + sys->work * P, *db = b + d * r * P;
   int status = sys->diffusion (t, P, x, b, work, sys->params);
   if (status == 0)
     status = sys->jacobian (t, P, x, db, work, sys->params);

@@ -1,9 +1,11 @@
 # tests/local.mk: Check unit tests (one binary per module) and shell tests of
 # the tools.  Unit tests link the convenience library to reach internals.
 TEST_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
-TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm
+TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
+	$(OPENMP_CFLAGS)
 
-UNIT_TESTS = tests/check_rng tests/check_stepper
+UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
+	tests/check_optim
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -11,6 +13,12 @@ tests_check_rng_LDADD = $(TEST_UNIT_LIBS)
 tests_check_stepper_SOURCES = tests/check_stepper.c tests/testutil.h
 tests_check_stepper_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_stepper_LDADD = $(TEST_UNIT_LIBS)
+tests_check_problem_SOURCES = tests/check_problem.c tests/testutil.h
+tests_check_problem_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_problem_LDADD = $(TEST_UNIT_LIBS)
+tests_check_optim_SOURCES = tests/check_optim.c tests/testutil.h
+tests_check_optim_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_optim_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-man.sh tests/cli/pkgconfig.sh
@@ -22,7 +30,8 @@ tests/cli/sde-sim-man.log: man/sde-sim.1
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir; \
-	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT;
+	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT; \
+	SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets'; export SDEKIT_DATADIR;
 
 # Unit tests only: the sanitizer build of .ci/run runs this target.
 check-unit:

@@ -1,0 +1,649 @@
+/* problem_data.c: finite-sum problems on data: least squares and logistic
+   regression on the diabetes data of Efron et al., "Least Angle Regression"
+   (Ann. Statist. 2004), or on seeded synthetic data; and the quadratically
+   parameterised sparse regression w = u * v with label noise (HaoChen, Wei,
+   Lee & Ma, COLT 2021; Li, Wang & Arora, ICLR 2022, section 6).  */
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sort.h>
+
+#include "problem_internal.h"
+#include "sdekit/rng.h"
+
+typedef struct
+{
+  size_t n, m;
+  double *Z; /* n x m row-major */
+  double *y;
+  double ridge, delta;
+  int logistic;
+} dataset;
+
+static void
+data_destroy (sde_owned_problem *op)
+{
+  dataset *ds = op->extra;
+  if (ds)
+    {
+      free (ds->Z);
+      free (ds->y);
+      free (ds);
+    }
+}
+
+/* Reads DIR/diabetes.csv: a header line, then 10 features and y.  */
+static int
+read_diabetes (const char *dir, dataset *ds)
+{
+  char path[4096];
+  if (dir == NULL)
+    dir = getenv ("SDEKIT_DATADIR");
+  if (dir == NULL)
+    dir = SDE_DATADIR;
+  snprintf (path, sizeof path, "%s/diabetes.csv", dir);
+  FILE *f = fopen (path, "r");
+  if (f == NULL)
+    return sde_error (GSL_EINVAL, "data=diabetes: cannot open %s: %s", path,
+                      strerror (errno));
+  char line[1024];
+  size_t cap = 512;
+  ds->m = 10;
+  ds->Z = malloc (cap * 10 * sizeof (double));
+  ds->y = malloc (cap * sizeof (double));
+  ds->n = 0;
+  int st = GSL_SUCCESS;
+  if (fgets (line, sizeof line, f) == NULL)
+    st = sde_error (GSL_EINVAL, "data=diabetes: %s is empty", path);
+  while (st == 0 && fgets (line, sizeof line, f))
+    {
+      double v[11];
+      char *s = line, *end;
+      for (int k = 0; k < 11; k++)
+        {
+          v[k] = strtod (s, &end);
+          if (end == s || (*end != ',' && k < 10)
+              || (k == 10 && *end != '\n' && *end != '\0' && *end != '\r'))
+            {
+              st = sde_error (GSL_EINVAL,
+                              "data=diabetes: %s line %zu is "
+                              "not 11 numbers",
+                              path, ds->n + 2);
+              break;
+            }
+          s = end + 1;
+        }
+      if (st)
+        break;
+      if (ds->n == cap)
+        {
+          cap *= 2;
+          ds->Z = realloc (ds->Z, cap * 10 * sizeof (double));
+          ds->y = realloc (ds->y, cap * sizeof (double));
+        }
+      memcpy (ds->Z + ds->n * 10, v, 10 * sizeof (double));
+      ds->y[ds->n++] = v[10];
+    }
+  fclose (f);
+  if (st == 0 && ds->n < 2)
+    st = sde_error (GSL_EINVAL, "data=diabetes: %s has fewer than 2 rows",
+                    path);
+  return st;
+}
+
+/* Standardises each feature column to mean 0 and variance 1.  */
+static void
+standardise (double *a, size_t n, size_t m)
+{
+  for (size_t j = 0; j < m; j++)
+    {
+      double mean = 0, var = 0;
+      for (size_t i = 0; i < n; i++)
+        mean += a[i * m + j];
+      mean /= (double)n;
+      for (size_t i = 0; i < n; i++)
+        var += (a[i * m + j] - mean) * (a[i * m + j] - mean);
+      double sd = sqrt (var / (double)n);
+      for (size_t i = 0; i < n; i++)
+        a[i * m + j] = sd > 0 ? (a[i * m + j] - mean) / sd : 0.0;
+    }
+}
+
+/* ---- Regression callbacks: per path, margins m_i = z_i . x. ---- */
+
+static inline double
+sigmoid (double t)
+{
+  return t >= 0 ? 1 / (1 + exp (-t)) : exp (t) / (1 + exp (t));
+}
+
+/* Per-sample derivative of l_i in the margin: l_i = phi(z_i . x).  */
+static inline double
+dloss (const dataset *ds, double mi, double yi)
+{
+  return ds->logistic ? -yi * sigmoid (-yi * mi) : mi - yi;
+}
+
+static int
+reg_loss (const sde_problem *pb, size_t P, const double *x, double *out,
+          double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  for (size_t p = 0; p < P; p++)
+    {
+      double s = 0, r2 = 0;
+      for (size_t i = 0; i < n; i++)
+        {
+          double mi = 0;
+          for (size_t j = 0; j < m; j++)
+            mi += ds->Z[i * m + j] * x[j * P + p];
+          if (ds->logistic)
+            {
+              double t = -ds->y[i] * mi;
+              s += t > 0 ? t + log1p (exp (-t)) : log1p (exp (t));
+            }
+          else
+            s += 0.5 * (mi - ds->y[i]) * (mi - ds->y[i]);
+        }
+      for (size_t j = 0; j < m; j++)
+        r2 += x[j * P + p] * x[j * P + p];
+      out[p] = s / (double)n + 0.5 * ds->ridge * r2;
+    }
+  return GSL_SUCCESS;
+}
+
+/* Mean of grad l_i over the index rows idx (B per path), or over all
+   samples when idx is NULL; plus ridge x.  */
+static int
+reg_mean_grad (const sde_problem *pb, size_t P, const double *x,
+               const uint32_t *idx, size_t B, double *out)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t m = ds->m, cnt = idx ? B : ds->n;
+  for (size_t j = 0; j < m; j++)
+    for (size_t p = 0; p < P; p++)
+      out[j * P + p] = 0;
+  for (size_t p = 0; p < P; p++)
+    for (size_t b = 0; b < cnt; b++)
+      {
+        size_t i = idx ? idx[b * P + p] : b;
+        const double *zi = ds->Z + i * m;
+        double mi = 0;
+        for (size_t j = 0; j < m; j++)
+          mi += zi[j] * x[j * P + p];
+        double c = dloss (ds, mi, ds->y[i]);
+        for (size_t j = 0; j < m; j++)
+          out[j * P + p] += c * zi[j];
+      }
+  for (size_t j = 0; j < m; j++)
+    for (size_t p = 0; p < P; p++)
+      out[j * P + p] = out[j * P + p] / (double)cnt + ds->ridge * x[j * P + p];
+  return GSL_SUCCESS;
+}
+
+static int
+reg_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+          double *work)
+{
+  (void)work;
+  return reg_mean_grad (pb, P, x, NULL, 0, out);
+}
+
+static int
+reg_batch (const sde_problem *pb, size_t P, const double *x,
+           const uint32_t *idx, size_t B, double *out, double *work)
+{
+  (void)work;
+  return reg_mean_grad (pb, P, x, idx, B, out);
+}
+
+static int
+reg_hess (const sde_problem *pb, size_t P, const double *x, double *out,
+          double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  memset (out, 0, sizeof (double) * m * m * P);
+  for (size_t p = 0; p < P; p++)
+    {
+      for (size_t i = 0; i < n; i++)
+        {
+          const double *zi = ds->Z + i * m;
+          double w = 1;
+          if (ds->logistic)
+            {
+              double mi = 0;
+              for (size_t j = 0; j < m; j++)
+                mi += zi[j] * x[j * P + p];
+              double s = sigmoid (-ds->y[i] * mi);
+              w = s * (1 - s);
+            }
+          for (size_t j = 0; j < m; j++)
+            for (size_t k = 0; k < m; k++)
+              out[(j * m + k) * P + p] += w * zi[j] * zi[k];
+        }
+      for (size_t j = 0; j < m; j++)
+        for (size_t k = 0; k < m; k++)
+          out[(j * m + k) * P + p] = out[(j * m + k) * P + p] / (double)n
+                                     + (j == k ? ds->ridge : 0.0);
+    }
+  return GSL_SUCCESS;
+}
+
+/* Least squares: 0.  Logistic: (1/n) sum_i c_i z_i (z_i^T S z_i) with
+   c_i = -y_i s_i (1 - s_i)(1 - 2 s_i), s_i = sigmoid(-y_i z_i . x).  */
+static int
+reg_third (const sde_problem *pb, size_t P, const double *x, const double *S,
+           double *out, double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  memset (out, 0, sizeof (double) * m * P);
+  if (!ds->logistic)
+    return GSL_SUCCESS;
+  for (size_t p = 0; p < P; p++)
+    for (size_t i = 0; i < n; i++)
+      {
+        const double *zi = ds->Z + i * m;
+        double mi = 0, q = 0;
+        for (size_t j = 0; j < m; j++)
+          mi += zi[j] * x[j * P + p];
+        double s = sigmoid (-ds->y[i] * mi);
+        double c = -ds->y[i] * s * (1 - s) * (1 - 2 * s);
+        for (size_t j = 0; j < m; j++)
+          for (size_t k = 0; k < m; k++)
+            q += zi[j] * S[(j * m + k) * P + p] * zi[k];
+        for (size_t j = 0; j < m; j++)
+          out[j * P + p] += c * q * zi[j] / (double)n;
+      }
+  return GSL_SUCCESS;
+}
+
+/* S(x) = (1/sqrt n) [grad l_1 - grad L, ..., grad l_n - grad L]: its
+   S S^T is the per-sample gradient covariance.  WORK: m per path.  */
+static int
+reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+            double *work)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  double *g = work;
+  int st = reg_mean_grad (pb, P, x, NULL, 0, g);
+  if (st)
+    return st;
+  const double c = 1 / sqrt ((double)n);
+  for (size_t p = 0; p < P; p++)
+    for (size_t i = 0; i < n; i++)
+      {
+        const double *zi = ds->Z + i * m;
+        double mi = 0;
+        for (size_t j = 0; j < m; j++)
+          mi += zi[j] * x[j * P + p];
+        double d = dloss (ds, mi, ds->y[i]);
+        for (size_t j = 0; j < m; j++)
+          out[(j * n + i) * P + p]
+              = c * (d * zi[j] + ds->ridge * x[j * P + p] - g[j * P + p]);
+      }
+  return GSL_SUCCESS;
+}
+
+static void
+synthetic (dataset *ds, size_t n, size_t m, uint64_t seed, double noise,
+           double *wstar)
+{
+  ds->n = n;
+  ds->m = m;
+  ds->Z = malloc (n * m * sizeof (double));
+  ds->y = malloc (n * sizeof (double));
+  double *e = malloc (n * sizeof (double));
+  sde_rng *r = sde_rng_alloc (NULL, seed);
+  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, n * m, ds->Z, 1);
+  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 1, 0, 0, 1, m, wstar, 1);
+  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 2, 0, 0, 1, n, e, 1);
+  sde_rng_free (r);
+  for (size_t i = 0; i < n; i++)
+    {
+      double s = 0;
+      for (size_t j = 0; j < m; j++)
+        s += ds->Z[i * m + j] * wstar[j];
+      ds->y[i] = s + noise * e[i];
+    }
+  free (e);
+}
+
+int
+sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
+                     const char *datadir, int logistic)
+{
+  const char *src = sde_spec_string (spec, "data");
+  dataset *ds = calloc (1, sizeof *ds);
+  int st = GSL_SUCCESS;
+  double n = 200, m = 5, seed = 1, noise = 0.5, ridge;
+  char canon[256];
+  ds->logistic = logistic;
+  if (src == NULL || strcmp (src, "diabetes") == 0)
+    {
+      st = read_diabetes (datadir, ds);
+      snprintf (canon, sizeof canon, "data=diabetes");
+    }
+  else if (strcmp (src, "synthetic") == 0)
+    {
+      if ((st = sde_spec_double (spec, "n", n, 2, 1e7, &n))
+          || (st = sde_spec_double (spec, "m", m, 1, 64, &m))
+          || (st = sde_spec_double (spec, "seed", seed, 0, 4294967295.0, &seed))
+          || (st = sde_spec_double (spec, "noise", noise, 0, 1e6, &noise)))
+        {
+          free (ds);
+          return st;
+        }
+      if (n != floor (n) || m != floor (m) || seed != floor (seed))
+        {
+          free (ds);
+          return sde_error (GSL_EINVAL, "%s: n, m and seed must be integers",
+                            spec->name);
+        }
+      double wstar[64];
+      synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, noise, wstar);
+      snprintf (canon, sizeof canon,
+                "data=synthetic,n=%.0f,m=%.0f,seed=%.0f,noise=%.17g", n, m,
+                seed, noise);
+    }
+  else
+    st = sde_error (GSL_EINVAL, "%s: data=%s: use diabetes or synthetic",
+                    spec->name, src);
+  if (st)
+    {
+      free (ds->Z);
+      free (ds->y);
+      free (ds);
+      return st;
+    }
+  if ((st = sde_spec_double (spec, "ridge", logistic ? 0.01 : 0.0, 0, 1e6,
+                             &ridge)))
+    {
+      free (ds->Z);
+      free (ds->y);
+      free (ds);
+      return st;
+    }
+  ds->ridge = ridge;
+  standardise (ds->Z, ds->n, ds->m);
+  /* Least squares: standardised response; logistic: +-1 about the
+     median.  */
+  double *ys = malloc (ds->n * sizeof (double));
+  memcpy (ys, ds->y, ds->n * sizeof (double));
+  if (logistic)
+    {
+      gsl_sort (ys, 1, ds->n);
+      double med = 0.5 * (ys[(ds->n - 1) / 2] + ys[ds->n / 2]);
+      for (size_t i = 0; i < ds->n; i++)
+        ds->y[i] = ds->y[i] > med ? 1.0 : -1.0;
+    }
+  else
+    standardise (ds->y, ds->n, 1);
+  free (ys);
+
+  sde_owned_problem *op
+      = sde__problem_new (logistic ? "logreg" : "linreg", ds->m, ds->n);
+  if (op == NULL)
+    {
+      free (ds->Z);
+      free (ds->y);
+      free (ds);
+      return GSL_ENOMEM;
+    }
+  *out = op;
+  op->extra = ds;
+  op->destroy = data_destroy;
+  snprintf (op->spec, sizeof op->spec, "%s:%s", op->pb.name, canon);
+  sde__spec_add (op, "ridge", &ridge, 1);
+  op->pb.loss = reg_loss;
+  op->pb.grad = reg_grad;
+  op->pb.hess = reg_hess;
+  op->pb.third = reg_third;
+  op->pb.factor = reg_factor;
+  op->pb.batch = reg_batch;
+  op->pb.nsamples = ds->n;
+  op->pb.law = SDE_ORACLE_MINIBATCH;
+  op->pb.work = ds->m;
+  if (!logistic)
+    {
+      op->hess = malloc (ds->m * ds->m * sizeof (double));
+      double *H = op->hess;
+      for (size_t j = 0; j < ds->m * ds->m; j++)
+        H[j] = 0;
+      for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < ds->m; j++)
+          for (size_t k = 0; k < ds->m; k++)
+            H[j * ds->m + k] += ds->Z[i * ds->m + j] * ds->Z[i * ds->m + k];
+      for (size_t j = 0; j < ds->m; j++)
+        for (size_t k = 0; k < ds->m; k++)
+          H[j * ds->m + k]
+              = H[j * ds->m + k] / (double)ds->n + (j == k ? ridge : 0.0);
+      op->pb.hess_const = H;
+    }
+  return sde__param_x0 (op, spec, 0.0);
+}
+
+/* ---- Sparse regression w = u * v, x = (u, v), d = 2m. ---- */
+
+/* Residuals f_i = <z_i, u * v> - y_i of one path into f (n).  */
+static void
+sparse_residuals (const dataset *ds, size_t P, size_t p, const double *x,
+                  double *f)
+{
+  const size_t n = ds->n, m = ds->m;
+  for (size_t i = 0; i < n; i++)
+    {
+      double s = -ds->y[i];
+      for (size_t j = 0; j < m; j++)
+        s += ds->Z[i * m + j] * x[j * P + p] * x[(m + j) * P + p];
+      f[i] = s;
+    }
+}
+
+static int
+sparse_loss (const sde_problem *pb, size_t P, const double *x, double *out,
+             double *work)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  for (size_t p = 0; p < P; p++)
+    {
+      sparse_residuals (ds, P, p, x, work);
+      double s = 0;
+      for (size_t i = 0; i < ds->n; i++)
+        s += work[i] * work[i];
+      out[p] = s / (2.0 * (double)ds->n);
+    }
+  return GSL_SUCCESS;
+}
+
+static int
+sparse_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+             double *work)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  for (size_t p = 0; p < P; p++)
+    {
+      sparse_residuals (ds, P, p, x, work);
+      for (size_t j = 0; j < m; j++)
+        {
+          double s = 0;
+          for (size_t i = 0; i < n; i++)
+            s += work[i] * ds->Z[i * m + j];
+          s /= (double)n;
+          out[j * P + p] = s * x[(m + j) * P + p];
+          out[(m + j) * P + p] = s * x[j * P + p];
+        }
+    }
+  return GSL_SUCCESS;
+}
+
+/* grad f_i = (z_i * v, z_i * u); hess f_i has z_ij at (u_j, v_j) and
+   (v_j, u_j).  */
+static int
+sparse_hess (const sde_problem *pb, size_t P, const double *x, double *out,
+             double *work)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m, d = 2 * m;
+  memset (out, 0, sizeof (double) * d * d * P);
+  double *g = work + n;
+  for (size_t p = 0; p < P; p++)
+    {
+      sparse_residuals (ds, P, p, x, work);
+      for (size_t i = 0; i < n; i++)
+        {
+          const double *zi = ds->Z + i * m;
+          for (size_t j = 0; j < m; j++)
+            {
+              g[j] = zi[j] * x[(m + j) * P + p];
+              g[m + j] = zi[j] * x[j * P + p];
+            }
+          for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+              out[(a * d + b) * P + p] += g[a] * g[b];
+          for (size_t j = 0; j < m; j++)
+            {
+              out[(j * d + m + j) * P + p] += work[i] * zi[j];
+              out[((m + j) * d + j) * P + p] += work[i] * zi[j];
+            }
+        }
+      for (size_t k = 0; k < d * d; k++)
+        out[k * P + p] /= (double)n;
+    }
+  return GSL_SUCCESS;
+}
+
+/* L'''[S] = (1/n) sum_i (H_i S^T g_i + g_i <H_i, S> + H_i S g_i), with
+   g_i = grad f_i and H_i = hess f_i (constant).  */
+static int
+sparse_third (const sde_problem *pb, size_t P, const double *x, const double *S,
+              double *out, double *work)
+{
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m, d = 2 * m;
+  double *g = work, *t1 = g + d, *t2 = t1 + d;
+  memset (out, 0, sizeof (double) * d * P);
+  for (size_t p = 0; p < P; p++)
+    for (size_t i = 0; i < n; i++)
+      {
+        const double *zi = ds->Z + i * m;
+        for (size_t j = 0; j < m; j++)
+          {
+            g[j] = zi[j] * x[(m + j) * P + p];
+            g[m + j] = zi[j] * x[j * P + p];
+          }
+        /* t1 = S^T g, t2 = S g; <H_i, S> = sum_j z_ij (S_{u_j v_j} +
+           S_{v_j u_j}).  */
+        double hs = 0;
+        for (size_t a = 0; a < d; a++)
+          {
+            double s1 = 0, s2 = 0;
+            for (size_t b = 0; b < d; b++)
+              {
+                s1 += S[(b * d + a) * P + p] * g[b];
+                s2 += S[(a * d + b) * P + p] * g[b];
+              }
+            t1[a] = s1;
+            t2[a] = s2;
+          }
+        for (size_t j = 0; j < m; j++)
+          hs += zi[j]
+                * (S[(j * d + m + j) * P + p] + S[((m + j) * d + j) * P + p]);
+        /* H_i y swaps the u and v halves and scales by z_i.  */
+        for (size_t j = 0; j < m; j++)
+          {
+            out[j * P + p]
+                += (zi[j] * (t1[m + j] + t2[m + j]) + g[j] * hs) / (double)n;
+            out[(m + j) * P + p]
+                += (zi[j] * (t1[j] + t2[j]) + g[m + j] * hs) / (double)n;
+          }
+      }
+  return GSL_SUCCESS;
+}
+
+/* Label noise: (1/n) sum_i eps_i grad f_i with eps_i = +-delta, i.e. the
+   factor (delta/n) [grad f_1 ... grad f_n] with Rademacher variates.  */
+static int
+sparse_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+               double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t n = ds->n, m = ds->m;
+  const double c = ds->delta / (double)n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < m; j++)
+      for (size_t p = 0; p < P; p++)
+        {
+          double zij = ds->Z[i * m + j];
+          out[(j * n + i) * P + p] = c * zij * x[(m + j) * P + p];
+          out[((m + j) * n + i) * P + p] = c * zij * x[j * P + p];
+        }
+  return GSL_SUCCESS;
+}
+
+int
+sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
+                     const char *datadir)
+{
+  (void)datadir;
+  double m, n, k, seed, delta;
+  int st;
+  if ((st = sde_spec_double (spec, "m", 10, 1, 32, &m))
+      || (st = sde_spec_double (spec, "n", 20, 1, 10000, &n))
+      || (st = sde_spec_double (spec, "k", 2, 0, 32, &k))
+      || (st = sde_spec_double (spec, "seed", 1, 0, 4294967295.0, &seed))
+      || (st = sde_spec_double (spec, "delta", 1, 0, 1e6, &delta)))
+    return st;
+  if (m != floor (m) || n != floor (n) || k != floor (k) || k > m
+      || seed != floor (seed))
+    return sde_error (GSL_EINVAL, "sparse: m, n, k, seed must be integers "
+                                  "with k <= m");
+  dataset *ds = calloc (1, sizeof *ds);
+  double wstar[64];
+  synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, 0.0, wstar);
+  /* Ground truth: ones on the first k coordinates.  */
+  for (size_t i = 0; i < ds->n; i++)
+    {
+      double s = 0;
+      for (size_t j = 0; j < (size_t)k; j++)
+        s += ds->Z[i * ds->m + j];
+      ds->y[i] = s;
+    }
+  ds->delta = delta;
+  sde_owned_problem *op = sde__problem_new ("sparse", 2 * ds->m, ds->n);
+  if (op == NULL)
+    {
+      free (ds->Z);
+      free (ds->y);
+      free (ds);
+      return GSL_ENOMEM;
+    }
+  *out = op;
+  op->extra = ds;
+  op->destroy = data_destroy;
+  snprintf (op->spec, sizeof op->spec,
+            "sparse:m=%.0f,n=%.0f,k=%.0f,seed=%.0f,delta=%.17g", m, n, k, seed,
+            delta);
+  op->pb.loss = sparse_loss;
+  op->pb.grad = sparse_grad;
+  op->pb.hess = sparse_hess;
+  op->pb.third = sparse_third;
+  op->pb.factor = sparse_factor;
+  op->pb.law = SDE_ORACLE_RADEMACHER;
+  op->pb.work = ds->n + 6 * ds->m; /* residuals, then g (2m) x 3 */
+  return sde__param_x0 (op, spec, 0.1);
+}

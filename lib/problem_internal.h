@@ -1,0 +1,50 @@
+/* problem_internal.h: problems that own their data (catalog, expression,
+   data sets) share this header so one free works for all (not
+   installed).  */
+#ifndef SDEKIT_PROBLEM_INTERNAL_H
+#define SDEKIT_PROBLEM_INTERNAL_H
+
+#include "sdekit/problem.h"
+#include "sdekit/spec.h"
+
+#define SDE_PROBLEM_MAGIC 0x5d3b0b1eu
+
+typedef struct sde_owned_problem sde_owned_problem;
+struct sde_owned_problem
+{
+  sde_problem pb; /* first, so a sde_problem * converts back */
+  unsigned magic;
+  void (*destroy) (sde_owned_problem *op);
+  char spec[1024];
+  /* Storage most problems need: H, S, x*, x0 (row-major, owned).  */
+  double *hess, *factor, *xstar, *x0;
+  double par[16];
+  void *extra; /* problem-specific, freed by destroy */
+};
+
+/* Allocates an owned problem of dimension d and noise dimension r with
+   zeroed storage for x0 (d); the caller fills the rest.  */
+sde_owned_problem *sde__problem_new (const char *name, size_t d, size_t r);
+
+/* Generic callbacks for constant Hessians and factors.  */
+int sde__hess_const (const sde_problem *pb, size_t P, const double *x,
+                     double *out, double *work);
+int sde__factor_const (const sde_problem *pb, size_t P, const double *x,
+                       double *out, double *work);
+
+/* Common parameters: "s" (noise variance, one value or d values: S =
+   diag(sqrt(s))) and "x0" (one value or d values).  */
+int sde__param_noise_diag (sde_owned_problem *op, sde_spec *spec, double def);
+int sde__param_x0 (sde_owned_problem *op, sde_spec *spec, double def);
+
+/* Appends "key=v1,v2,..." to the canonical spec.  */
+void sde__spec_add (sde_owned_problem *op, const char *key, const double *v,
+                    size_t n);
+
+/* Catalog entries defined in the data-set file.  */
+int sde__problem_linreg (sde_owned_problem **op, sde_spec *spec,
+                         const char *datadir, int logistic);
+int sde__problem_sparse (sde_owned_problem **op, sde_spec *spec,
+                         const char *datadir);
+
+#endif /* SDEKIT_PROBLEM_INTERNAL_H */

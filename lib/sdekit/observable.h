@@ -1,0 +1,64 @@
+/* observable.h: test functions phi(x) whose expectations the engines
+   compare (MATH.md section 8.1): coordinates, |x|^2, the loss, cos(w.x),
+   the Hessian trace and user callbacks.  */
+#ifndef SDEKIT_OBSERVABLE_H
+#define SDEKIT_OBSERVABLE_H
+
+#include <stddef.h>
+
+#include <sdekit/problem.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum
+{
+  SDE_OBS_COORD = 0, /* x_i */
+  SDE_OBS_NORM2,     /* |x|^2 */
+  SDE_OBS_LOSS,      /* L(x) */
+  SDE_OBS_COS,       /* cos(w . x) */
+  SDE_OBS_TRACE,     /* tr hess L(x) */
+  SDE_OBS_USER       /* a callback */
+} sde_observable_kind;
+
+/* phi at P paths: out[p] from x[i*P + p]; WORK: sde_observable_work.  */
+typedef int (*sde_observable_fn) (size_t P, const double *x, double *out,
+                                  double *work, void *params);
+
+typedef struct
+{
+  sde_observable_kind kind;
+  char name[64];
+  size_t dim;              /* the state dimension it reads */
+  size_t index;            /* COORD */
+  size_t n;                /* COS: length of w */
+  double w[64];            /* COS */
+  const sde_problem *prob; /* LOSS, TRACE (borrowed) */
+  sde_observable_fn fn;    /* USER */
+  void *params;            /* USER */
+  size_t work;             /* USER: scratch doubles per path */
+} sde_observable;
+
+/* Parses a list "x0,norm2,loss,cos:w=1,0.5,trace" into at most MAX
+   observables of a problem of dimension D (PB may be NULL when no loss or
+   trace is asked for).  Returns the count, or -1 with a reason through
+   gsl_error.  */
+int sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
+                          sde_observable *obs, size_t max);
+
+/* A user observable.  */
+void sde_observable_set_fn (sde_observable *o, const char *name,
+                            sde_observable_fn fn, void *params, size_t work);
+
+/* Evaluates phi over P paths of x (d rows).  */
+int sde_observable_apply (const sde_observable *o, size_t P, const double *x,
+                          double *out, double *work);
+
+/* Scratch doubles per path apply needs.  */
+size_t sde_observable_work (const sde_observable *o, size_t d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SDEKIT_OBSERVABLE_H */
