@@ -14,8 +14,9 @@
 
 #include "sdekit/optim.h"
 #include "sdekit/spec.h"
+#include "simd.h"
 
-static int
+SDE_CLONES static int
 sgd_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
            double *m, const double *g, int first)
 {
@@ -25,7 +26,7 @@ sgd_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 sgdm_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
             double *m, const double *g, int first)
 {
@@ -46,7 +47,7 @@ sgdm_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
 }
 
 /* PyTorch applies weight decay to the gradient before the buffer.  */
-static int
+SDE_CLONES static int
 hb_common (const sde_optim *o, double lr, size_t P, size_t d, double *x,
            double *m, const double *g, int first, int nesterov)
 {

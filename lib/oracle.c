@@ -13,6 +13,7 @@
 
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
+#include "simd.h"
 
 static const char *const law_names[SDE_ORACLE_NLAWS]
     = { "none", "gaussian", "rademacher", "student", "minibatch" };
@@ -172,6 +173,39 @@ svag_weights (unsigned l, double *r1, double *r2)
   *r2 = 0.5 * (1 - s);
 }
 
+/* g += sigma S zeta for a constant S (d x r, row-major) ...  */
+SDE_CLONES static void
+add_const_noise (size_t d, size_t r, size_t P, double sg, const double *S,
+                 const double *restrict zeta, double *restrict g)
+{
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < r; j++)
+      {
+        const double c = sg * S[i * r + j];
+        if (c == 0)
+          continue;
+        const double *zj = zeta + j * P;
+        double *gi = g + i * P;
+        for (size_t p = 0; p < P; p++)
+          gi[p] += c * zj[p];
+      }
+}
+
+/* ... and for S(x) given per path (fac[(i*r + j)*P + p]).  */
+SDE_CLONES static void
+add_noise (size_t d, size_t r, size_t P, double sg, const double *fac,
+           const double *restrict zeta, double *restrict g)
+{
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < r; j++)
+      {
+        const double *fij = fac + (i * r + j) * P, *zj = zeta + j * P;
+        double *gi = g + i * P;
+        for (size_t p = 0; p < P; p++)
+          gi[p] += sg * fij[p] * zj[p];
+      }
+}
+
 int
 sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
                   const double *z, const uint32_t *idx, double *g, double *work)
@@ -208,33 +242,14 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
         zz[k] = r1 * z[k] + r2 * z[r * P + k];
       zeta = zz;
     }
-  const double sg = o->sigma;
   if (pb->factor_const)
     {
-      const double *S = pb->factor_const;
-      for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < r; j++)
-          {
-            const double c = sg * S[i * r + j];
-            if (c == 0)
-              continue;
-            const double *zj = zeta + j * P;
-            double *gi = g + i * P;
-            for (size_t p = 0; p < P; p++)
-              gi[p] += c * zj[p];
-          }
+      add_const_noise (d, r, P, o->sigma, pb->factor_const, zeta, g);
       return GSL_SUCCESS;
     }
   st = pb->factor (pb, P, x, fac, pw);
   if (st)
     return st;
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < r; j++)
-      {
-        const double *fij = fac + (i * r + j) * P, *zj = zeta + j * P;
-        double *gi = g + i * P;
-        for (size_t p = 0; p < P; p++)
-          gi[p] += sg * fij[p] * zj[p];
-      }
+  add_noise (d, r, P, o->sigma, fac, zeta, g);
   return GSL_SUCCESS;
 }

@@ -16,12 +16,13 @@
 
 #include "problem_internal.h"
 #include "sdekit/rng.h"
+#include "simd.h"
 
 #define MAXD 64
 
 /* ---- Quadratics: L = 1/2 (x - x*)^T H (x - x*). ---- */
 
-static int
+SDE_CLONES static int
 quad_loss (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
@@ -45,7 +46,7 @@ quad_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
@@ -54,21 +55,29 @@ quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   const double *H = pb->hess_const, *xs = pb->xstar;
   for (size_t i = 0; i < d; i++)
     {
-      double *oi = out + i * P;
+      double *restrict oi = out + i * P;
       double c = 0;
       for (size_t j = 0; j < d; j++)
         c -= H[i * d + j] * xs[j];
-      for (size_t p = 0; p < P; p++)
-        oi[p] = c;
+      /* The first nonzero term writes, the others add: one pass fewer.  */
+      int first = 1;
       for (size_t j = 0; j < d; j++)
         {
           const double hij = H[i * d + j];
           if (hij == 0)
             continue;
-          const double *xj = x + j * P;
-          for (size_t p = 0; p < P; p++)
-            oi[p] += hij * xj[p];
+          const double *restrict xj = x + j * P;
+          if (first)
+            for (size_t p = 0; p < P; p++)
+              oi[p] = c + hij * xj[p];
+          else
+            for (size_t p = 0; p < P; p++)
+              oi[p] += hij * xj[p];
+          first = 0;
         }
+      if (first)
+        for (size_t p = 0; p < P; p++)
+          oi[p] = c;
     }
   return GSL_SUCCESS;
 }

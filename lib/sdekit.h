@@ -3,6 +3,7 @@
 #ifndef SDEKIT_H
 #define SDEKIT_H
 
+#include <sdekit/ensemble.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
 #include <sdekit/problem.h>

@@ -4,6 +4,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "simd.h"
 #include "stepper_internal.h"
 
 size_t
@@ -12,7 +13,7 @@ sde__em_work (size_t d, size_t r, size_t P)
   return d * P + d * r * P;
 }
 
-int
+SDE_CLONES int
 sde__em_apply (const sde_system *sys, double t, double h, size_t P, double *x,
                const double *dw, const double *aux, double *work)
 {

@@ -6,6 +6,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "simd.h"
 #include "stepper_internal.h"
 
 static size_t
@@ -14,7 +15,7 @@ milstein_work (size_t d, size_t r, size_t P)
   return d * P + d * r * P + d * r * d * P;
 }
 
-static int
+SDE_CLONES static int
 milstein_apply (const sde_system *sys, double t, double h, size_t P, double *x,
                 const double *dw, const double *aux, double *work)
 {

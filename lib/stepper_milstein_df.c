@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "simd.h"
 #include "stepper_internal.h"
 
 static size_t
@@ -17,7 +18,7 @@ mdf_work (size_t d, size_t r, size_t P)
   return 3 * d * P + 2 * d * r * P;
 }
 
-static int
+SDE_CLONES static int
 mdf_apply (const sde_system *sys, double t, double h, size_t P, double *x,
            const double *dw, const double *aux, double *work)
 {

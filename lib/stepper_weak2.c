@@ -17,6 +17,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "simd.h"
 #include "stepper_internal.h"
 
 static size_t
@@ -40,7 +41,7 @@ vterm (const double *aux, size_t P, size_t rr, size_t j, size_t p)
                 : -aux[(j * (j - 1) / 2 + rr) * P + p];
 }
 
-static int
+SDE_CLONES static int
 weak2_apply (const sde_system *sys, double t, double h, size_t P, double *x,
              const double *dw, const double *aux, double *work)
 {

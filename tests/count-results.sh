@@ -19,6 +19,14 @@ for dir in "$@"; do
       failed=$((failed + f))
       # A sanitizer report after a clean Check summary still fails the binary.
       grep -q '^:test-result: PASS' "$trs" || failed=$((failed + 1))
+    elif grep -qE '^[0-9]+ checks passed, [0-9]+ failed$' "$log" 2>/dev/null; then
+      # A shell test reports its own checks.
+      line=$(grep -E '^[0-9]+ checks passed, [0-9]+ failed$' "$log" | tail -n 1)
+      p=${line%% *}
+      f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed/\1/')
+      passed=$((passed + p))
+      failed=$((failed + f))
+      grep -q '^:test-result: PASS' "$trs" || [ "$f" -gt 0 ] || failed=$((failed + 1))
     else
       p=$(grep -c '^:test-result: PASS' "$trs")
       s=$(grep -c '^:test-result: SKIP' "$trs")

@@ -5,7 +5,7 @@ TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
 	$(OPENMP_CFLAGS)
 
 UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
-	tests/check_optim
+	tests/check_optim tests/check_ensemble
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -19,9 +19,12 @@ tests_check_problem_LDADD = $(TEST_UNIT_LIBS)
 tests_check_optim_SOURCES = tests/check_optim.c tests/testutil.h
 tests_check_optim_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_optim_LDADD = $(TEST_UNIT_LIBS)
+tests_check_ensemble_SOURCES = tests/check_ensemble.c tests/testutil.h
+tests_check_ensemble_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_ensemble_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
-	tests/cli/sde-sim-man.sh tests/cli/pkgconfig.sh
+	tests/cli/sde-sim-man.sh tests/cli/sde-sim-methods.sh tests/cli/pkgconfig.sh
 TESTS += $(UNIT_TESTS) $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh tests/count-results.sh
 # The man-page test reads the generated page.

@@ -1,6 +1,6 @@
 # tools/local.mk: the sde-* command-line tools, sharing cli.c.
 noinst_LTLIBRARIES += tools/libcli.la
-tools_libcli_la_SOURCES = tools/cli.c tools/cli.h
+tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/setup.c tools/setup.h
 tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 
 TOOL_LIBS = tools/libcli.la lib/libsdekit.la $(GSL_LIBS) -lm

@@ -1,6 +1,6 @@
-/* sde-sim.c: simulate an SDE from the catalog with a chosen scheme and
-   print the mean and variance of X at a few times, with standard errors and,
-   where the law is known, the exact values.  */
+/* sde-sim.c: simulate an SDE from the catalog with a chosen scheme, or a
+   discrete optimizer on a problem, and print moments of observables over
+   time with standard errors (and, for catalog SDEs, the exact values).  */
 #include <config.h>
 
 #include <math.h>
@@ -11,31 +11,74 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "sdekit/ensemble.h"
 #include "sdekit/report.h"
-#include "sdekit/rng.h"
-#include "sdekit/stepper.h"
-#include "sdekit/system.h"
+#include "setup.h"
 
 enum
 {
   OPT_RNG = 256,
   OPT_LIST_SCHEMES,
-  OPT_LIST_SDES
+  OPT_LIST_SDES,
+  OPT_LIST_PROBLEMS,
+  OPT_LIST_METHODS,
+  OPT_THREADS,
+  OPT_SCHEDULE,
+  OPT_X0,
+  OPT_BOUND,
+  OPT_LOSS,
+  OPT_TAU
 };
 
 static const cli_option options[] = {
-  { "sde", 's', "SPEC", "the SDE, NAME[:KEY=VALUE,...] from --list-sdes",
+  { "sde", 's', "SPEC",
+    "simulate the SDE NAME[:KEY=VALUE,...] from --list-sdes (the default "
+    "mode)",
     "gbm" },
-  { "scheme", 'm', "NAME", "integration scheme from --list-schemes", "em" },
-  { "step", 'k', "H", "step size; must divide the horizon", "0.01" },
-  { "horizon", 'T', "T", "final time", "1" },
-  { "paths", 'n', "N", "number of sample paths", "100000" },
+  { "scheme", 'm', "NAME", "SDE mode: the scheme, from --list-schemes", "em" },
+  { "step", 'k', "H", "SDE mode: the step size; must divide the horizon",
+    "0.01" },
+  { "problem", 'p', "SPEC",
+    "simulate optimizers on the problem NAME[:KEY=VALUE,...] from "
+    "--list-problems",
+    NULL },
+  { "loss", OPT_LOSS, "EXPR",
+    "simulate optimizers on the loss EXPR in x0, x1, ... (isotropic unit "
+    "Gaussian noise)",
+    NULL },
+  { "method", 'M', "LIST",
+    "optimizers, e.g. sgd,sgdm:beta=0.9,hb:lr=0.01,momentum=0.9,"
+    "svag:l=4,sgd (see --list-methods)",
+    "sgd" },
+  { "eta", 'e', "ETA", "learning rate (the effective one for momentum)",
+    "0.01" },
+  { "noise", 'N', "LAW",
+    "gaussian, rademacher, label, student:nu=V or minibatch:B=N,replace=0|1",
+    "the problem's own" },
+  { "sigma", 'g', "SIGMA", "noise scale sigma of g = grad L + sigma z", "1" },
+  { "tau", OPT_TAU, "TAU",
+    "hold the temperature instead: sigma = sqrt(TAU/ETA)", NULL },
+  { "schedule", OPT_SCHEDULE, "SPEC",
+    "learning-rate schedule: constant, step:at=T1,...,factor=F, cosine, "
+    "table:t=...,v=...",
+    "constant" },
+  { "x0", OPT_X0, "LIST", "initial point (one value or d values)",
+    "the problem's" },
+  { "observable", 'O', "LIST",
+    "what to average: x<i>, norm2, loss, cos:w=..., trace",
+    "x0 (SDE), loss,x0 (methods)" },
+  { "horizon", 'T', "T", "final time (SDE time t = k eta for methods)", "1" },
   { "times", 't', "LIST",
     "comma-separated output times, each a multiple of the step",
     "T/4,T/2,3T/4,T" },
+  { "paths", 'n', "N", "number of sample paths", "100000" },
+  { "bound", OPT_BOUND, "B",
+    "a path diverges when a coordinate exceeds B in absolute value", "1e10" },
   { "seed", 'S', "SEED", "seed of the random streams", "1" },
-  { "rng", OPT_RNG, "NAME", "philox (counter-based) or any GSL generator name",
-    "philox" },
+  { "rng", OPT_RNG, "NAME",
+    "philox (counter-based) or a GSL generator name (one thread)", "philox" },
+  { "threads", OPT_THREADS, "N",
+    "threads; the numbers do not depend on it (0: all cores)", "0" },
   { "format", 'f', "FMT", "table format: text, csv, md, latex or json",
     "text" },
   { "output", 'o', "FILE",
@@ -43,6 +86,10 @@ static const cli_option options[] = {
   { "list-schemes", OPT_LIST_SCHEMES, NULL, "list the schemes and exit", NULL },
   { "list-sdes", OPT_LIST_SDES, NULL,
     "list the SDEs with their parameters and exit", NULL },
+  { "list-problems", OPT_LIST_PROBLEMS, NULL,
+    "list the problems with their parameters and exit", NULL },
+  { "list-methods", OPT_LIST_METHODS, NULL, "list the optimizers and exit",
+    NULL },
   { "help", CLI_HELP, NULL, "show this help and exit", NULL },
   { "version", CLI_VERSION, NULL, "show the version and exit", NULL },
   { NULL, 0, NULL, NULL, NULL },
@@ -50,9 +97,10 @@ static const cli_option options[] = {
 
 static const cli_tool tool = {
   "sde-sim",
-  "Simulate an Ito SDE dX = a dt + b dW from the catalog and print the mean "
-  "and variance of X at the output times, with standard errors (SE) and, "
-  "where the law is known, the exact values and the bias in SE units.",
+  "Simulate an Ito SDE dX = a dt + b dW from the catalog, or stochastic "
+  "optimizers x' = x - eta g on a problem, and print the mean and variance "
+  "of observables at the output times with standard errors (SE); for "
+  "catalog SDEs also the exact values and the bias in SE units.",
   "Exit status: 0 on success, 1 on a runtime failure, 2 on bad usage.",
   options,
 };
@@ -79,21 +127,34 @@ list_sdes (void)
     printf ("%-6s %-28s %s\n", sde_system_name (i, NULL, NULL), params, desc);
 }
 
-/* Running sums of (x - x0)^k, k = 1..4, at one output time.  */
-typedef struct
+static void
+list_problems (void)
 {
-  double s[5];
-  long long diverged;
-} sums;
+  const char *desc, *params;
+  for (size_t i = 0; sde_problem_name (i, &desc, &params); i++)
+    printf ("%s: %s\n    %s\n", sde_problem_name (i, NULL, NULL), desc, params);
+}
+
+static void
+list_methods (void)
+{
+  for (const sde_optim_type *const *t = sde_optim_types (); *t; t++)
+    printf ("%-9s %s\n", (*t)->name, (*t)->description);
+  printf ("%-9s %s\n", "svag",
+          "svag:l=L,METHOD: SVAG(L) of Li, Malladi & Arora: eta/L, L times "
+          "the steps, two oracle samples combined");
+}
 
 int
 main (int argc, char **argv)
 {
-  const char *spec = "gbm", *scheme = "em", *rngname = "philox";
-  const char *times_arg = NULL, *output = NULL;
-  double h = 0.01, T = 1.0;
+  const char *sde = NULL, *scheme = "em", *rngname = "philox";
+  const char *times_arg = NULL, *output = NULL, *problem = NULL, *loss = NULL;
+  const char *methods_arg = "sgd", *noise = NULL, *schedule = "constant";
+  const char *x0_arg = NULL, *obs_arg = NULL;
+  double h = 0.01, T = 1.0, eta = 0.01, sigma = 1, tau = NAN, bound = 1e10;
   uint64_t npaths = 100000, seed = 1;
-  int fmt = SDE_FORMAT_TEXT;
+  int fmt = SDE_FORMAT_TEXT, threads = 0, have_sigma = 0, method_mode = 0;
   const char *arg;
   int c;
 
@@ -102,7 +163,7 @@ main (int argc, char **argv)
     switch (c)
       {
       case 's':
-        spec = arg;
+        sde = arg;
         break;
       case 'm':
         scheme = arg;
@@ -110,20 +171,60 @@ main (int argc, char **argv)
       case 'k':
         h = cli_double ("step", arg, 0, 1, INFINITY, 0);
         break;
+      case 'p':
+        problem = arg;
+        method_mode = 1;
+        break;
+      case OPT_LOSS:
+        loss = arg;
+        method_mode = 1;
+        break;
+      case 'M':
+        methods_arg = arg;
+        method_mode = 1;
+        break;
+      case 'e':
+        eta = cli_double ("eta", arg, 0, 1, 1e6, 0);
+        break;
+      case 'N':
+        noise = arg;
+        break;
+      case 'g':
+        sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
+        have_sigma = 1;
+        break;
+      case OPT_TAU:
+        tau = cli_double ("tau", arg, 0, 0, 1e12, 0);
+        break;
+      case OPT_SCHEDULE:
+        schedule = arg;
+        break;
+      case OPT_X0:
+        x0_arg = arg;
+        break;
+      case 'O':
+        obs_arg = arg;
+        break;
       case 'T':
         T = cli_double ("horizon", arg, 0, 1, 1e12, 0);
+        break;
+      case 't':
+        times_arg = arg;
         break;
       case 'n':
         npaths = cli_uint ("paths", arg, 2, UINT64_C (0xffffffff));
         break;
-      case 't':
-        times_arg = arg;
+      case OPT_BOUND:
+        bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
         break;
       case 'S':
         seed = cli_uint ("seed", arg, 0, UINT64_MAX);
         break;
       case OPT_RNG:
         rngname = arg;
+        break;
+      case OPT_THREADS:
+        threads = (int)cli_uint ("threads", arg, 0, 1024);
         break;
       case 'f':
         fmt = sde_report_format_find (arg);
@@ -140,64 +241,121 @@ main (int argc, char **argv)
       case OPT_LIST_SDES:
         list_sdes ();
         return CLI_OK;
+      case OPT_LIST_PROBLEMS:
+        list_problems ();
+        return CLI_OK;
+      case OPT_LIST_METHODS:
+        list_methods ();
+        return CLI_OK;
       default:
         cli_die (CLI_USAGE, "unhandled option (see --help)");
       }
 
   /* Validate everything before any output exists.  */
-  const sde_stepper_type *type = sde_stepper_type_find (scheme);
-  if (type == NULL)
-    cli_die (CLI_USAGE, "--scheme=%s: unknown scheme (see --list-schemes)",
-             scheme);
-  sde_system_named *sys = sde_system_alloc (spec);
-  if (sys == NULL)
-    cli_die (CLI_USAGE, "--sde=%s: %s", spec, cli_reason ());
-  if (h > T)
-    cli_die (CLI_USAGE, "--step=%g is larger than --horizon=%g", h, T);
-  double nstepsd = T / h;
-  size_t nsteps = (size_t)llround (nstepsd);
-  if (fabs (nstepsd - (double)nsteps) > 1e-9 * nstepsd)
-    cli_die (CLI_USAGE, "--step=%g does not divide --horizon=%g (T/h = %.6g)",
-             h, T, nstepsd);
-  if (nsteps > (UINT64_C (1) << 40))
-    cli_die (CLI_USAGE, "--step=%g: more than 2^40 steps", h);
-  h = T / (double)nsteps;
-
-  double times[64];
-  size_t ntimes;
-  if (times_arg)
-    ntimes = cli_doubles ("times", times_arg, 0, 1, T, 0, times, 64);
-  else
-    {
-      ntimes = 4;
-      for (int i = 0; i < 4; i++)
-        times[i] = T * (i + 1) / 4.0;
-    }
-  size_t at[64];
-  for (size_t i = 0; i < ntimes; i++)
-    {
-      double k = times[i] / h;
-      at[i] = (size_t)llround (k);
-      if (fabs (k - (double)at[i]) > 1e-9 * (k > 1 ? k : 1) || at[i] == 0)
-        cli_die (CLI_USAGE,
-                 "--times: %g is not a positive multiple of the "
-                 "step %g",
-                 times[i], h);
-      if (i && at[i] <= at[i - 1])
-        cli_die (CLI_USAGE, "--times must increase (%g after %g)", times[i],
-                 times[i - 1]);
-    }
-
+  if (sde && method_mode)
+    cli_die (CLI_USAGE, "--sde simulates an SDE; --problem, --loss and "
+                        "--method simulate optimizers: choose one");
+  if (have_sigma && !isnan (tau))
+    cli_die (CLI_USAGE, "--sigma and --tau exclude each other");
   sde_rng *rng = sde_rng_alloc (rngname, seed);
   if (rng == NULL)
     cli_die (CLI_USAGE, "--rng=%s: unknown generator", rngname);
-  enum
-  {
-    P = 1024
-  };
-  sde_driver *drv = sde_driver_alloc (type, &sys->sys, P);
-  if (drv == NULL)
-    cli_die (CLI_USAGE, "--scheme=%s: %s", scheme, cli_reason ());
+
+  sde_system_named *sys = NULL;
+  sde_problem *pb = NULL;
+  sde_optim methods[SDE_ENSEMBLE_MAXPROC];
+  sde_process proc[SDE_ENSEMBLE_MAXPROC];
+  sde_observable obs[16];
+  size_t nproc = 0, nobs;
+  double *x0 = NULL, step;
+  const sde_stepper_type *type = NULL;
+  memset (proc, 0, sizeof proc);
+
+  if (!method_mode)
+    {
+      const char *spec = sde ? sde : "gbm";
+      type = sde_stepper_type_find (scheme);
+      if (type == NULL)
+        cli_die (CLI_USAGE, "--scheme=%s: unknown scheme (see --list-schemes)",
+                 scheme);
+      sys = sde_system_alloc (spec);
+      if (sys == NULL)
+        cli_die (CLI_USAGE, "--sde=%s: %s", spec, cli_reason ());
+      sde_stepper *probe = sde_stepper_alloc (type, &sys->sys, 1);
+      if (probe == NULL)
+        cli_die (CLI_USAGE, "--scheme=%s: %s", scheme, cli_reason ());
+      sde_stepper_free (probe);
+      step = h;
+      nobs = setup_observables (obs_arg ? obs_arg : "x0", sys->sys.dim, NULL,
+                                obs, 16);
+      proc[0] = (sde_process){ .kind = SDE_PROCESS_SDE,
+                               .label = type->name,
+                               .sys = &sys->sys,
+                               .scheme = type,
+                               .substeps = 1,
+                               .x0 = sys->x0,
+                               .dim = sys->sys.dim };
+      nproc = 1;
+    }
+  else
+    {
+      pb = setup_problem (problem, loss, "doublewell");
+      x0 = setup_x0 (pb, x0_arg);
+      nproc = setup_methods ("method", methods_arg, methods,
+                             SDE_ENSEMBLE_MAXPROC);
+      setup_schedule (schedule, T, methods, nproc);
+      sde_oracle orc;
+      setup_noise (&orc, pb, noise);
+      step = 0;
+      for (size_t i = 0; i < nproc; i++)
+        {
+          if (sde_optim_set (&methods[i], eta))
+            cli_die (CLI_USAGE, "--method: %s", cli_reason ());
+          if (i && fabs (methods[i].eta - step) > 1e-12 * step)
+            cli_die (CLI_USAGE,
+                     "--method: the methods need one effective "
+                     "learning rate (%g and %g)",
+                     step, methods[i].eta);
+          step = methods[i].eta;
+        }
+      orc.sigma = isnan (tau) ? sigma : sqrt (tau / step);
+      nobs = setup_observables (obs_arg ? obs_arg : "loss,x0", pb->dim, pb, obs,
+                                16);
+      for (size_t i = 0; i < nproc; i++)
+        {
+          proc[i] = (sde_process){ .kind = SDE_PROCESS_METHOD,
+                                   .label = methods[i].spec,
+                                   .method = &methods[i],
+                                   .oracle = orc,
+                                   .x0 = x0,
+                                   .dim = pb->dim };
+          proc[i].oracle.svag = methods[i].svag;
+          if (sde_oracle_check (&proc[i].oracle))
+            cli_die (CLI_USAGE, "--noise: %s", cli_reason ());
+        }
+    }
+  size_t *check;
+  size_t ncheck = setup_checkpoints ("times", times_arg, T, step, &check);
+  size_t nsteps = setup_steps (method_mode ? "eta" : "step", T, step);
+
+  sde_ensemble ens = { .eta = step,
+                       .nsteps = nsteps,
+                       .check = check,
+                       .ncheck = ncheck,
+                       .obs = obs,
+                       .nobs = nobs,
+                       .proc = proc,
+                       .nproc = nproc,
+                       .ref = -1,
+                       .coupled = method_mode,
+                       .rng = rng,
+                       .stream0 = 0,
+                       .bound = bound,
+                       .chunk = 256,
+                       .threads = threads };
+  sde_ensemble_sums *sums = sde_ensemble_sums_alloc (&ens);
+  if (sums == NULL)
+    cli_die (CLI_RUNTIME, "out of memory");
 
   FILE *out = cli_output_open (output);
   sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
@@ -207,103 +365,83 @@ main (int argc, char **argv)
   snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "rng", sde_rng_name (rng));
-  sde_report_meta (rep, "sde", sys->spec);
-  snprintf (buf, sizeof buf, "%s, step %.17g, %zu steps, %llu paths",
-            type->name, h, nsteps, (unsigned long long)npaths);
-  sde_report_meta (rep, "scheme", buf);
-
-  /* Blocks of P paths, accumulated in block order: the result does not
-     depend on anything but the seed.  */
-  sums *acc = calloc (ntimes, sizeof *acc);
-  double *x = malloc (sizeof (double) * P);
-  const double x0 = sys->x0[0];
-  for (uint64_t p0 = 0; p0 < npaths; p0 += P)
+  if (!method_mode)
     {
-      size_t np = npaths - p0 < P ? (size_t)(npaths - p0) : P;
-      for (size_t p = 0; p < np; p++)
-        x[p] = x0;
-      sde_noise noise = { rng, 0, p0, 1, 0 };
-      size_t done = 0;
-      for (size_t i = 0; i < ntimes; i++)
-        {
-          int st = sde_driver_apply (drv, &noise, 0.0, h, done, at[i] - done,
-                                     np, x);
-          if (st)
-            cli_die (CLI_RUNTIME, "integration failed: %s", cli_reason ());
-          done = at[i];
-          double bs[5] = { 0 };
-          for (size_t p = 0; p < np; p++)
-            {
-              double v = x[p] - x0;
-              if (!isfinite (v))
-                {
-                  acc[i].diverged++;
-                  continue;
-                }
-              double v2 = v * v;
-              bs[1] += v;
-              bs[2] += v2;
-              bs[3] += v2 * v;
-              bs[4] += v2 * v2;
-            }
-          for (int k = 1; k < 5; k++)
-            acc[i].s[k] += bs[k];
-        }
+      sde_report_meta (rep, "sde", sys->spec);
+      snprintf (buf, sizeof buf, "%s, step %.17g, %zu steps, %llu paths",
+                type->name, h, nsteps, (unsigned long long)npaths);
+      sde_report_meta (rep, "scheme", buf);
+    }
+  else
+    {
+      sde_report_meta (rep, "problem", sde_problem_spec (pb));
+      snprintf (buf, sizeof buf,
+                "%s, sigma %.17g, eta %.17g, %zu steps, "
+                "%llu paths",
+                sde_oracle_law_name (proc[0].oracle.law), proc[0].oracle.sigma,
+                step, nsteps, (unsigned long long)npaths);
+      sde_report_meta (rep, "noise", buf);
+      sde_report_meta (rep, "schedule", methods[0].schedule.spec);
     }
 
+  if (sde_ensemble_run (&ens, 0, npaths, sums))
+    cli_die (CLI_RUNTIME, "simulation failed: %s", cli_reason ());
+
   static const sde_column cols[] = {
+    { "process", NULL, 14, 's', 0 },
     { "t", "$t$", 8, 'g', 6 },
-    { "mean", "$\\hat{E} X$", 13, 'g', 7 },
-    { "se_mean", "SE", 10, 'e', 2 },
-    { "var", "$\\widehat{\\mathrm{Var}}\\,X$", 13, 'g', 7 },
-    { "se_var", "SE", 10, 'e', 2 },
-    { "exact_mean", "$E X$", 13, 'g', 7 },
-    { "exact_var", "$\\mathrm{Var}\\,X$", 13, 'g', 7 },
-    { "z_mean", "$z_E$", 7, 'f', 2 },
-    { "z_var", "$z_V$", 7, 'f', 2 },
+    { "observable", NULL, 10, 's', 0 },
+    { "mean", "mean", 13, 'g', 7 },
+    { "se_mean", "SE", 9, 'e', 2 },
+    { "var", "var", 13, 'g', 7 },
+    { "se_var", "SE", 9, 'e', 2 },
+    { "exact_mean", "exact mean", 13, 'g', 7 },
+    { "exact_var", "exact var", 13, 'g', 7 },
+    { "z_mean", "$z_{\\mathrm{mean}}$", 7, 'f', 2 },
+    { "z_var", "$z_{\\mathrm{var}}$", 7, 'f', 2 },
     { "diverged", "div.", 8, 'd', 0 },
   };
   sde_report_table (rep, "moments", cols, sizeof cols / sizeof cols[0]);
-  for (size_t i = 0; i < ntimes; i++)
-    {
-      double n = (double)(npaths - (uint64_t)acc[i].diverged);
-      double m1 = acc[i].s[1] / n, m2 = acc[i].s[2] / n;
-      double m3 = acc[i].s[3] / n, m4 = acc[i].s[4] / n;
-      double c2 = m2 - m1 * m1;
-      double c4 = m4 - 4 * m3 * m1 + 6 * m2 * m1 * m1 - 3 * m1 * m1 * m1 * m1;
-      double var = c2 * n / (n - 1);
-      double se_mean = sqrt (var / n);
-      double se_var = sqrt (fmax (c4 - c2 * c2, 0) / n);
-      double em, ev;
-      int known = sde_system_exact (sys, at[i] * h, &em, &ev) == GSL_SUCCESS;
-      double mean = x0 + m1;
-      sde_cell row[] = {
-        SDE_CELL_D (at[i] * h),
-        SDE_CELL_D (mean),
-        SDE_CELL_D (se_mean),
-        SDE_CELL_D (var),
-        SDE_CELL_D (se_var),
-        known ? SDE_CELL_D (em) : SDE_CELL_NONE,
-        known ? SDE_CELL_D (ev) : SDE_CELL_NONE,
-        known && se_mean > 0 ? SDE_CELL_D ((mean - em) / se_mean)
-                             : SDE_CELL_NONE,
-        known && se_var > 0 ? SDE_CELL_D ((var - ev) / se_var) : SDE_CELL_NONE,
-        SDE_CELL_I (acc[i].diverged),
-      };
-      if (n < 2)
-        cli_die (CLI_RUNTIME, "every path diverged by t = %g", at[i] * h);
-      sde_report_row (rep, row);
-    }
+  for (size_t i = 0; i < nproc; i++)
+    for (size_t k = 0; k < ncheck; k++)
+      for (size_t o = 0; o < nobs; o++)
+        {
+          sde_stat st = sde_ensemble_value (sums, i, o, k);
+          double t = (double)check[k] * step, em = NAN, ev = NAN;
+          int known = !method_mode && obs[o].kind == SDE_OBS_COORD
+                      && sde_system_exact (sys, t, &em, &ev) == GSL_SUCCESS;
+          if (st.n < 2)
+            cli_die (CLI_RUNTIME, "%s: every path diverged by t = %g",
+                     proc[i].label, t);
+          sde_cell row[] = {
+            SDE_CELL_S (proc[i].label),
+            SDE_CELL_D (t),
+            SDE_CELL_S (obs[o].name),
+            SDE_CELL_D (st.mean),
+            SDE_CELL_D (st.se),
+            SDE_CELL_D (st.var),
+            SDE_CELL_D (st.se_var),
+            known ? SDE_CELL_D (em) : SDE_CELL_NONE,
+            known ? SDE_CELL_D (ev) : SDE_CELL_NONE,
+            known && st.se > 0 ? SDE_CELL_D ((st.mean - em) / st.se)
+                               : SDE_CELL_NONE,
+            known && st.se_var > 0 ? SDE_CELL_D ((st.var - ev) / st.se_var)
+                                   : SDE_CELL_NONE,
+            SDE_CELL_I ((long long)(npaths - (uint64_t)st.n)),
+          };
+          sde_report_row (rep, row);
+        }
   sde_report_note (rep, "SE: standard errors; z: (estimate - exact) / SE, "
-                        "the scheme's bias in SE units (|z| < 2: within "
-                        "Monte Carlo noise)");
+                        "the bias in SE units (|z| < 2: within Monte Carlo "
+                        "noise); diverged paths are counted, not averaged");
   if (sde_report_finish (rep) || cli_output_commit ())
     cli_die (CLI_RUNTIME, "writing the table failed");
   sde_report_free (rep);
-  free (acc);
-  free (x);
-  sde_driver_free (drv);
+  sde_ensemble_sums_free (sums);
+  free (check);
+  free (x0);
   sde_rng_free (rng);
   sde_system_free (sys);
+  sde_problem_free (pb);
   return CLI_OK;
 }

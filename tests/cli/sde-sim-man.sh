@@ -16,8 +16,8 @@ sed -n '/^\[EXAMPLES\]/,/^\[/p' "$top_srcdir/man/sde-sim.x" | grep '^sde-sim' |
 [ -s "$tmpdir/examples" ] || fail "no examples found"
 while read -r line; do
   args=${line#sde-sim}
-  # shellcheck disable=SC2086
-  if "$tools/sde-sim" $args --paths=2000 >"$tmpdir/ex" 2>"$tmpdir/exerr"; then pass; else
+  # The examples are shell command lines: eval keeps their quoting.
+  if eval "\"\$tools/sde-sim\" $args --paths=2000" >"$tmpdir/ex" 2>"$tmpdir/exerr"; then pass; else
     fail "example failed: $line: $(cat "$tmpdir/exerr")"; fi
 done <"$tmpdir/examples"
 

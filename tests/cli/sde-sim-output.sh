@@ -23,7 +23,7 @@ for f in csv md latex json; do
   "$tools/sde-sim" --paths=1000 --format=$f >"$tmpdir/t.$f" || fail "--format=$f failed"
   if grep -q "sde-sim --paths=1000 --format=$f" "$tmpdir/t.$f"; then pass; else fail "$f: no command line"; fi
 done
-if [ "$(grep -c '^[0-9]' "$tmpdir/t.csv")" -eq 4 ]; then pass; else fail "csv: want 4 rows"; fi
+if [ "$(grep -c '^em,' "$tmpdir/t.csv")" -eq 4 ]; then pass; else fail "csv: want 4 rows"; fi
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["tables"][0]["rows"]) == 4' "$tmpdir/t.json"; then
   pass; else fail "json does not parse or lacks rows"; fi
 if grep -q '\\toprule' "$tmpdir/t.latex" && grep -q '\\end{document}' "$tmpdir/t.latex"; then pass; else fail "latex lacks booktabs or document"; fi
@@ -31,9 +31,9 @@ if grep -q '\\toprule' "$tmpdir/t.latex" && grep -q '\\end{document}' "$tmpdir/t
 # The bias of Euler-Maruyama on GBM at h = 0.25 is resolved (|z| > 5), and
 # the weak order-2 scheme's bias at h = 0.05 on OU is not.
 "$tools/sde-sim" --sde=gbm:lambda=1,mu=0.2 --step=0.25 --paths=200000 --times=1 --format=csv >"$tmpdir/em.csv"
-z=$(awk -F, '/^[0-9]/ { print $8 }' "$tmpdir/em.csv")
+z=$(awk -F, '/^em,/ { print $10 }' "$tmpdir/em.csv")
 if awk -v z="$z" 'BEGIN { exit !(z < -5) }'; then pass; else fail "EM bias on GBM not resolved: z = $z"; fi
-z=$(awk -F, '/^[0-9]/ && $1 == 1 { print $8 }' "$tmpdir/t.csv")
+z=$(awk -F, '/^em,/ && $2 == 1 { print $10 }' "$tmpdir/t.csv")
 [ -n "$z" ] && pass || fail "csv lacks the t = 1 row"
 
 # Listings.

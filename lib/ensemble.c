@@ -1,0 +1,677 @@
+/* ensemble.c: coupled Monte Carlo over canonical chunks of paths (MATH.md
+   section 8.3).  With coupling, the SDE's fine Brownian increments over
+   each eta-interval give the optimizers' Gaussian noise,
+   xi_k = -dW_k / sqrt(eta), so paired differences have variance O(eta)
+   instead of O(1).  Sums go into exact accumulators (xsum.h).  */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "sdekit/ensemble.h"
+#include "sdekit/spec.h"
+#include "simd.h"
+#include "xsum.h"
+
+/* ---- Sums: one int64 array, so MPI can reduce it exactly. ---- */
+
+struct sde_ensemble_sums
+{
+  const sde_ensemble *e;
+  size_t nval; /* nproc * nobs * ncheck */
+  size_t len;
+  int64_t *data;
+  /* views into data */
+  int64_t *paths, *diverged, *nv, *nd;
+  sde_xsum *sv, *sd; /* 4 power sums per value and per difference slot */
+  double *shift;     /* phi(x0) per (proc, obs): values are summed shifted */
+};
+
+static size_t
+slot (const sde_ensemble *e, size_t proc, size_t obs, size_t c)
+{
+  return (proc * e->nobs + obs) * e->ncheck + c;
+}
+
+sde_ensemble_sums *
+sde_ensemble_sums_alloc (const sde_ensemble *e)
+{
+  sde_ensemble_sums *s = calloc (1, sizeof *s);
+  if (s == NULL)
+    GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+  s->e = e;
+  s->nval = e->nproc * e->nobs * e->ncheck;
+  const size_t xw = sizeof (sde_xsum) / sizeof (int64_t);
+  s->len = 1 + e->nproc + 2 * s->nval + 8 * xw * s->nval;
+  s->data = calloc (s->len, sizeof (int64_t));
+  s->shift = calloc (e->nproc * e->nobs + 1, sizeof (double));
+  if (s->data == NULL || s->shift == NULL)
+    {
+      sde_ensemble_sums_free (s);
+      GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+    }
+  s->paths = s->data;
+  s->diverged = s->paths + 1;
+  s->nv = s->diverged + e->nproc;
+  s->nd = s->nv + s->nval;
+  s->sv = (sde_xsum *)(s->nd + s->nval);
+  s->sd = s->sv + 4 * s->nval;
+  /* The shift is phi at the (deterministic) start, so it is the same in
+     every thread, rank and batch.  */
+  for (size_t i = 0; i < e->nproc; i++)
+    for (size_t o = 0; o < e->nobs; o++)
+      {
+        const sde_observable *ob = &e->obs[o];
+        size_t nw = sde_observable_work (ob, ob->dim) + 1;
+        double *w = malloc (sizeof (double) * nw), v = 0;
+        if (w && sde_observable_apply (ob, 1, e->proc[i].x0, &v, w) == 0
+            && isfinite (v))
+          s->shift[i * e->nobs + o] = v;
+        free (w);
+      }
+  return s;
+}
+
+void
+sde_ensemble_sums_free (sde_ensemble_sums *s)
+{
+  if (s == NULL)
+    return;
+  free (s->data);
+  free (s->shift);
+  free (s);
+}
+
+void
+sde_ensemble_sums_merge (sde_ensemble_sums *s, const sde_ensemble_sums *t)
+{
+  for (size_t k = 0; k < s->len; k++)
+    s->data[k] += t->data[k];
+}
+
+int64_t *
+sde_ensemble_sums_data (sde_ensemble_sums *s, size_t *n)
+{
+  *n = s->len;
+  return s->data;
+}
+
+uint64_t
+sde_ensemble_diverged (const sde_ensemble_sums *s, size_t proc)
+{
+  return (uint64_t)s->diverged[proc];
+}
+
+uint64_t
+sde_ensemble_paths (const sde_ensemble_sums *s)
+{
+  return (uint64_t)s->paths[0];
+}
+
+static sde_stat
+stat_from (double n, const sde_xsum *x, double shift)
+{
+  sde_stat st = { n, NAN, NAN, NAN, NAN, NAN };
+  if (n < 1)
+    return st;
+  double m1 = sde__xsum_value (&x[0]) / n, m2 = sde__xsum_value (&x[1]) / n;
+  double c2 = fmax (m2 - m1 * m1, 0);
+  st.mean = m1 + shift;
+  if (n >= 2)
+    {
+      st.var = c2 * n / (n - 1);
+      st.se = sqrt (st.var / n);
+    }
+  double m3 = sde__xsum_value (&x[2]) / n, m4 = sde__xsum_value (&x[3]) / n;
+  double c4 = m4 - 4 * m3 * m1 + 6 * m2 * m1 * m1 - 3 * m1 * m1 * m1 * m1;
+  if (c2 > 0)
+    st.kurtosis = c4 / (c2 * c2);
+  st.se_var = sqrt (fmax (c4 - c2 * c2, 0) / n);
+  return st;
+}
+
+sde_stat
+sde_ensemble_value (const sde_ensemble_sums *s, size_t proc, size_t obs,
+                    size_t c)
+{
+  size_t k = slot (s->e, proc, obs, c);
+  return stat_from ((double)s->nv[k], &s->sv[4 * k],
+                    s->shift[proc * s->e->nobs + obs]);
+}
+
+sde_stat
+sde_ensemble_diff (const sde_ensemble_sums *s, size_t proc, size_t obs,
+                   size_t c)
+{
+  size_t k = slot (s->e, proc, obs, c);
+  return stat_from ((double)s->nd[k], &s->sd[4 * k], 0.0);
+}
+
+/* ---- Workers ---- */
+
+typedef struct
+{
+  double *x, *m, *g, *z, *dw, *aux, *zeta;
+  uint32_t *idx;
+  unsigned char *alive;
+  double *owork;
+  sde_stepper *stepper;
+  size_t nvar, naux, sub; /* oracle variates; SDE aux rows; steps per eta */
+  double *phi;            /* nobs rows of P */
+} pstate;
+
+typedef struct
+{
+  pstate ps[SDE_ENSEMBLE_MAXPROC];
+  double *base; /* G F r P fine normals of the current group of eta-steps */
+  double *obswork;
+  size_t F, r, P;
+  size_t G; /* eta-steps per draw: 2 when F r is odd, so no normal of a
+               Box-Muller pair is wasted */
+} worker;
+
+static size_t
+gcd (size_t a, size_t b)
+{
+  while (b)
+    {
+      size_t t = a % b;
+      a = b;
+      b = t;
+    }
+  return a;
+}
+
+static int
+uses_brownian (const sde_ensemble *e, const sde_process *p)
+{
+  if (!e->coupled)
+    return 0;
+  if (p->kind == SDE_PROCESS_SDE)
+    return 1;
+  return p->oracle.law == SDE_ORACLE_GAUSSIAN;
+}
+
+/* The fine grid per eta-step: a multiple of every coupled process's
+   steps per eta, so each one's increments are sums of whole fine steps. */
+static size_t
+fine_steps (const sde_ensemble *e)
+{
+  size_t F = 1;
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      const sde_process *p = &e->proc[i];
+      if (!uses_brownian (e, p))
+        continue;
+      size_t s = p->kind == SDE_PROCESS_SDE ? p->substeps : p->method->svag;
+      F = F / gcd (F, s) * s;
+    }
+  return F;
+}
+
+static void
+worker_free (worker *w, size_t nproc)
+{
+  if (w == NULL)
+    return;
+  for (size_t i = 0; i < nproc; i++)
+    {
+      pstate *s = &w->ps[i];
+      free (s->x), free (s->m), free (s->g), free (s->z), free (s->dw);
+      free (s->aux), free (s->zeta), free (s->idx), free (s->alive);
+      free (s->owork), free (s->phi);
+      sde_stepper_free (s->stepper);
+    }
+  free (w->base);
+  free (w->obswork);
+  free (w);
+}
+
+static worker *
+worker_alloc (const sde_ensemble *e)
+{
+  worker *w = calloc (1, sizeof *w);
+  if (w == NULL)
+    return NULL;
+  const size_t P = e->chunk;
+  w->P = P;
+  w->F = fine_steps (e);
+  w->r = 0;
+  size_t obsw = 1;
+  for (size_t o = 0; o < e->nobs; o++)
+    {
+      size_t k = sde_observable_work (&e->obs[o], e->obs[o].dim);
+      obsw = k > obsw ? k : obsw;
+    }
+  int ok = (w->obswork = malloc (sizeof (double) * obsw * P)) != NULL;
+  for (size_t i = 0; ok && i < e->nproc; i++)
+    {
+      const sde_process *p = &e->proc[i];
+      pstate *s = &w->ps[i];
+      size_t dim = p->dim, r;
+      ok &= (s->x = malloc (sizeof (double) * dim * P)) != NULL;
+      ok &= (s->alive = malloc (P)) != NULL;
+      ok &= (s->phi = malloc (sizeof (double) * e->nobs * P)) != NULL;
+      if (p->kind == SDE_PROCESS_METHOD)
+        {
+          const sde_oracle *o = &p->oracle;
+          r = o->prob->noise_dim;
+          s->nvar = sde_oracle_nvar (o);
+          s->sub = p->method->svag;
+          ok &= (s->m = malloc (sizeof (double) * dim * P)) != NULL;
+          ok &= (s->g = malloc (sizeof (double) * dim * P)) != NULL;
+          ok &= (s->z = malloc (sizeof (double) * (s->nvar + 1) * P)) != NULL;
+          ok &= (s->idx = malloc (sizeof (uint32_t) * (s->nvar + 1) * P))
+                != NULL;
+          ok &= (s->zeta = malloc (sizeof (double) * (r + 1) * P)) != NULL;
+          ok &= (s->owork = malloc (sizeof (double) * sde_oracle_work (o, P)))
+                != NULL;
+        }
+      else
+        {
+          r = p->sys->noise_dim;
+          s->stepper = sde_stepper_alloc (p->scheme, p->sys, P);
+          ok &= s->stepper != NULL;
+          if (s->stepper == NULL)
+            break;
+          s->naux = sde_stepper_aux (s->stepper);
+          s->sub = p->substeps;
+          ok &= (s->dw = malloc (sizeof (double) * r * P)) != NULL;
+          ok &= (s->aux = malloc (sizeof (double) * (s->naux + 1) * P)) != NULL;
+        }
+      if (uses_brownian (e, p))
+        w->r = r;
+    }
+  w->G = (w->F * w->r) % 2 ? 2 : 1;
+  if (ok && w->r)
+    ok = (w->base = malloc (sizeof (double) * w->G * w->F * w->r * P)) != NULL;
+  if (!ok)
+    {
+      worker_free (w, e->nproc);
+      return NULL;
+    }
+  return w;
+}
+
+/* Sum of fine normals f0 .. f0 + cnt - 1 (counted within the current
+   group of eta-steps), times scale, into out (r rows of P; the fine
+   normals are stored r x P per fine step).  */
+SDE_CLONES static void
+fine_sum (const worker *w, size_t f0, size_t cnt, double scale, size_t P,
+          double *out)
+{
+  const size_t n = w->r * P;
+  const double *b0 = w->base + f0 * n;
+  if (cnt == 1)
+    {
+      for (size_t k = 0; k < n; k++)
+        out[k] = scale * b0[k];
+      return;
+    }
+  memcpy (out, b0, sizeof (double) * n);
+  for (size_t f = 1; f < cnt; f++)
+    {
+      const double *b = w->base + (f0 + f) * n;
+      for (size_t k = 0; k < n; k++)
+        out[k] += b[k];
+    }
+  for (size_t k = 0; k < n; k++)
+    out[k] *= scale;
+}
+
+/* One base step k (time k eta -> (k+1) eta) of process i.  */
+static int
+advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
+         size_t P)
+{
+  const sde_process *p = &e->proc[i];
+  pstate *s = &w->ps[i];
+  const uint32_t own = e->stream0 + 2 + (uint32_t)i;
+  const int coupled = uses_brownian (e, p);
+  const size_t g0 = (size_t)(k % w->G) * w->F; /* first fine step of k */
+  int st = GSL_SUCCESS;
+  if (p->kind == SDE_PROCESS_METHOD)
+    {
+      const sde_oracle *o = &p->oracle;
+      const size_t l = s->sub, d = o->prob->dim, r = o->prob->noise_dim;
+      const size_t nf = w->F / l;
+      for (size_t j = 0; j < l; j++)
+        {
+          const uint64_t step = k * l + j;
+          if (coupled)
+            {
+              /* xi = -dW / sqrt(dt): the Brownian normal of this step.  */
+              fine_sum (w, g0 + j * nf, nf, -1.0 / sqrt ((double)nf), P, s->z);
+              if (l > 1)
+                {
+                  /* SVAG's two samples: rotate (xi, zeta) by the unit
+                     vector (r1, r2)/sqrt(l), so r1 z1 + r2 z2 = sqrt(l) xi
+                     and the pair stays i.i.d. standard normal.  */
+                  st = sde_rng_sample (e->rng, SDE_RNG_NORMAL, 0, own,
+                                       2 * step + 1, path0, P, r, s->zeta, P);
+                  if (st)
+                    return st;
+                  double q = sqrt (2.0 * (double)l - 1.0),
+                         sl = sqrt ((double)l);
+                  double c1 = 0.5 * (1 + q) / sl, c2 = 0.5 * (1 - q) / sl;
+                  for (size_t t = 0; t < r * P; t++)
+                    {
+                      double xi = s->z[t], ze = s->zeta[t];
+                      s->z[t] = c1 * xi + c2 * ze;
+                      s->z[r * P + t] = c2 * xi - c1 * ze;
+                    }
+                }
+            }
+          else if ((st = sde_oracle_sample (o, e->rng, own, 2 * step, path0, P,
+                                            s->z, s->idx)))
+            return st;
+          if ((st
+               = sde_oracle_apply (o, P, s->x, s->z, s->idx, s->g, s->owork)))
+            return st;
+          if ((st = sde_optim_apply (p->method, step, P, d, s->x, s->m, s->g)))
+            return st;
+        }
+      return GSL_SUCCESS;
+    }
+  /* SDE substeps of h = eta / M.  */
+  const size_t M = s->sub, r = p->sys->noise_dim;
+  const double h = e->eta / (double)M;
+  const size_t nf = w->F / M;
+  for (size_t j = 0; j < M; j++)
+    {
+      const uint64_t step = k * M + j;
+      if (coupled)
+        fine_sum (w, g0 + j * nf, nf,
+                  (p->flip ? -1 : 1) * sqrt (h / (double)nf), P, s->dw);
+      else
+        {
+          if ((st = sde_rng_sample (e->rng, p->scheme->law, 0, own, 2 * step,
+                                    path0, P, r, s->dw, P)))
+            return st;
+          const double sh = sqrt (h);
+          for (size_t t = 0; t < r * P; t++)
+            s->dw[t] *= sh;
+        }
+      if (s->naux)
+        {
+          if ((st
+               = sde_rng_sample (e->rng, SDE_RNG_TWOPOINT, 0, own, 2 * step + 1,
+                                 path0, P, s->naux, s->aux, P)))
+            return st;
+          for (size_t t = 0; t < s->naux * P; t++)
+            s->aux[t] *= h;
+        }
+      if ((st = sde_stepper_apply (s->stepper, (double)k * e->eta + j * h, h, P,
+                                   s->x, s->dw, s->aux)))
+        return st;
+    }
+  return GSL_SUCCESS;
+}
+
+/* Marks paths that left the bound and evaluates the observables.  */
+static int
+observe (const sde_ensemble *e, worker *w, size_t i, size_t P,
+         int64_t *diverged)
+{
+  pstate *s = &w->ps[i];
+  const sde_process *p = &e->proc[i];
+  for (size_t q = 0; q < P; q++)
+    {
+      if (!s->alive[q])
+        continue;
+      for (size_t c = 0; c < p->dim; c++)
+        {
+          double v = s->x[c * P + q];
+          if (!(fabs (v) <= e->bound))
+            {
+              s->alive[q] = 0;
+              (*diverged)++;
+              break;
+            }
+        }
+    }
+  for (size_t o = 0; o < e->nobs; o++)
+    {
+      int st = sde_observable_apply (&e->obs[o], P, s->x, s->phi + o * P,
+                                     w->obswork);
+      if (st)
+        return st;
+    }
+  return GSL_SUCCESS;
+}
+
+/* Adds this chunk's checkpoint c to the sums.  */
+static void
+accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
+            sde_ensemble_sums *S)
+{
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      const pstate *s = &w->ps[i];
+      const pstate *rf = e->ref >= 0 ? &w->ps[e->ref] : NULL;
+      for (size_t o = 0; o < e->nobs; o++)
+        {
+          const double sh = S->shift[i * e->nobs + o];
+          const double *phi = s->phi + o * P;
+          double n = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+          for (size_t q = 0; q < P; q++)
+            if (s->alive[q])
+              {
+                double v = phi[q] - sh, v2 = v * v;
+                n++;
+                s1 += v;
+                s2 += v2;
+                s3 += v2 * v;
+                s4 += v2 * v2;
+              }
+          size_t k = slot (e, i, o, c);
+          S->nv[k] += (int64_t)n;
+          sde__xsum_add (&S->sv[4 * k], s1);
+          sde__xsum_add (&S->sv[4 * k + 1], s2);
+          sde__xsum_add (&S->sv[4 * k + 2], s3);
+          sde__xsum_add (&S->sv[4 * k + 3], s4);
+          if (rf == NULL || (int)i == e->ref)
+            continue;
+          const double *pr = rf->phi + o * P;
+          double d1 = 0, d2 = 0, d3 = 0, d4 = 0;
+          n = 0;
+          for (size_t q = 0; q < P; q++)
+            if (s->alive[q] && rf->alive[q])
+              {
+                double dv = phi[q] - pr[q], dd = dv * dv;
+                n++;
+                d1 += dv;
+                d2 += dd;
+                d3 += dd * dv;
+                d4 += dd * dd;
+              }
+          S->nd[k] += (int64_t)n;
+          sde__xsum_add (&S->sd[4 * k], d1);
+          sde__xsum_add (&S->sd[4 * k + 1], d2);
+          sde__xsum_add (&S->sd[4 * k + 2], d3);
+          sde__xsum_add (&S->sd[4 * k + 3], d4);
+        }
+    }
+}
+
+static int
+run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
+           sde_ensemble_sums *S)
+{
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      pstate *s = &w->ps[i];
+      const sde_process *p = &e->proc[i];
+      for (size_t c = 0; c < p->dim; c++)
+        for (size_t q = 0; q < P; q++)
+          s->x[c * P + q] = p->x0[c];
+      memset (s->alive, 1, P);
+    }
+  size_t c = 0;
+  for (uint64_t k = 0; k < e->nsteps && c < e->ncheck; k++)
+    {
+      int st;
+      /* The Brownian normals of G eta-steps in one draw: fine step f of
+         eta-step k is draw ((k mod G) F + f) r + i at rng step k / G.  */
+      if (w->r && k % w->G == 0
+          && (st
+              = sde_rng_sample (e->rng, SDE_RNG_NORMAL, 0, e->stream0, k / w->G,
+                                path0, P, w->G * w->F * w->r, w->base, P)))
+        return st;
+      for (size_t i = 0; i < e->nproc; i++)
+        if ((st = advance (e, w, i, k, path0, P)))
+          return st;
+      if (k + 1 == e->check[c])
+        {
+          for (size_t i = 0; i < e->nproc; i++)
+            if ((st = observe (e, w, i, P, &S->diverged[i])))
+              return st;
+          accumulate (e, w, c, P, S);
+          c++;
+        }
+    }
+  S->paths[0] += (int64_t)P;
+  return GSL_SUCCESS;
+}
+
+static int
+validate (const sde_ensemble *e)
+{
+  if (e->rng == NULL)
+    return sde_error (GSL_EINVAL, "the ensemble needs a generator");
+  if (!(e->eta > 0) || e->nsteps == 0 || e->ncheck == 0 || e->chunk == 0
+      || e->nproc == 0 || e->nproc > SDE_ENSEMBLE_MAXPROC || e->nobs == 0)
+    return sde_error (GSL_EINVAL,
+                      "ensemble: bad sizes (eta %g, steps %zu, "
+                      "checkpoints %zu, processes %zu)",
+                      e->eta, e->nsteps, e->ncheck, e->nproc);
+  if (e->stream0 + SDE_ENSEMBLE_STREAMS - 1 > SDE_RNG_MAX_STREAM)
+    return sde_error (GSL_EINVAL, "ensemble: stream %u out of range",
+                      e->stream0);
+  for (size_t c = 0; c < e->ncheck; c++)
+    if (e->check[c] < 1 || e->check[c] > e->nsteps
+        || (c && e->check[c] <= e->check[c - 1]))
+      return sde_error (GSL_EINVAL,
+                        "ensemble: checkpoints must increase "
+                        "within 1..%zu",
+                        e->nsteps);
+  if (e->ref >= (int)e->nproc)
+    return sde_error (GSL_EINVAL, "ensemble: no reference process %d", e->ref);
+  size_t r = 0;
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      const sde_process *p = &e->proc[i];
+      for (size_t o = 0; o < e->nobs; o++)
+        if (e->obs[o].dim > p->dim)
+          return sde_error (GSL_EINVAL,
+                            "observable %s reads %zu coordinates, "
+                            "%s has %zu",
+                            e->obs[o].name, e->obs[o].dim, p->label, p->dim);
+      if (p->kind == SDE_PROCESS_METHOD)
+        {
+          int st = sde_oracle_check (&p->oracle);
+          if (st)
+            return st;
+          if (p->method == NULL || p->method->dt <= 0)
+            return sde_error (GSL_EINVAL, "%s: method not resolved", p->label);
+          double eta = p->method->dt * p->method->svag;
+          if (fabs (eta - e->eta) > 1e-12 * e->eta)
+            return sde_error (GSL_EINVAL,
+                              "%s: its effective learning rate %g is not the "
+                              "sweep's eta %g",
+                              p->label, eta, e->eta);
+          if (p->dim != p->oracle.prob->dim)
+            return sde_error (GSL_EINVAL,
+                              "%s: state dimension %zu is not the "
+                              "problem's %zu",
+                              p->label, p->dim, p->oracle.prob->dim);
+        }
+      else if (p->sys == NULL || p->scheme == NULL || p->substeps == 0
+               || p->dim != p->sys->dim)
+        return sde_error (GSL_EINVAL,
+                          "%s: SDE needs a system, a scheme, "
+                          "substeps and its dimension",
+                          p->label);
+      if (uses_brownian (e, p))
+        {
+          size_t pr = p->kind == SDE_PROCESS_SDE ? p->sys->noise_dim
+                                                 : p->oracle.prob->noise_dim;
+          if (r && pr != r)
+            return sde_error (GSL_EINVAL,
+                              "coupled processes need the same "
+                              "noise dimension (%zu and %zu)",
+                              r, pr);
+          r = pr;
+        }
+    }
+  return GSL_SUCCESS;
+}
+
+int
+sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
+                  sde_ensemble_sums *S)
+{
+  int status = validate (e);
+  if (status)
+    return status;
+  if (path0 % e->chunk)
+    return sde_error (GSL_EINVAL,
+                      "ensemble: path0 %llu is not a multiple of "
+                      "the chunk %zu",
+                      (unsigned long long)path0, e->chunk);
+  const uint64_t nchunks = (npaths + e->chunk - 1) / e->chunk;
+  int threads = e->threads;
+#ifdef _OPENMP
+  if (threads <= 0)
+    threads = omp_get_max_threads ();
+#else
+  threads = 1;
+#endif
+  /* A GSL generator has one state: it cannot be shared by threads.  */
+  if (!sde_rng_is_counter (e->rng))
+    threads = 1;
+  if ((uint64_t)threads > nchunks)
+    threads = nchunks ? (int)nchunks : 1;
+
+#pragma omp parallel num_threads(threads)
+  {
+    worker *w = worker_alloc (e);
+    sde_ensemble_sums *mine = sde_ensemble_sums_alloc (e);
+    int st = (w && mine) ? GSL_SUCCESS : GSL_ENOMEM;
+    if (st)
+      {
+#pragma omp atomic write
+        status = st;
+      }
+#pragma omp for schedule(dynamic, 1)
+    for (uint64_t c = 0; c < nchunks; c++)
+      {
+        int bad;
+#pragma omp atomic read
+        bad = status;
+        if (bad)
+          continue;
+        uint64_t p0 = path0 + c * e->chunk;
+        size_t P
+            = (size_t)((c + 1 == nchunks) ? npaths - c * e->chunk : e->chunk);
+        st = run_chunk (e, w, p0, P, mine);
+        if (st)
+          {
+#pragma omp atomic write
+            status = st;
+          }
+      }
+#pragma omp critical(sde_ensemble_merge)
+    if (mine)
+      sde_ensemble_sums_merge (S, mine);
+    sde_ensemble_sums_free (mine);
+    worker_free (w, e->nproc);
+  }
+  return status;
+}
