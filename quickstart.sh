@@ -32,7 +32,7 @@ make -j"$jobs"
 
 case "${1:-run}" in
   run)
-    ./tools/sde-sim
+    ./tools/sde-compare
     ;;
   check)
     make -j"$jobs" check

@@ -1,5 +1,5 @@
 # data/local.mk: reference values, golden outputs and experiment scripts.
-EXTRA_DIST += data/golden/sde-sim-ou-weak2.txt
+EXTRA_DIST += data/golden/sde-sim-ou-weak2.txt data/golden/sde-compare-small.csv
 
 datasetsdir = $(pkgdatadir)/datasets
 dist_datasets_DATA = data/datasets/diabetes.csv data/datasets/diabetes.README

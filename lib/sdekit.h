@@ -12,5 +12,6 @@
 #include <sdekit/spec.h>
 #include <sdekit/stepper.h>
 #include <sdekit/system.h>
+#include <sdekit/weak.h>
 
 #endif /* SDEKIT_H */

@@ -1,7 +1,7 @@
 # man/local.mk: man pages from each tool's --help (help2man) plus a
 # hand-written include with the mathematics, examples and exit status.
-dist_man_MANS += man/sde-sim.1
-EXTRA_DIST += man/sde-sim.x
+dist_man_MANS += man/sde-sim.1 man/sde-compare.1
+EXTRA_DIST += man/sde-sim.x man/sde-compare.x
 MAINTAINERCLEANFILES = $(dist_man_MANS)
 
 HELP2MAN_RUN = $(AM_V_GEN)if test -z '$(HELP2MAN)'; then \
@@ -13,3 +13,7 @@ HELP2MAN_RUN = $(AM_V_GEN)if test -z '$(HELP2MAN)'; then \
 man/sde-sim.1: $(srcdir)/man/sde-sim.x $(srcdir)/tools/sde-sim.c $(srcdir)/tools/cli.c | tools/sde-sim$(EXEEXT)
 	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-sim.x --name='simulate an SDE and print moments with standard errors' \
 	  --output=$@ tools/sde-sim$(EXEEXT)
+
+man/sde-compare.1: $(srcdir)/man/sde-compare.x $(srcdir)/tools/sde-compare.c $(srcdir)/tools/cli.c | tools/sde-compare$(EXEEXT)
+	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-compare.x --name='weak errors and convergence orders of optimizers against their SDE' \
+	  --output=$@ tools/sde-compare$(EXEEXT)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -232,6 +233,15 @@ cli_next (int argc, char **argv, const char **arg)
 
 /* ---- Output files ---- */
 
+void
+cli_file_mode (int fd)
+{
+  /* mkstemp creates 0600; a table or figure is an ordinary file.  */
+  mode_t mask = umask (0);
+  umask (mask);
+  fchmod (fd, 0666 & ~mask);
+}
+
 static char out_final[PATH_MAX], out_tmp[PATH_MAX + 16];
 static FILE *out_file;
 static volatile sig_atomic_t out_keep, out_active;
@@ -294,6 +304,7 @@ cli_output_open (const char *path)
   if (fd < 0)
     cli_die (CLI_USAGE, "--output=%s: cannot create: %s", path,
              strerror (errno));
+  cli_file_mode (fd);
   out_file = fdopen (fd, "w");
   if (out_file == NULL)
     cli_die (CLI_RUNTIME, "--output=%s: %s", path, strerror (errno));

@@ -78,4 +78,7 @@ FILE *cli_output_open (const char *path);
 void cli_output_keep (void);
 int cli_output_commit (void);
 
+/* Gives a file made by mkstemp the ordinary mode 0666 & ~umask.  */
+void cli_file_mode (int fd);
+
 #endif /* SDEKIT_CLI_H */

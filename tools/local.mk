@@ -1,6 +1,7 @@
 # tools/local.mk: the sde-* command-line tools, sharing cli.c.
 noinst_LTLIBRARIES += tools/libcli.la
-tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/setup.c tools/setup.h
+tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/setup.c tools/setup.h \
+	tools/compare.c tools/compare.h
 tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 
 TOOL_LIBS = tools/libcli.la lib/libsdekit.la $(GSL_LIBS) -lm
@@ -9,3 +10,8 @@ bin_PROGRAMS += tools/sde-sim
 tools_sde_sim_SOURCES = tools/sde-sim.c
 tools_sde_sim_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tools_sde_sim_LDADD = $(TOOL_LIBS)
+
+bin_PROGRAMS += tools/sde-compare
+tools_sde_compare_SOURCES = tools/sde-compare.c
+tools_sde_compare_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_compare_LDADD = $(TOOL_LIBS)

@@ -1,0 +1,109 @@
+/* weak.h: weak errors over a sweep of learning rates, with confidence
+   intervals, noise-floor flags and fitted orders (MATH.md section 8).  */
+#ifndef SDEKIT_WEAK_H
+#define SDEKIT_WEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sdekit/ensemble.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Parses an eta grid: a geometric range "2^-2:2^-10" (every power of two
+   between, either order), "A:B:K" (K points geometric from A to B), or a
+   list "0.1,0.05,0.025".  Returns the count (at most max), or 0 with a
+   reason through gsl_error.  Values are returned in decreasing order.  */
+size_t sde_weak_grid (const char *spec, double *eta, size_t max);
+
+/* One row of a comparison: method `method` against the reference for
+   observable `obs` at learning rate eta.  The error e is the largest
+   |E phi(method) - E phi(ref)| over the checkpoints (MATH.md 8.1), taken at
+   t_star; e_final is the error at the last checkpoint.  */
+typedef struct
+{
+  double eta;
+  size_t method, obs;
+  double e, se, lo, hi; /* signed error at t_star, its SE and 95% CI */
+  double t_star, est, est_ref;
+  double se_est, se_ref; /* marginal SEs of the two estimates */
+  double e_final, se_final;
+  int floor;            /* |e| < 2 SE: inside the Monte Carlo noise */
+  uint64_t n, diverged; /* paths used; diverged paths of the method */
+  uint64_t diverged_ref;
+  double vrf;      /* (Var phi + Var phi_ref) / Var(phi - phi_ref) */
+  double kurtosis; /* of the paired differences at t_star */
+  double ref_err;  /* estimated error of an SDE reference (NAN: none) */
+  double ref_err_se;
+  size_t substeps;  /* of an SDE reference */
+  const char *stop; /* "fixed", "target" or "max" */
+  double seconds;
+} sde_weak_point;
+
+/* A weighted least-squares fit of log |e| = log C + p log eta over the
+   points not in the noise floor, with weights (e / SE)^2 (delta method).
+   When chi2 per degree of freedom exceeds 1 the SE is scaled by its square
+   root (the points scatter more than their SEs say).  */
+typedef struct
+{
+  double order, se, lo, hi; /* p, its SE and 95% CI */
+  double logc;              /* log C */
+  double chi2dof;
+  size_t used, floored; /* points fitted; points left out as noise */
+  int ok;               /* at least two points with positive weight */
+} sde_weak_fit;
+
+void sde_weak_fit_points (const sde_weak_point *pts, size_t n,
+                          sde_weak_fit *fit);
+
+/* Local slopes between neighbouring etas, log(e_i/e_j)/log(eta_i/eta_j),
+   so a reader can see the approach to the asymptotic order: slope[i] for
+   points i and i+1 (NAN across a floored point).  */
+void sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope);
+
+/* ---- The sweep ---- */
+
+/* Builds the ensemble at learning rate eta (the i-th of the grid) with an
+   SDE reference of `substeps` substeps.  Its processes are the methods
+   0..nmethods-1, then the reference (index nmethods, e->ref), then
+   optionally a check SDE with twice the substeps (index nmethods + 1) to
+   estimate the reference's own error.  Returns GSL_SUCCESS or a status
+   with a reason.  */
+typedef int (*sde_weak_build_fn) (void *ctx, size_t i, double eta,
+                                  size_t substeps, sde_ensemble *e);
+
+/* Called with the rows of one eta as soon as they are final.  A nonzero
+   return stops the sweep.  */
+typedef int (*sde_weak_row_fn) (void *ctx, const sde_weak_point *rows,
+                                size_t nrows);
+
+typedef struct
+{
+  const double *eta;
+  size_t neta;
+  size_t nmethods;
+  uint64_t paths;     /* per eta (the first batch when adaptive) */
+  uint64_t max_paths; /* adaptive cap */
+  double target_ci;   /* > 0: add paths until the 95% CI half-width is at
+                         most target_ci |e| for every row, or max_paths */
+  int check_ref;      /* build a check SDE (2x substeps) */
+  size_t substeps;    /* initial reference substeps */
+  int auto_substeps;  /* double until the reference error < |e| / 10 */
+  size_t max_substeps;
+  double ref_order; /* weak order of the reference scheme */
+  void *ctx;        /* for build */
+  sde_weak_build_fn build;
+  void *row_ctx; /* for row */
+  sde_weak_row_fn row;
+} sde_weak_sweep;
+
+/* Runs the sweep; rows go to sweep->row eta by eta.  Returns the first
+   failure's status (rows already delivered stay delivered).  */
+int sde_weak_run (const sde_weak_sweep *sweep);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SDEKIT_WEAK_H */

@@ -1,0 +1,372 @@
+/* weak.c: the eta sweep, weak errors with confidence intervals, noise
+   floors and weighted least-squares orders (MATH.md sections 8.1, 8.2,
+   8.4); the variance-reduction and kurtosis diagnostics follow Giles,
+   "Multilevel Monte Carlo methods", Acta Numerica 24 (2015), section 3.  */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "sdekit/spec.h"
+#include "sdekit/weak.h"
+
+#define Z95 1.959963984540054
+
+static int
+cmp_desc (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
+
+/* "2^-2" or a plain number.  */
+static int
+parse_value (const char *s, double *v)
+{
+  if (strncmp (s, "2^", 2) == 0)
+    {
+      double ex;
+      if (sde_parse_double (s + 2, &ex))
+        return GSL_EINVAL;
+      *v = ldexp (1.0, (int)ex);
+      return ex == floor (ex) && fabs (ex) < 1000 ? GSL_SUCCESS : GSL_EINVAL;
+    }
+  return sde_parse_double (s, v);
+}
+
+size_t
+sde_weak_grid (const char *spec, double *eta, size_t max)
+{
+  char buf[1024];
+  size_t n = 0;
+  if (spec == NULL || strlen (spec) >= sizeof buf || *spec == '\0')
+    {
+      sde_error (GSL_EINVAL, "empty eta grid");
+      return 0;
+    }
+  strcpy (buf, spec);
+  if (strchr (buf, ':'))
+    {
+      char *a = buf, *b = strchr (buf, ':'), *k = NULL;
+      *b++ = '\0';
+      if ((k = strchr (b, ':')))
+        *k++ = '\0';
+      double va, vb, vk = 0;
+      if (parse_value (a, &va) || parse_value (b, &vb) || !(va > 0) || !(vb > 0)
+          || (k && (sde_parse_double (k, &vk) || vk < 2 || vk != floor (vk))))
+        {
+          sde_error (GSL_EINVAL,
+                     "eta grid '%s': use 2^-2:2^-10, A:B:K or a "
+                     "list",
+                     spec);
+          return 0;
+        }
+      if (k == NULL)
+        {
+          /* Powers of two between: both ends must be powers of two.  */
+          int ea, eb;
+          if (frexp (va, &ea) != 0.5 || frexp (vb, &eb) != 0.5)
+            {
+              sde_error (GSL_EINVAL,
+                         "eta grid '%s': A:B needs powers of two "
+                         "(or give A:B:K)",
+                         spec);
+              return 0;
+            }
+          int lo = ea < eb ? ea : eb, hi = ea < eb ? eb : ea;
+          for (int e = hi; e >= lo && n < max; e--)
+            eta[n++] = ldexp (0.5, e);
+        }
+      else
+        for (size_t i = 0; i < (size_t)vk && n < max; i++)
+          eta[n++] = va * pow (vb / va, (double)i / (vk - 1));
+    }
+  else
+    {
+      char *save = NULL;
+      for (char *t = strtok_r (buf, ",", &save); t;
+           t = strtok_r (NULL, ",", &save))
+        {
+          double v;
+          if (parse_value (t, &v) || !(v > 0))
+            {
+              sde_error (GSL_EINVAL,
+                         "eta grid: '%s' is not a positive "
+                         "number",
+                         t);
+              return 0;
+            }
+          if (n == max)
+            {
+              sde_error (GSL_EINVAL, "eta grid: more than %zu values", max);
+              return 0;
+            }
+          eta[n++] = v;
+        }
+    }
+  if (n == 0)
+    {
+      sde_error (GSL_EINVAL, "eta grid '%s' is empty", spec);
+      return 0;
+    }
+  qsort (eta, n, sizeof (double), cmp_desc);
+  for (size_t i = 1; i < n; i++)
+    if (eta[i] == eta[i - 1])
+      {
+        sde_error (GSL_EINVAL, "eta grid: %g appears twice", eta[i]);
+        return 0;
+      }
+  return n;
+}
+
+void
+sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
+{
+  memset (fit, 0, sizeof *fit);
+  fit->order = fit->se = fit->lo = fit->hi = fit->logc = fit->chi2dof = NAN;
+  double sw = 0, sx = 0, sy = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (pts[i].floor || !(fabs (pts[i].e) > 0))
+        {
+          fit->floored++;
+          continue;
+        }
+      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
+                               : 1e30; /* exact points */
+      double x = log (pts[i].eta), y = log (fabs (pts[i].e));
+      sw += w;
+      sx += w * x;
+      sy += w * y;
+      fit->used++;
+    }
+  if (fit->used < 2)
+    return;
+  double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (pts[i].floor || !(fabs (pts[i].e) > 0))
+        continue;
+      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
+                               : 1e30;
+      double dx = log (pts[i].eta) - mx;
+      sxx += w * dx * dx;
+      sxy += w * dx * (log (fabs (pts[i].e)) - my);
+    }
+  if (!(sxx > 0))
+    return;
+  fit->order = sxy / sxx;
+  fit->logc = my - fit->order * mx;
+  double chi2 = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (pts[i].floor || !(fabs (pts[i].e) > 0))
+        continue;
+      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
+                               : 1e30;
+      double r
+          = log (fabs (pts[i].e)) - fit->logc - fit->order * log (pts[i].eta);
+      chi2 += w * r * r;
+    }
+  fit->se = 1 / sqrt (sxx);
+  if (fit->used > 2)
+    {
+      fit->chi2dof = chi2 / (double)(fit->used - 2);
+      if (fit->chi2dof > 1)
+        fit->se *= sqrt (fit->chi2dof);
+    }
+  fit->lo = fit->order - Z95 * fit->se;
+  fit->hi = fit->order + Z95 * fit->se;
+  fit->ok = 1;
+}
+
+void
+sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope)
+{
+  for (size_t i = 0; i + 1 < n; i++)
+    {
+      const sde_weak_point *a = &pts[i], *b = &pts[i + 1];
+      slope[i]
+          = (a->floor || b->floor || !(fabs (a->e) > 0) || !(fabs (b->e) > 0))
+                ? NAN
+                : log (fabs (a->e) / fabs (b->e)) / log (a->eta / b->eta);
+    }
+}
+
+/* ---- The sweep ---- */
+
+static double
+wall (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Rows of one eta from its sums.  */
+static void
+make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
+           const sde_ensemble_sums *s, double eta, sde_weak_point *rows)
+{
+  const size_t ref = (size_t)e->ref, last = e->ncheck - 1;
+  for (size_t m = 0; m < w->nmethods; m++)
+    for (size_t o = 0; o < e->nobs; o++)
+      {
+        sde_weak_point *p = &rows[m * e->nobs + o];
+        memset (p, 0, sizeof *p);
+        p->eta = eta;
+        p->method = m;
+        p->obs = o;
+        p->ref_err = p->ref_err_se = NAN;
+        size_t cstar = 0;
+        double best = -1;
+        for (size_t c = 0; c < e->ncheck; c++)
+          {
+            sde_stat d = sde_ensemble_diff (s, m, o, c);
+            if (fabs (d.mean) > best || isnan (d.mean))
+              {
+                best = isnan (d.mean) ? INFINITY : fabs (d.mean);
+                cstar = c;
+              }
+          }
+        sde_stat d = sde_ensemble_diff (s, m, o, cstar);
+        sde_stat va = sde_ensemble_value (s, m, o, cstar);
+        sde_stat vr = sde_ensemble_value (s, ref, o, cstar);
+        sde_stat df = sde_ensemble_diff (s, m, o, last);
+        p->e = d.mean;
+        p->se = d.se;
+        p->lo = d.mean - Z95 * d.se;
+        p->hi = d.mean + Z95 * d.se;
+        p->t_star = (double)e->check[cstar] * eta;
+        p->est = va.mean;
+        p->est_ref = vr.mean;
+        p->se_est = va.se;
+        p->se_ref = vr.se;
+        p->e_final = df.mean;
+        p->se_final = df.se;
+        p->floor = !(fabs (d.mean) >= 2 * d.se);
+        p->n = (uint64_t)d.n;
+        p->diverged = sde_ensemble_diverged (s, m);
+        p->diverged_ref = sde_ensemble_diverged (s, ref);
+        p->vrf = d.var > 0 ? (va.var + vr.var) / d.var : INFINITY;
+        p->kurtosis = d.kurtosis;
+        if (e->nproc > ref + 1 && w->check_ref)
+          {
+            /* phi(2M) - phi(M) = -(1 - 2^-p) err(M) for weak order p.  */
+            sde_stat c = sde_ensemble_diff (s, ref + 1, o, cstar);
+            double f = 1 / (1 - pow (2, -w->ref_order));
+            p->ref_err = -f * c.mean;
+            p->ref_err_se = f * c.se;
+          }
+      }
+}
+
+int
+sde_weak_run (const sde_weak_sweep *w)
+{
+  size_t substeps = w->substeps ? w->substeps : 1;
+  for (size_t i = 0; i < w->neta; i++)
+    {
+      const double eta = w->eta[i], t0 = wall ();
+      sde_weak_point *rows = NULL;
+      sde_ensemble e;
+      sde_ensemble_sums *s = NULL;
+      int st;
+      for (;;)
+        {
+          memset (&e, 0, sizeof e);
+          if ((st = w->build (w->ctx, i, eta, substeps, &e)))
+            return st;
+          sde_ensemble_sums_free (s);
+          s = sde_ensemble_sums_alloc (&e);
+          if (s == NULL)
+            return GSL_ENOMEM;
+          const size_t nrows = w->nmethods * e.nobs;
+          free (rows);
+          rows = malloc (sizeof *rows * nrows);
+          uint64_t done = 0, want = w->paths;
+          const char *stop = "fixed";
+          for (;;)
+            {
+              if ((st = sde_ensemble_run (&e, done, want - done, s)))
+                {
+                  sde_ensemble_sums_free (s);
+                  free (rows);
+                  return st;
+                }
+              done = want;
+              make_rows (w, &e, s, eta, rows);
+              if (!(w->target_ci > 0))
+                break;
+              /* Paths needed for a CI half-width of target |e| in every
+                 row, from the SE's 1/sqrt(N) law.  */
+              double need = 0;
+              for (size_t r = 0; r < nrows; r++)
+                {
+                  double h = Z95 * rows[r].se,
+                         goal = w->target_ci * fabs (rows[r].e);
+                  double ratio = goal > 0 ? h / goal : INFINITY;
+                  need = fmax (need, ratio * ratio);
+                }
+              if (need <= 1)
+                {
+                  stop = "target";
+                  break;
+                }
+              if (done >= w->max_paths)
+                {
+                  stop = "max";
+                  break;
+                }
+              /* Grow by the estimate, but at least 1.5x and at most 16x
+                 per batch, in whole chunks.  */
+              double grow = fmin (fmax (need * 1.1, 1.5), 16.0);
+              uint64_t next = (uint64_t)ceil ((double)done * grow);
+              if (next > w->max_paths)
+                next = w->max_paths;
+              next = (next + e.chunk - 1) / e.chunk * e.chunk;
+              if (next <= done)
+                {
+                  stop = "max";
+                  break;
+                }
+              want = next;
+            }
+          for (size_t r = 0; r < nrows; r++)
+            {
+              rows[r].stop = stop;
+              rows[r].substeps = substeps;
+            }
+          /* An SDE reference must be ten times more accurate than the
+             errors it measures, with the upper end of its own confidence
+             interval: else double its substeps and redo.  */
+          int redo = 0;
+          if (w->check_ref && w->auto_substeps && substeps < w->max_substeps)
+            for (size_t r = 0; r < nrows; r++)
+              {
+                double ref = fabs (rows[r].ref_err) + 2 * rows[r].ref_err_se;
+                double scale = fmax (fabs (rows[r].e), 2 * rows[r].se);
+                if (ref > 0.1 * scale)
+                  redo = 1;
+              }
+          if (!redo)
+            break;
+          substeps *= 2;
+        }
+      double secs = wall () - t0;
+      const size_t nrows = w->nmethods * e.nobs;
+      for (size_t r = 0; r < nrows; r++)
+        rows[r].seconds = secs;
+      st = w->row ? w->row (w->row_ctx, rows, nrows) : GSL_SUCCESS;
+      sde_ensemble_sums_free (s);
+      free (rows);
+      if (st)
+        return st;
+    }
+  return GSL_SUCCESS;
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# The experiments of the sde-compare issue at reduced sizes (the full ones
+# are data/experiments/*.sh): SGD's order 1 on a nonconvex loss, SGDM
+# against SGD for alpha = 0, 0.5, 1, SVAG's 1/l, and the coupling's
+# variance reduction.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+c="$tools/sde-compare"
+
+# field TABLE COLUMN: the column of the first row of a JSON report's table.
+field () {
+  python3 -c 'import json,sys
+d = json.load(sys.stdin)
+t = [t for t in d["tables"] if t["name"] == sys.argv[1]][0]
+r = t["rows"][0][t["columns"].index(sys.argv[2])]
+print("" if r is None else r)' "$1" "$2"
+}
+order () { field fits order; }
+within () { awk -v x="$1" -v p="$2" -v q="$3" 'BEGIN { exit !(x != "" && x - p <= q && p - x <= q) }'; }
+
+# 1. SGD against SME-1 on the 2-D nonconvex loss: order 1 +- 0.1.
+p=$("$c" --problem=nonconvex2d --methods=sgd --eta=2^-3:2^-8 --observable=norm2 --format=json | order)
+within "$p" 1 0.1 && pass || fail "SGD vs SME-1 on nonconvex2d: order $p"
+
+# 2. SGDM against SGD (equal effective learning rate), 2^-8 .. 2^-13.
+p=$("$c" --methods=sgdm --alpha=0 --c=0.1 --reference=sgd --eta=2^-8:2^-13 --target-ci=0 --format=json | order)
+within "$p" 1 0.15 && pass || fail "SGDM (beta=0.9) vs SGD: order $p, want ~1"
+p=$("$c" --methods=sgdm --alpha=0.5 --c=1 --reference=sgd --eta=2^-8:2^-13 --target-ci=0 --format=json | order)
+within "$p" 0.5 0.1 && pass || fail "SGDM (alpha=0.5) vs SGD: order $p, want ~0.5"
+p=$("$c" --methods=sgdm --alpha=1 --c=1 --reference=sgd --eta=2^-8:2^-13 --target-ci=0 --format=json | order)
+within "$p" 0 0.1 && pass || fail "SGDM (alpha=1) vs SGD: order $p, want ~0"
+
+# 3. SVAG(l) against SME-1 at fixed eta: error ~ 1/l.
+p=$("$c" --methods=svag:l=1,sgd,svag:l=2,sgd,svag:l=4,sgd,svag:l=8,sgd,svag:l=16,sgd \
+      --eta=2^-3 --checkpoints=1 --target-ci=0 --paths=100000 --format=json |
+    field svag_fits order_in_1/l)
+within "$p" 1 0.15 && pass || fail "SVAG: order in 1/l $p, want ~1"
+
+# 4. Coupled against independent on the default table at eta = 2^-8: the
+#    variance-reduction factor of SGD's row exceeds 10.
+"$c" --eta=2^-8 --target-ci=0 --paths=20000 --format=csv >"$tmpdir/vrf.csv"
+v=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $15 }' "$tmpdir/vrf.csv")
+awk -v v="$v" 'BEGIN { exit !(v > 10) }' && pass || fail "VRF of SGD at 2^-8 is $v"
+# ... and it agrees with the ratio of the independent estimator's variance
+#    to the coupled one within a factor 2 (different samples, and the time
+#    of the maximum may differ).
+"$c" --eta=2^-8 --target-ci=0 --paths=20000 --estimator=independent --format=csv >"$tmpdir/ind.csv"
+si=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $8 }' "$tmpdir/ind.csv")
+sc=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $8 }' "$tmpdir/vrf.csv")
+awk -v si="$si" -v sc="$sc" -v v="$v" 'BEGIN { r = (si / sc)^2; exit !(r > 0.5 * v && r < 2 * v) }' && pass ||
+  fail "independent/coupled variance ratio $si/$sc vs VRF $v"
+
+finish

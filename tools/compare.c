@@ -1,0 +1,519 @@
+/* compare.c: error and fit tables with their warnings, --expect-order, and
+   the convergence figure, shared by sde-compare and sde-slow.  */
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+#include "compare.h"
+
+#define Z95 1.959963984540054
+
+static const sde_column error_cols[] = {
+  { "eta", "$\\eta$", 10, 'g', 6 },
+  { "method", "method", 16, 's', 0 },
+  { "observable", "$\\varphi$", 10, 's', 0 },
+  { "N", "$N$", 9, 'd', 0 },
+  { "estimate", "$\\hat E\\varphi(x)$", 12, 'g', 7 },
+  { "reference", "$\\hat E\\varphi(X)$", 12, 'g', 7 },
+  { "error", "$e$", 11, 'e', 3 },
+  { "se", "SE", 9, 'e', 2 },
+  { "ci_lo", "95\\% CI lo", 11, 'e', 3 },
+  { "ci_hi", "95\\% CI hi", 11, 'e', 3 },
+  { "floor", "floor", 5, 's', 0 },
+  { "t_max", "$t^*$", 7, 'g', 4 },
+  { "error_T", "$e_T$", 11, 'e', 3 },
+  { "se_T", "SE$_T$", 9, 'e', 2 },
+  { "vrf", "VRF", 8, 'g', 3 },
+  { "kurtosis", "kurt.", 8, 'g', 3 },
+  { "diverged", "div.", 8, 'd', 0 },
+  { "diverged_ref", "div.ref", 7, 'd', 0 },
+  { "substeps", "$M$", 5, 'd', 0 },
+  { "ref_error", "ref.err", 10, 'e', 2 },
+  { "stop", "stop", 6, 's', 0 },
+  { "seconds", "s", 8, 'f', 2 },
+};
+
+static const sde_column fit_cols[] = {
+  { "method", "method", 16, 's', 0 },
+  { "observable", "$\\varphi$", 10, 's', 0 },
+  { "order", "order $p$", 8, 'f', 3 },
+  { "se", "SE", 7, 'f', 3 },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
+  { "theory", "theory", 7, 'g', 3 },
+  { "theory_kind", "", 6, 's', 0 },
+  { "points", "points", 6, 'd', 0 },
+  { "floored", "floor", 5, 'd', 0 },
+  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3 },
+  { "local_slopes", "local slopes", 24, 's', 0 },
+};
+
+void
+compare_begin (compare *c)
+{
+  sde_report_table (c->rep, "errors", error_cols,
+                    sizeof error_cols / sizeof error_cols[0]);
+}
+
+int
+compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
+{
+  compare *c = ctx;
+  for (size_t k = 0; k < n; k++)
+    {
+      const sde_weak_point *p = &rows[k];
+      sde_cell row[] = {
+        SDE_CELL_D (p->eta),
+        SDE_CELL_S (c->method_names[p->method]),
+        SDE_CELL_S (c->obs_names[p->obs]),
+        SDE_CELL_I ((long long)p->n),
+        SDE_CELL_D (p->est),
+        SDE_CELL_D (p->est_ref),
+        SDE_CELL_D (p->e),
+        SDE_CELL_D (p->se),
+        SDE_CELL_D (p->lo),
+        SDE_CELL_D (p->hi),
+        SDE_CELL_S (p->floor ? "*" : ""),
+        SDE_CELL_D (p->t_star),
+        SDE_CELL_D (p->e_final),
+        SDE_CELL_D (p->se_final),
+        SDE_CELL_D (p->vrf),
+        SDE_CELL_D (p->kurtosis),
+        SDE_CELL_I ((long long)p->diverged),
+        SDE_CELL_I ((long long)p->diverged_ref),
+        c->sde_reference ? SDE_CELL_I ((long long)p->substeps) : SDE_CELL_NONE,
+        isnan (p->ref_err) ? SDE_CELL_NONE : SDE_CELL_D (p->ref_err),
+        SDE_CELL_S (p->stop),
+        SDE_CELL_D (p->seconds),
+      };
+      if (sde_report_row (c->rep, row))
+        return GSL_EFAILED;
+      if (c->nrows < COMPARE_MAXROWS)
+        c->rows[c->nrows++] = *p;
+    }
+  return 0;
+}
+
+/* The rows of one (method, observable), in decreasing eta.  */
+static size_t
+series (const compare *c, size_t m, size_t o, sde_weak_point *out)
+{
+  size_t n = 0;
+  for (size_t k = 0; k < c->nrows; k++)
+    if (c->rows[k].method == m && c->rows[k].obs == o)
+      out[n++] = c->rows[k];
+  return n;
+}
+
+static void note (compare *c, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void
+note (compare *c, const char *fmt, ...)
+{
+  char buf[512];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  sde_report_note (c->rep, buf);
+}
+
+static const sde_column svag_cols[] = {
+  { "method", "method", 16, 's', 0 },
+  { "observable", "$\\varphi$", 10, 's', 0 },
+  { "eta", "$\\eta$", 10, 'g', 6 },
+  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3 },
+  { "se", "SE", 7, 'f', 3 },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
+  { "theory", "theory", 7, 'g', 3 },
+  { "points", "points", 6, 'd', 0 },
+};
+
+/* At one eta, SVAG(l) of the same method for several l: the error against
+   the SDE should fall like 1/l (Li, Malladi & Arora 2021); fit its order
+   in 1/l.  */
+static void
+svag_fits (compare *c, double eta)
+{
+  static sde_weak_point pts[COMPARE_MAXROWS];
+  int table = 0;
+  for (size_t m = 0; m < c->nmethods; m++)
+    {
+      /* Group: the first method of each inner spec.  */
+      int seen = 0;
+      for (size_t q = 0; q < m; q++)
+        if (strcmp (c->svag_inner[q], c->svag_inner[m]) == 0)
+          seen = 1;
+      if (seen)
+        continue;
+      size_t members = 0;
+      for (size_t q = 0; q < c->nmethods; q++)
+        members += strcmp (c->svag_inner[q], c->svag_inner[m]) == 0;
+      if (members < 3)
+        continue;
+      for (size_t o = 0; o < c->nobs; o++)
+        {
+          size_t n = 0;
+          for (size_t k = 0; k < c->nrows; k++)
+            if (c->rows[k].obs == o
+                && strcmp (c->svag_inner[c->rows[k].method], c->svag_inner[m])
+                       == 0)
+              {
+                pts[n] = c->rows[k];
+                pts[n++].eta = 1.0 / c->svag[c->rows[k].method];
+              }
+          sde_weak_fit f;
+          sde_weak_fit_points (pts, n, &f);
+          if (!table)
+            sde_report_table (c->rep, "svag_fits", svag_cols,
+                              sizeof svag_cols / sizeof svag_cols[0]);
+          table = 1;
+          sde_cell row[] = {
+            SDE_CELL_S (c->svag_inner[m]),
+            SDE_CELL_S (c->obs_names[o]),
+            SDE_CELL_D (eta),
+            f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
+            f.ok ? SDE_CELL_D (f.se) : SDE_CELL_NONE,
+            f.ok ? SDE_CELL_D (f.lo) : SDE_CELL_NONE,
+            f.ok ? SDE_CELL_D (f.hi) : SDE_CELL_NONE,
+            SDE_CELL_D (1.0),
+            SDE_CELL_I ((long long)f.used),
+          };
+          sde_report_row (c->rep, row);
+        }
+    }
+}
+
+void
+compare_fits (compare *c, sde_weak_fit *fits)
+{
+  int one_eta = c->nrows > 0;
+  for (size_t k = 1; k < c->nrows; k++)
+    one_eta &= c->rows[k].eta == c->rows[0].eta;
+  if (one_eta && c->svag)
+    svag_fits (c, c->rows[0].eta);
+  sde_report_table (c->rep, "fits", fit_cols,
+                    sizeof fit_cols / sizeof fit_cols[0]);
+  static sde_weak_point pts[COMPARE_MAXROWS];
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        size_t n = series (c, m, o, pts);
+        sde_weak_fit f;
+        sde_weak_fit_points (pts, n, &f);
+        if (fits)
+          fits[m * c->nobs + o] = f;
+        char slopes[256] = "";
+        double ls[COMPARE_MAXROWS];
+        sde_weak_local_slopes (pts, n, ls);
+        size_t len = 0;
+        for (size_t i = 0; i + 1 < n && len < sizeof slopes - 16; i++)
+          len += (size_t)snprintf (slopes + len, sizeof slopes - len, "%s%.2f",
+                                   i ? " " : "", ls[i]);
+        sde_cell row[] = {
+          SDE_CELL_S (c->method_names[m]),
+          SDE_CELL_S (c->obs_names[o]),
+          f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
+          f.ok ? SDE_CELL_D (f.se) : SDE_CELL_NONE,
+          f.ok ? SDE_CELL_D (f.lo) : SDE_CELL_NONE,
+          f.ok ? SDE_CELL_D (f.hi) : SDE_CELL_NONE,
+          isnan (c->theory[m]) ? SDE_CELL_NONE : SDE_CELL_D (c->theory[m]),
+          SDE_CELL_S (c->theory_kind[m]),
+          SDE_CELL_I ((long long)f.used),
+          SDE_CELL_I ((long long)f.floored),
+          f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
+          SDE_CELL_S (slopes),
+        };
+        sde_report_row (c->rep, row);
+        if (!f.ok && !one_eta)
+          note (c,
+                "%s %s: fewer than two points above the noise floor: no "
+                "order can be fitted",
+                c->method_names[m], c->obs_names[o]);
+        else if (f.chi2dof > 4)
+          note (c,
+                "%s %s: the points scatter about the power law more than "
+                "their SEs allow (chi2/dof = %.3g): pre-asymptotic or not a "
+                "power law; the SE is widened and the local slopes show the "
+                "approach",
+                c->method_names[m], c->obs_names[o], f.chi2dof);
+      }
+
+  if (one_eta)
+    note (c, "one eta: no order in eta can be fitted");
+  /* Row-level warnings.  */
+  for (size_t k = 0; k < c->nrows; k++)
+    {
+      const sde_weak_point *p = &c->rows[k];
+      const char *mn = c->method_names[p->method], *on = c->obs_names[p->obs];
+      if (p->floor)
+        note (c,
+              "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
+              "floor, left out of the fit",
+              p->eta, mn, on);
+      if (p->kurtosis > 100)
+        note (c,
+              "eta=%g %s %s: kurtosis %.3g of the paired differences: "
+              "their variance, hence the SE, is poorly estimated",
+              p->eta, mn, on, p->kurtosis);
+      if (p->diverged || p->diverged_ref)
+        note (c,
+              "eta=%g %s: %llu diverged paths (%llu of the reference), "
+              "left out of the averages",
+              p->eta, mn, (unsigned long long)p->diverged,
+              (unsigned long long)p->diverged_ref);
+      if (!isnan (p->ref_err)
+          && fabs (p->ref_err) + 2 * p->ref_err_se
+                 > 0.1 * fmax (fabs (p->e), 2 * p->se))
+        note (c,
+              "eta=%g %s %s: the reference's own error %.3g is above a "
+              "tenth of |e|",
+              p->eta, mn, on, p->ref_err);
+      if (strcmp (p->stop, "max") == 0 && !p->floor)
+        note (c, "eta=%g %s %s: --max-paths reached before the CI target",
+              p->eta, mn, on);
+    }
+  /* Consistency (Giles): successive reference estimates of the same
+     expectation at the same time must agree within their errors.  */
+  for (size_t o = 0; o < c->nobs; o++)
+    {
+      size_t n = series (c, 0, o, pts);
+      for (size_t i = 0; i + 1 < n; i++)
+        {
+          const sde_weak_point *a = &pts[i], *b = &pts[i + 1];
+          if (a->t_star != b->t_star || !c->sde_reference)
+            continue;
+          /* Different etas use independent samples: the marginal SEs.  */
+          double tol = 3 * hypot (a->se_ref, b->se_ref)
+                       + (isnan (a->ref_err) ? 0 : fabs (a->ref_err))
+                       + (isnan (b->ref_err) ? 0 : fabs (b->ref_err));
+          double diff = fabs (a->est_ref - b->est_ref);
+          if (tol > 0 && diff > tol && diff > 1e-12 * fabs (a->est_ref))
+            note (c,
+                  "consistency: the reference estimates of %s at t=%g "
+                  "for eta=%g and eta=%g differ by %.3g, more than %.3g",
+                  c->obs_names[o], a->t_star, a->eta, b->eta, diff, tol);
+        }
+    }
+}
+
+int
+compare_expect (const compare *c, const sde_weak_fit *fits, double P, double Q)
+{
+  int bad = 0;
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        const sde_weak_fit *f = &fits[m * c->nobs + o];
+        if (!f->ok)
+          {
+            fprintf (stderr,
+                     "sde-compare: --expect-order=%g: %s %s has no fitted "
+                     "order\n",
+                     P, c->method_names[m], c->obs_names[o]);
+            bad = 1;
+          }
+        else if (fabs (f->order - P) > Q)
+          {
+            fprintf (stderr,
+                     "sde-compare: --expect-order=%g --tolerance=%g: %s %s "
+                     "has order %.3f (SE %.3f)\n",
+                     P, Q, c->method_names[m], c->obs_names[o], f->order,
+                     f->se);
+            bad = 1;
+          }
+      }
+  return bad ? CLI_CHECK : CLI_OK;
+}
+
+/* ---- Figure ---- */
+
+static const char *
+extension (const char *file)
+{
+  const char *dot = strrchr (file, '.');
+  return dot ? dot + 1 : "";
+}
+
+void
+compare_plot_check (const char *file)
+{
+  const char *x = extension (file);
+  if (strcmp (x, "png") && strcmp (x, "svg") && strcmp (x, "pdf")
+      && strcmp (x, "tex"))
+    cli_die (CLI_USAGE, "--plot=%s: use a .png, .svg, .pdf or .tex file", file);
+  if (strcmp (x, "tex") != 0 && system ("command -v gnuplot >/dev/null 2>&1"))
+    cli_die (CLI_USAGE,
+             "--plot=%s: gnuplot is not installed (Debian package "
+             "gnuplot-nox); --plot=FILE.tex writes pgfplots code instead",
+             file);
+}
+
+/* Writes FILE atomically from the text the writer produces.  */
+static void
+write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
+                const char *title)
+{
+  static sde_weak_point pts[COMPARE_MAXROWS];
+  fprintf (f,
+           "%% sdekit %s convergence figure; paste the tikzpicture into "
+           "a paper\n",
+           PACKAGE_VERSION);
+  fputs ("\\documentclass{standalone}\n\\usepackage{pgfplots}\n"
+         "\\pgfplotsset{compat=1.16}\n\\begin{document}\n"
+         "\\begin{tikzpicture}\n",
+         f);
+  fprintf (f,
+           "\\begin{loglogaxis}[title={%s}, xlabel={$\\eta$}, "
+           "ylabel={weak error $|e|$}, legend pos=south east, "
+           "legend style={font=\\scriptsize}]\n",
+           title);
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        size_t n = series (c, m, o, pts);
+        fputs ("\\addplot+[only marks, error bars/.cd, y dir=both, "
+               "y explicit] coordinates {\n",
+               f);
+        for (size_t i = 0; i < n; i++)
+          if (fabs (pts[i].e) > 0)
+            fprintf (f, "  (%.10g, %.10g) +- (0, %.10g)\n", pts[i].eta,
+                     fabs (pts[i].e),
+                     fmin (Z95 * pts[i].se, 0.999 * fabs (pts[i].e)));
+        fputs ("};\n", f);
+        fprintf (f, "\\addlegendentry{%s, %s}\n", c->method_names[m],
+                 c->obs_names[o]);
+        const sde_weak_fit *fit = &fits[m * c->nobs + o];
+        if (fit->ok && n >= 2)
+          {
+            fprintf (f,
+                     "\\addplot[domain=%.10g:%.10g, samples=2, dashed] "
+                     "{exp(%.10g)*x^%.10g};\n",
+                     pts[n - 1].eta, pts[0].eta, fit->logc, fit->order);
+            fprintf (f, "\\addlegendentry{fit: order %.2f $\\pm$ %.2f}\n",
+                     fit->order, fit->se);
+          }
+      }
+  /* A reference slope at the theory's order through the first point.  */
+  size_t n = series (c, 0, 0, pts);
+  if (n >= 2 && !isnan (c->theory[0]) && c->theory[0] > 0
+      && fabs (pts[0].e) > 0)
+    {
+      fprintf (f,
+               "\\addplot[domain=%.10g:%.10g, samples=2, dotted, thick] "
+               "{%.10g*(x/%.10g)^%g};\n",
+               pts[n - 1].eta, pts[0].eta, fabs (pts[0].e), pts[0].eta,
+               c->theory[0]);
+      fprintf (f, "\\addlegendentry{slope %g}\n", c->theory[0]);
+    }
+  fputs ("\\end{loglogaxis}\n\\end{tikzpicture}\n\\end{document}\n", f);
+}
+
+static void
+write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
+               const char *file, const char *out, const char *title)
+{
+  static sde_weak_point pts[COMPARE_MAXROWS];
+  const char *x = extension (file);
+  const char *term = strcmp (x, "png") == 0   ? "pngcairo size 900,650"
+                     : strcmp (x, "svg") == 0 ? "svg size 900,650"
+                                              : "pdfcairo size 6in,4.3in";
+  fprintf (g, "set terminal %s enhanced font ',11'\n", term);
+  fprintf (g, "set output '%s'\n", out);
+  fprintf (g, "set logscale xy\nset format xy '10^{%%L}'\nset key bottom "
+              "right\nset grid\n");
+  fprintf (g, "set xlabel 'learning rate {/Symbol h}'\nset ylabel 'weak "
+              "error |e|'\n");
+  fprintf (g, "set title \"%s\" noenhanced\n", title);
+  fputs ("plot ", g);
+  int first = 1;
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        size_t n = series (c, m, o, pts);
+        const sde_weak_fit *fit = &fits[m * c->nobs + o];
+        fprintf (g,
+                 "%s'-' using 1:2:3:4 with yerrorbars pt 7 title \"%s, "
+                 "%s\" noenhanced",
+                 first ? "" : ", ", c->method_names[m], c->obs_names[o]);
+        first = 0;
+        if (fit->ok && n >= 2)
+          fprintf (g,
+                   ", exp(%.10g)*x**%.10g with lines dt 2 title \"fit: "
+                   "order %.2f +- %.2f\"",
+                   fit->logc, fit->order, fit->order, fit->se);
+      }
+  size_t n0 = series (c, 0, 0, pts);
+  if (n0 >= 2 && !isnan (c->theory[0]) && c->theory[0] > 0
+      && fabs (pts[0].e) > 0)
+    fprintf (g,
+             ", %.10g*(x/%.10g)**%g with lines dt 3 lw 2 title \"slope "
+             "%g\"",
+             fabs (pts[0].e), pts[0].eta, c->theory[0], c->theory[0]);
+  fputc ('\n', g);
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        size_t n = series (c, m, o, pts);
+        for (size_t i = 0; i < n; i++)
+          if (fabs (pts[i].e) > 0)
+            fprintf (g, "%.10g %.10g %.10g %.10g\n", pts[i].eta,
+                     fabs (pts[i].e),
+                     fmax (fabs (pts[i].e) - Z95 * pts[i].se,
+                           1e-3 * fabs (pts[i].e)),
+                     fabs (pts[i].e) + Z95 * pts[i].se);
+        fputs ("e\n", g);
+      }
+}
+
+void
+compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
+              const char *title)
+{
+  char tmp[4096];
+  snprintf (tmp, sizeof tmp, "%s.tmpXXXXXX", file);
+  int fd = mkstemp (tmp);
+  if (fd < 0)
+    cli_die (CLI_RUNTIME, "--plot=%s: cannot create: %s", file,
+             strerror (errno));
+  cli_file_mode (fd);
+  close (fd);
+  int ok;
+  if (strcmp (extension (file), "tex") == 0)
+    {
+      FILE *f = fopen (tmp, "w");
+      ok = f != NULL;
+      if (ok)
+        {
+          write_pgfplots (c, fits, f, title);
+          ok = !ferror (f);
+          ok &= fclose (f) == 0;
+        }
+    }
+  else
+    {
+      FILE *g = popen ("gnuplot", "w");
+      ok = g != NULL;
+      if (ok)
+        {
+          write_gnuplot (c, fits, g, file, tmp, title);
+          ok = pclose (g) == 0;
+        }
+    }
+  if (!ok || rename (tmp, file))
+    {
+      unlink (tmp);
+      cli_die (CLI_RUNTIME, "--plot=%s: the figure could not be written", file);
+    }
+}

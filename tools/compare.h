@@ -1,0 +1,56 @@
+/* compare.h: the parts of a convergence table shared by sde-compare and
+   sde-slow: the error and fit tables, the notes that flag Monte Carlo
+   noise, --expect-order, and the log-log figure (--plot).  */
+#ifndef SDEKIT_COMPARE_H
+#define SDEKIT_COMPARE_H
+
+#include <stdio.h>
+
+#include "sdekit/report.h"
+#include "sdekit/weak.h"
+
+#define COMPARE_MAXROWS 4096
+
+typedef struct
+{
+  sde_report *rep;
+  const char *const *method_names; /* nmethods */
+  const char *const *obs_names;    /* nobs */
+  const double *theory;            /* per method: the theory's order */
+  const char *const *theory_kind;  /* per method: "exact", "bound", ... */
+  size_t nmethods, nobs;
+  const char *ref_name;
+  const unsigned *svag;          /* per method: SVAG's l (1: plain) */
+  const char *const *svag_inner; /* per method: the wrapped method */
+  int sde_reference;             /* show the reference's substeps and error */
+  /* every row so far, for the fits and the figure */
+  sde_weak_point rows[COMPARE_MAXROWS];
+  size_t nrows;
+  int warned_target;
+} compare;
+
+/* Starts the error table.  */
+void compare_begin (compare *c);
+
+/* The row callback of sde_weak_run: prints and keeps the rows.  */
+int compare_rows (void *ctx, const sde_weak_point *rows, size_t n);
+
+/* Prints the fit table and the warnings; fills fits[method * nobs + obs]
+   (may be NULL).  */
+void compare_fits (compare *c, sde_weak_fit *fits);
+
+/* --expect-order: the exit status (0, or 3 when a fitted order misses
+   P +- Q or cannot be fitted).  */
+int compare_expect (const compare *c, const sde_weak_fit *fits, double P,
+                    double Q);
+
+/* --plot=FILE: .png, .svg or .pdf through gnuplot, .tex as pgfplots code.
+   Returns 0, or exits 1 with a message (no gnuplot, write failure).  */
+void compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
+                   const char *title);
+
+/* Checks a --plot file name before the run (exit 2 on an unknown
+   extension).  */
+void compare_plot_check (const char *file);
+
+#endif /* SDEKIT_COMPARE_H */

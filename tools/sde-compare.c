@@ -1,0 +1,737 @@
+/* sde-compare.c: weak errors of stochastic optimizers against their SDE
+   (or against another optimizer) as the learning rate shrinks, with
+   confidence intervals, noise-floor flags and fitted orders: the
+   convergence-rate tables of MATH.md section 8.  */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "sdekit/ensemble.h"
+#include "sdekit/report.h"
+#include "sdekit/spec.h"
+#include "sdekit/weak.h"
+#include "setup.h"
+
+#define MAXM (SDE_ENSEMBLE_MAXPROC - 2)
+
+enum
+{
+  OPT_LOSS = 256,
+  OPT_TAU,
+  OPT_ALPHA,
+  OPT_C,
+  OPT_TARGET,
+  OPT_MAXPATHS,
+  OPT_THREADS,
+  OPT_EXPECT,
+  OPT_TOL,
+  OPT_LIST_PROBLEMS,
+  OPT_LIST_METHODS,
+  OPT_LIST_SCHEMES,
+  OPT_X0,
+  OPT_SCHEDULE,
+  OPT_BOUND,
+  OPT_ENGINE
+};
+
+static const cli_option options[] = {
+  { "problem", 'p', "SPEC",
+    "the problem NAME[:KEY=VALUE,...] (--list-problems)", "doublewell" },
+  { "loss", OPT_LOSS, "EXPR",
+    "a loss in x0, x1, ... instead, with isotropic unit Gaussian noise", NULL },
+  { "noise", 'N', "LAW",
+    "gaussian, rademacher, label, student:nu=V, minibatch[:B=N,replace=0|1]",
+    "the problem's own" },
+  { "tau", OPT_TAU, "TAU",
+    "hold the temperature tau = eta sigma^2 fixed as eta shrinks (the SDE "
+    "scaling)",
+    "0.5" },
+  { "sigma", 'g', "SIGMA",
+    "hold sigma fixed instead (tau = eta sigma^2 -> 0; for SME-2)", NULL },
+  { "methods", 'M', "LIST",
+    "optimizers compared, e.g. sgd,sgdm:beta=0.9,svag:l=4,sgd "
+    "(--list-methods); all at one effective learning rate",
+    "sgd,sgdm:beta=0.9" },
+  { "alpha", OPT_ALPHA, "A",
+    "momentum family 1 - beta = c eta^A for momentum methods without beta",
+    NULL },
+  { "c", OPT_C, "C", "the constant c of the momentum family", "1" },
+  { "reference", 'r', "REF",
+    "sme1[:scheme=S,substeps=M|auto], sme2[:...], underdamped:c=C[,...], "
+    "or a method (e.g. sgd)",
+    "sme1:scheme=weak2,substeps=auto" },
+  { "eta", 'e', "GRID", "learning rates: 2^-3:2^-9, A:B:K or a list",
+    "2^-3:2^-9" },
+  { "horizon", 'T', "T", "horizon in SDE time (each eta must divide it)", "1" },
+  { "checkpoints", 'C', "TIMES",
+    "'every' step (the error is the maximum over time) or a list of times",
+    "every" },
+  { "observable", 'O', "LIST",
+    "test functions: x<i>, norm2, loss, cos:w=..., "
+    "trace",
+    "norm2" },
+  { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",
+    "10000" },
+  { "target-ci", OPT_TARGET, "F",
+    "add paths until the 95% CI half-width is at most F |e| (0: off)", "0.1" },
+  { "max-paths", OPT_MAXPATHS, "N", "cap of --target-ci", "2000000" },
+  { "estimator", 'E', "KIND", "coupled (common Brownian path) or independent",
+    "coupled" },
+  { "x0", OPT_X0, "LIST", "initial point", "the problem's" },
+  { "schedule", OPT_SCHEDULE, "SPEC",
+    "learning-rate schedule in SDE time (constant, step:..., cosine, "
+    "table:...)",
+    "constant" },
+  { "bound", OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
+  { "engine", OPT_ENGINE, "ENGINE", "mc (Monte Carlo)", "mc" },
+  { "seed", 'S', "SEED", "seed of the random streams", "1" },
+  { "threads", OPT_THREADS, "N",
+    "threads; the table does not depend on it (0: all cores)", "0" },
+  { "format", 'f', "FMT", "text, md, latex, csv or json", "text" },
+  { "output", 'o', "FILE", "write the table to FILE (atomically, row by row)",
+    NULL },
+  { "plot", 'P', "FILE",
+    "the log-log figure: FILE.png, .svg, .pdf (gnuplot) or .tex (pgfplots)",
+    NULL },
+  { "expect-order", OPT_EXPECT, "P",
+    "exit with status 3 unless every fitted order is within --tolerance of P",
+    NULL },
+  { "tolerance", OPT_TOL, "Q", "tolerance of --expect-order", "0.1" },
+  { "list-problems", OPT_LIST_PROBLEMS, NULL, "list the problems and exit",
+    NULL },
+  { "list-methods", OPT_LIST_METHODS, NULL, "list the optimizers and exit",
+    NULL },
+  { "list-schemes", OPT_LIST_SCHEMES, NULL, "list the SDE schemes and exit",
+    NULL },
+  { "help", CLI_HELP, NULL, "show this help and exit", NULL },
+  { "version", CLI_VERSION, NULL, "show the version and exit", NULL },
+  { NULL, 0, NULL, NULL, NULL },
+};
+
+static const cli_tool tool = {
+  "sde-compare",
+  "Measure the weak error e(eta) = max_t |E phi(x_k) - E phi(X_t)| of "
+  "stochastic optimizers against their SDE limit (or another optimizer) "
+  "over a grid of learning rates, with 95% confidence intervals, "
+  "noise-floor flags and weighted least-squares orders.",
+  "With no arguments it compares SGD and SGDM (beta = 0.9, equal effective "
+  "learning rate) with SME-1 on the double well.\n"
+  "Exit status: 0 on success, 1 on a runtime failure, 2 on bad usage, 3 "
+  "when --expect-order fails.",
+  options,
+};
+
+typedef enum
+{
+  REF_SME1,
+  REF_SME2,
+  REF_UNDERDAMPED,
+  REF_METHOD
+} refkind;
+
+typedef struct
+{
+  sde_problem *pb;
+  double *x0, *xud; /* start, and (x0, m0) for the underdamped SDE */
+  sde_optim methods[MAXM], res[MAXM];
+  size_t nm;
+  sde_oracle orc;
+  int auto_batch;
+  refkind ref;
+  sde_optim refm, refres;
+  const sde_stepper_type *scheme;
+  double udc;
+  int tau_scaling;
+  double tau, sigma;
+  sde_schedule schedule;
+  sde_limit lim;
+  sde_system sys, sys2;
+  sde_process proc[SDE_ENSEMBLE_MAXPROC];
+  sde_observable obs[16];
+  size_t nobs;
+  const char *checkpoints;
+  double T;
+  size_t *check;
+  int coupled, threads, progress;
+  double bound;
+  sde_rng *rng;
+  size_t neta;
+} ctx;
+
+static double
+schedule_lambda (double t, const void *p)
+{
+  return sde_schedule_factor (p, t);
+}
+
+static int
+build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
+{
+  ctx *c = vctx;
+  for (size_t k = 0; k < c->nm; k++)
+    {
+      c->res[k] = c->methods[k];
+      if (sde_optim_set (&c->res[k], eta))
+        return GSL_EDOM;
+    }
+  sde_oracle o = c->orc;
+  double tau;
+  const sde_problem *pb = c->pb;
+  if (o.law == SDE_ORACLE_MINIBATCH)
+    {
+      double n = (double)pb->nsamples;
+      if (c->auto_batch)
+        {
+          double B = eta / c->tau;
+          if (fabs (B - round (B)) > 1e-9 * B || round (B) < 1 || round (B) > n)
+            return sde_error (GSL_EINVAL,
+                              "minibatch B = eta/tau = %g at eta = %g is not "
+                              "a whole number in [1, %g]",
+                              B, eta, n);
+          o.batch = (size_t)round (B);
+        }
+      double B = (double)o.batch;
+      tau = eta / B * (o.replace ? 1.0 : (n - B) / (n - 1));
+    }
+  else if (c->tau_scaling)
+    {
+      o.sigma = sqrt (c->tau / eta);
+      tau = c->tau;
+    }
+  else
+    {
+      o.sigma = c->sigma;
+      tau = eta * c->sigma * c->sigma;
+    }
+  size_t np = 0;
+  for (size_t k = 0; k < c->nm; k++)
+    {
+      c->proc[np] = (sde_process){ .kind = SDE_PROCESS_METHOD,
+                                   .label = c->methods[k].spec,
+                                   .method = &c->res[k],
+                                   .oracle = o,
+                                   .x0 = c->x0,
+                                   .dim = pb->dim };
+      c->proc[np++].oracle.svag = c->res[k].svag;
+    }
+  int check = 0;
+  if (c->ref == REF_METHOD)
+    {
+      c->refres = c->refm;
+      if (sde_optim_set (&c->refres, eta))
+        return GSL_EDOM;
+      c->proc[np] = (sde_process){ .kind = SDE_PROCESS_METHOD,
+                                   .label = c->refm.spec,
+                                   .method = &c->refres,
+                                   .oracle = o,
+                                   .x0 = c->x0,
+                                   .dim = pb->dim };
+      c->proc[np++].oracle.svag = c->refres.svag;
+    }
+  else
+    {
+      c->lim
+          = (sde_limit){ .kind = c->ref == REF_SME1   ? SDE_LIMIT_SME1
+                                 : c->ref == REF_SME2 ? SDE_LIMIT_SME2
+                                                      : SDE_LIMIT_UNDERDAMPED,
+                         .prob = pb,
+                         .tau = tau,
+                         .eta = eta,
+                         .c = c->udc };
+      if (c->schedule.kind != SDE_SCHEDULE_CONSTANT)
+        {
+          c->lim.lambda = schedule_lambda;
+          c->lim.lambda_params = &c->schedule;
+        }
+      int st = sde_system_limit (&c->sys, &c->lim);
+      if (st)
+        return st;
+      const int ud = c->ref == REF_UNDERDAMPED;
+      for (int twice = 0; twice < 2; twice++)
+        c->proc[np++] = (sde_process){ .kind = SDE_PROCESS_SDE,
+                                       .label = twice ? "check" : "reference",
+                                       .sys = &c->sys,
+                                       .scheme = c->scheme,
+                                       .substeps = substeps << twice,
+                                       .flip = ud,
+                                       .x0 = ud ? c->xud : c->x0,
+                                       .dim = c->sys.dim };
+      check = 1;
+    }
+  (void)check;
+  size_t nsteps = setup_steps ("eta", c->T, eta);
+  free (c->check);
+  size_t nc = setup_checkpoints (
+      "checkpoints",
+      strcmp (c->checkpoints, "every") == 0 ? "every" : c->checkpoints, c->T,
+      eta, &c->check);
+  *e = (sde_ensemble){ .eta = eta,
+                       .nsteps = nsteps,
+                       .check = c->check,
+                       .ncheck = nc,
+                       .obs = c->obs,
+                       .nobs = c->nobs,
+                       .proc = c->proc,
+                       .nproc = np,
+                       .ref = (int)c->nm,
+                       .coupled = c->coupled,
+                       .rng = c->rng,
+                       .stream0 = (uint32_t)(SDE_ENSEMBLE_STREAMS * i),
+                       .bound = c->bound,
+                       .chunk = 256,
+                       .threads = c->threads };
+  if (c->progress)
+    fprintf (stderr, "\rsde-compare: eta = %g (%zu of %zu) ...", eta, i + 1,
+             c->neta);
+  return GSL_SUCCESS;
+}
+
+/* The theory's order of method m against the reference (MATH.md 4).  */
+static void
+theory (const ctx *c, const sde_optim *m, double *p, const char **kind)
+{
+  const int momentum = m->type != sde_optim_sgd;
+  double alpha = !isnan (m->alpha) ? m->alpha : 0.0;
+  *p = NAN;
+  *kind = "";
+  switch (c->ref)
+    {
+    case REF_SME1:
+      if (!momentum)
+        *p = 1, *kind = "exact";
+      else
+        *p = fmin (1.0, (1 - alpha) / 2), *kind = alpha < 1 ? "bound" : "none";
+      break;
+    case REF_SME2:
+      if (!momentum)
+        *p = 2, *kind = "exact";
+      break;
+    case REF_UNDERDAMPED:
+      *p = 1, *kind = "ours";
+      break;
+    case REF_METHOD:
+      if (momentum && c->refm.type == sde_optim_sgd)
+        *p = (1 - alpha) / 2, *kind = alpha < 1 ? "bound" : "none";
+      break;
+    }
+}
+
+static void
+parse_reference (ctx *c, const char *spec)
+{
+  sde_spec s;
+  const char *rest = spec;
+  if (sde_spec_parse (&s, &rest))
+    cli_die (CLI_USAGE, "--reference=%s: %s", spec, cli_reason ());
+  if (strcmp (s.name, "sme1") && strcmp (s.name, "sme2")
+      && strcmp (s.name, "underdamped"))
+    {
+      rest = spec;
+      if (sde_optim_parse (&c->refm, &rest) || *rest)
+        cli_die (CLI_USAGE, "--reference=%s: %s", spec,
+                 *rest ? "one method only" : cli_reason ());
+      c->ref = REF_METHOD;
+      return;
+    }
+  if (*rest)
+    cli_die (CLI_USAGE, "--reference=%s: unexpected '%s'", spec, rest);
+  c->ref = s.name[0] == 'u'   ? REF_UNDERDAMPED
+           : s.name[3] == '1' ? REF_SME1
+                              : REF_SME2;
+  const char *sch = sde_spec_string (&s, "scheme");
+  c->scheme = sde_stepper_type_find (sch ? sch : "weak2");
+  if (c->scheme == NULL)
+    cli_die (CLI_USAGE, "--reference: unknown scheme '%s' (--list-schemes)",
+             sch);
+  if (c->ref == REF_UNDERDAMPED
+      && sde_spec_double (&s, "c", 1, 0, 1e12, &c->udc))
+    cli_die (CLI_USAGE, "--reference: %s", cli_reason ());
+  const char *m0 = sde_spec_string (&s, "m0");
+  if (m0 && strcmp (m0, "0")
+      && !(c->ref == REF_UNDERDAMPED && strcmp (m0, "grad") == 0))
+    cli_die (CLI_USAGE, "--reference: m0=%s (0, or grad for underdamped)", m0);
+  c->xud = NULL;
+  (void)sde_spec_string (&s, "substeps"); /* read by the caller */
+  if (sde_spec_check_used (&s))
+    cli_die (CLI_USAGE, "--reference: %s", cli_reason ());
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *problem = NULL, *loss = NULL, *noise = NULL, *eta_arg = NULL;
+  const char *methods_arg = "sgd,sgdm:beta=0.9", *ref_arg = NULL;
+  const char *obs_arg = "norm2", *x0_arg = NULL, *sched_arg = "constant";
+  const char *output = NULL, *plot = NULL, *estimator = "coupled";
+  double tau = 0.5, sigma = NAN, alpha = NAN, cfam = 1, target = 0.1;
+  double expect = NAN, tol = 0.1, bound = 1e10;
+  uint64_t paths = 10000, maxpaths = 2000000, seed = 1;
+  int fmt = SDE_FORMAT_TEXT, threads = 0, have_tau = 0;
+  ctx c;
+  memset (&c, 0, sizeof c);
+  c.T = 1;
+  c.checkpoints = "every";
+  const char *arg;
+  int o;
+
+  cli_init (&tool, argc, argv);
+  while ((o = cli_next (argc, argv, &arg)) != -1)
+    switch (o)
+      {
+      case 'p':
+        problem = arg;
+        break;
+      case OPT_LOSS:
+        loss = arg;
+        break;
+      case 'N':
+        noise = arg;
+        break;
+      case OPT_TAU:
+        tau = cli_double ("tau", arg, 0, 1, 1e12, 0);
+        have_tau = 1;
+        break;
+      case 'g':
+        sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
+        break;
+      case 'M':
+        methods_arg = arg;
+        break;
+      case OPT_ALPHA:
+        alpha = cli_double ("alpha", arg, 0, 0, 1, 0);
+        break;
+      case OPT_C:
+        cfam = cli_double ("c", arg, 0, 1, 1e12, 0);
+        break;
+      case 'r':
+        ref_arg = arg;
+        break;
+      case 'e':
+        eta_arg = arg;
+        break;
+      case 'T':
+        c.T = cli_double ("horizon", arg, 0, 1, 1e9, 0);
+        break;
+      case 'C':
+        c.checkpoints = arg;
+        break;
+      case 'O':
+        obs_arg = arg;
+        break;
+      case 'n':
+        paths = cli_uint ("paths", arg, 2, UINT64_C (1) << 32);
+        break;
+      case OPT_TARGET:
+        target = cli_double ("target-ci", arg, 0, 0, 1e6, 0);
+        break;
+      case OPT_MAXPATHS:
+        maxpaths = cli_uint ("max-paths", arg, 2, UINT64_C (1) << 32);
+        break;
+      case 'E':
+        estimator = arg;
+        if (strcmp (arg, "coupled") && strcmp (arg, "independent"))
+          cli_die (CLI_USAGE, "--estimator=%s: use coupled or independent",
+                   arg);
+        break;
+      case OPT_X0:
+        x0_arg = arg;
+        break;
+      case OPT_SCHEDULE:
+        sched_arg = arg;
+        break;
+      case OPT_BOUND:
+        bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
+        break;
+      case OPT_ENGINE:
+        if (strcmp (arg, "mc") && strcmp (arg, "auto"))
+          cli_die (CLI_USAGE, "--engine=%s: this build has mc only", arg);
+        break;
+      case 'S':
+        seed = cli_uint ("seed", arg, 0, UINT64_MAX);
+        break;
+      case OPT_THREADS:
+        threads = (int)cli_uint ("threads", arg, 0, 1024);
+        break;
+      case 'f':
+        fmt = sde_report_format_find (arg);
+        if (fmt < 0)
+          cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
+                   arg);
+        break;
+      case 'o':
+        output = arg;
+        break;
+      case 'P':
+        plot = arg;
+        break;
+      case OPT_EXPECT:
+        expect = cli_double ("expect-order", arg, -100, 0, 100, 0);
+        break;
+      case OPT_TOL:
+        tol = cli_double ("tolerance", arg, 0, 0, 100, 0);
+        break;
+      case OPT_LIST_PROBLEMS:
+        {
+          const char *d, *p;
+          for (size_t i = 0; sde_problem_name (i, &d, &p); i++)
+            printf ("%s: %s\n    %s\n", sde_problem_name (i, NULL, NULL), d, p);
+          return CLI_OK;
+        }
+      case OPT_LIST_METHODS:
+        for (const sde_optim_type *const *t = sde_optim_types (); *t; t++)
+          printf ("%-9s %s\n", (*t)->name, (*t)->description);
+        printf ("%-9s %s\n", "svag",
+                "svag:l=L,METHOD: SVAG(L), eta/L and L "
+                "times the steps");
+        return CLI_OK;
+      case OPT_LIST_SCHEMES:
+        for (const sde_stepper_type *const *t = sde_stepper_types (); *t; t++)
+          printf ("%-12s weak %g  %s\n", (*t)->name, (*t)->weak_order,
+                  (*t)->description);
+        return CLI_OK;
+      default:
+        cli_die (CLI_USAGE, "unhandled option (see --help)");
+      }
+
+  /* ---- Validate everything before any output exists. ---- */
+  if (!isnan (sigma) && have_tau)
+    cli_die (CLI_USAGE, "--tau and --sigma exclude each other");
+  c.tau_scaling = isnan (sigma);
+  c.tau = tau;
+  c.sigma = sigma;
+  c.pb = setup_problem (problem, loss, "doublewell");
+  c.x0 = setup_x0 (c.pb, x0_arg);
+  setup_noise (&c.orc, c.pb, noise);
+  if (c.orc.law == SDE_ORACLE_MINIBATCH)
+    {
+      int gave_b = noise && strstr (noise, "B=") != NULL;
+      if (gave_b && have_tau)
+        cli_die (CLI_USAGE, "--noise=minibatch with B fixes sigma = 1/sqrt(B): "
+                            "drop --tau, or drop B to get B = eta/tau");
+      c.auto_batch = !gave_b;
+    }
+  c.nm = setup_methods ("methods", methods_arg, c.methods, MAXM);
+  setup_schedule (sched_arg, c.T, c.methods, c.nm);
+  c.schedule = c.methods[0].schedule;
+  for (size_t k = 0; k < c.nm; k++)
+    if (c.methods[k].type != sde_optim_sgd && !isnan (alpha)
+        && isnan (c.methods[k].beta) && isnan (c.methods[k].alpha))
+      {
+        c.methods[k].alpha = alpha;
+        c.methods[k].c = cfam;
+        char buf[256];
+        snprintf (buf, sizeof buf, "%s%salpha=%g,c=%g", c.methods[k].spec,
+                  strchr (c.methods[k].spec, ':') ? "," : ":", alpha, cfam);
+        snprintf (c.methods[k].spec, sizeof c.methods[k].spec, "%s", buf);
+      }
+  for (size_t k = 0; k < c.nm; k++)
+    if (!isnan (c.methods[k].lr))
+      cli_die (CLI_USAGE,
+               "--methods: %s fixes lr; in a sweep the rate comes "
+               "from --eta (lr = eta (1 - momentum))",
+               c.methods[k].spec);
+  parse_reference (&c, ref_arg ? ref_arg : "sme1:scheme=weak2,substeps=auto");
+  size_t substeps = 4;
+  int auto_sub = 1;
+  if (ref_arg && c.ref != REF_METHOD)
+    {
+      const char *s = strstr (ref_arg, "substeps=");
+      if (s && strncmp (s + 9, "auto", 4) != 0)
+        {
+          char num[32];
+          snprintf (num, sizeof num, "%.*s", (int)strcspn (s + 9, ","), s + 9);
+          substeps = cli_uint ("reference substeps", num, 1, 1 << 16);
+          auto_sub = 0;
+        }
+    }
+  if (c.ref == REF_METHOD)
+    c.refm.schedule = c.schedule;
+  if (c.ref == REF_SME2 && c.tau_scaling)
+    cli_die (CLI_USAGE, "--reference=sme2 is the fixed-sigma expansion: give "
+                        "--sigma (MATH.md 4.2)");
+  if (c.ref == REF_UNDERDAMPED)
+    {
+      c.xud = calloc (2 * c.pb->dim, sizeof (double));
+      memcpy (c.xud, c.x0, sizeof (double) * c.pb->dim);
+      if (ref_arg && strstr (ref_arg, "m0=grad"))
+        {
+          double *w = malloc (sizeof (double) * (c.pb->work + 1));
+          c.pb->grad (c.pb, 1, c.x0, c.xud + c.pb->dim, w);
+          free (w);
+        }
+    }
+  double etas[256];
+  c.neta = sde_weak_grid (eta_arg ? eta_arg : "2^-3:2^-9", etas, 256);
+  if (c.neta == 0)
+    cli_die (CLI_USAGE, "--eta: %s", cli_reason ());
+  for (size_t i = 0; i < c.neta; i++)
+    {
+      size_t *chk;
+      setup_steps ("eta", c.T, etas[i]);
+      setup_checkpoints ("checkpoints",
+                         strcmp (c.checkpoints, "every") == 0 ? "every"
+                                                              : c.checkpoints,
+                         c.T, etas[i], &chk);
+      free (chk);
+      for (size_t k = 0; k < c.nm; k++)
+        {
+          sde_optim t = c.methods[k];
+          if (sde_optim_set (&t, etas[i]))
+            cli_die (CLI_USAGE, "--methods: %s", cli_reason ());
+        }
+      if (c.auto_batch)
+        {
+          double B = etas[i] / tau, n = (double)c.pb->nsamples;
+          if (fabs (B - round (B)) > 1e-9 * B || round (B) < 1 || round (B) > n)
+            cli_die (CLI_USAGE,
+                     "--eta=%g: minibatch B = eta/tau = %g is not a whole "
+                     "number in [1, %g]",
+                     etas[i], B, n);
+        }
+    }
+  c.nobs = setup_observables (obs_arg, c.pb->dim, c.pb, c.obs, 16);
+  c.coupled = strcmp (estimator, "coupled") == 0;
+  c.threads = threads;
+  c.bound = bound;
+  if (paths > maxpaths && target > 0)
+    maxpaths = paths;
+  if (plot)
+    compare_plot_check (plot);
+  c.rng = sde_rng_alloc (NULL, seed);
+  c.progress = isatty (STDERR_FILENO);
+
+  /* ---- Run ---- */
+  FILE *out = cli_output_open (output);
+  sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  char buf[1024];
+  sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
+  sde_report_meta (rep, "command", cli_command_line ());
+  snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
+  sde_report_meta (rep, "seed", buf);
+  sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
+  if (c.orc.law == SDE_ORACLE_MINIBATCH)
+    snprintf (buf, sizeof buf, "minibatch, %s, B = %s",
+              c.orc.replace ? "with replacement" : "without replacement",
+              c.auto_batch ? "eta/tau" : "fixed");
+  else
+    snprintf (buf, sizeof buf, "%s, %s", sde_oracle_law_name (c.orc.law),
+              c.tau_scaling ? "sigma = sqrt(tau/eta)" : "sigma fixed");
+  sde_report_meta (rep, "noise", buf);
+  if (c.tau_scaling || c.orc.law == SDE_ORACLE_MINIBATCH)
+    snprintf (buf, sizeof buf, "tau = %.17g held fixed (SDE scaling)", tau);
+  else
+    snprintf (buf, sizeof buf, "sigma = %.17g held fixed (tau = eta sigma^2)",
+              sigma);
+  sde_report_meta (rep, "scaling", buf);
+  if (c.ref == REF_METHOD)
+    snprintf (buf, sizeof buf, "%s", c.refm.spec);
+  else
+    snprintf (buf, sizeof buf, "%s, scheme %s, substeps %s",
+              c.ref == REF_SME1   ? "SME-1"
+              : c.ref == REF_SME2 ? "SME-2"
+                                  : "underdamped SDE",
+              c.scheme->name, auto_sub ? "auto (from 4)" : "fixed");
+  sde_report_meta (rep, "reference", buf);
+  snprintf (buf, sizeof buf, "%s (engine mc)",
+            c.coupled ? "coupled: common Brownian path" : "independent");
+  sde_report_meta (rep, "estimator", buf);
+  snprintf (buf, sizeof buf, "horizon %.17g, checkpoints %s, schedule %s", c.T,
+            c.checkpoints, c.schedule.spec);
+  sde_report_meta (rep, "time", buf);
+  if (target > 0)
+    snprintf (buf, sizeof buf,
+              "%llu first, then up to %llu until the 95%% "
+              "CI half-width is %g |e|",
+              (unsigned long long)paths, (unsigned long long)maxpaths, target);
+  else
+    snprintf (buf, sizeof buf, "%llu per eta", (unsigned long long)paths);
+  sde_report_meta (rep, "paths", buf);
+
+  compare cmp;
+  memset (&cmp, 0, sizeof cmp);
+  const char *mnames[MAXM], *onames[16], *kinds[MAXM], *inner[MAXM];
+  unsigned svl[MAXM];
+  double th[MAXM];
+  for (size_t k = 0; k < c.nm; k++)
+    {
+      mnames[k] = c.methods[k].spec;
+      theory (&c, &c.methods[k], &th[k], &kinds[k]);
+      svl[k] = c.methods[k].svag;
+      inner[k] = c.methods[k].spec;
+      if (svl[k] > 1 || strncmp (inner[k], "svag:", 5) == 0)
+        inner[k] = strchr (inner[k], ',') + 1;
+    }
+  for (size_t k = 0; k < c.nobs; k++)
+    onames[k] = c.obs[k].name;
+  cmp.rep = rep;
+  cmp.method_names = mnames;
+  cmp.obs_names = onames;
+  cmp.theory = th;
+  cmp.theory_kind = kinds;
+  cmp.nmethods = c.nm;
+  cmp.nobs = c.nobs;
+  cmp.sde_reference = c.ref != REF_METHOD;
+  cmp.svag = svl;
+  cmp.svag_inner = inner;
+  compare_begin (&cmp);
+  cli_output_keep ();
+
+  sde_weak_sweep sw = { .eta = etas,
+                        .neta = c.neta,
+                        .nmethods = c.nm,
+                        .paths = paths,
+                        .max_paths = maxpaths,
+                        .target_ci = target,
+                        .check_ref = c.ref != REF_METHOD,
+                        .substeps = c.ref != REF_METHOD ? substeps : 1,
+                        .auto_substeps = auto_sub,
+                        .max_substeps = 256,
+                        .ref_order = c.scheme ? c.scheme->weak_order : 1,
+                        .ctx = &c,
+                        .build = build,
+                        .row_ctx = &cmp,
+                        .row = compare_rows };
+  int st = sde_weak_run (&sw);
+  if (c.progress)
+    fputs ("\r\033[K", stderr);
+  if (st)
+    {
+      char why[600];
+      snprintf (why, sizeof why, "run stopped: %s", cli_reason ());
+      sde_report_note (rep, why);
+      sde_report_finish (rep);
+      cli_output_commit ();
+      cli_die (CLI_RUNTIME, "%s", cli_reason ());
+    }
+  sde_weak_fit fits[MAXM * 16];
+  compare_fits (&cmp, fits);
+  if (sde_report_finish (rep) || cli_output_commit ())
+    cli_die (CLI_RUNTIME, "writing the table failed");
+  sde_report_free (rep);
+  if (plot)
+    {
+      snprintf (buf, sizeof buf, "%s: weak error against %s",
+                sde_problem_spec (c.pb),
+                c.ref == REF_METHOD ? c.refm.spec
+                : c.ref == REF_SME1 ? "SME-1"
+                : c.ref == REF_SME2 ? "SME-2"
+                                    : "the underdamped SDE");
+      compare_plot (&cmp, fits, plot, buf);
+    }
+  int status
+      = isnan (expect) ? CLI_OK : compare_expect (&cmp, fits, expect, tol);
+  free (c.check);
+  free (c.x0);
+  free (c.xud);
+  sde_rng_free (c.rng);
+  sde_problem_free (c.pb);
+  return status;
+}
