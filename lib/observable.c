@@ -39,14 +39,23 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
       const char *nm = spec.name;
       if (nm[0] == 'x' && nm[1] >= '0' && nm[1] <= '9')
         {
+          /* x<i> or x<i>x<j>.  */
           char *end;
-          unsigned long i = strtoul (nm + 1, &end, 10);
-          if (*end || (nm[1] == '0' && nm[2]))
+          unsigned long i = strtoul (nm + 1, &end, 10), j = 0;
+          const int lead0 = nm[1] == '0' && end - (nm + 1) > 1;
+          int prod = *end == 'x' && end[1] >= '0' && end[1] <= '9';
+          const char *second = end + 1;
+          if (prod)
+            j = strtoul (second, &end, 10);
+          if (*end || lead0 || (prod && second[0] == '0' && end - second > 1))
             {
-              sde_error (GSL_EINVAL, "observable '%s': use x0, x1, ...", nm);
+              sde_error (GSL_EINVAL,
+                         "observable '%s': use x0, x1, ..., or x0x1 for a "
+                         "product",
+                         nm);
               return -1;
             }
-          if (i >= d)
+          if (i >= d || j >= d)
             {
               sde_error (GSL_EINVAL,
                          "observable %s: the state has only %zu "
@@ -54,8 +63,9 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
                          nm, d);
               return -1;
             }
-          o->kind = SDE_OBS_COORD;
+          o->kind = prod ? SDE_OBS_PRODUCT : SDE_OBS_COORD;
           o->index = i;
+          o->index2 = j;
         }
       else if (strcmp (nm, "norm2") == 0)
         o->kind = SDE_OBS_NORM2;
@@ -95,8 +105,8 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
       else
         {
           sde_error (GSL_EINVAL,
-                     "unknown observable '%s' (x<i>, norm2, loss, cos:w=..., "
-                     "trace)",
+                     "unknown observable '%s' (x<i>, x<i>x<j>, norm2, loss, "
+                     "cos:w=..., trace)",
                      nm);
           return -1;
         }
@@ -154,6 +164,10 @@ sde_observable_apply (const sde_observable *o, size_t P, const double *x,
     {
     case SDE_OBS_COORD:
       memcpy (out, x + o->index * P, sizeof (double) * P);
+      return GSL_SUCCESS;
+    case SDE_OBS_PRODUCT:
+      for (size_t p = 0; p < P; p++)
+        out[p] = x[o->index * P + p] * x[o->index2 * P + p];
       return GSL_SUCCESS;
     case SDE_OBS_NORM2:
       for (size_t p = 0; p < P; p++)

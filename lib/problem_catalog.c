@@ -18,7 +18,8 @@
 #include "sdekit/rng.h"
 #include "simd.h"
 
-#define MAXD 64
+#define MAXD 512 /* generated quadratics; value lists are shorter */
+#define MAXLIST 4096
 
 /* ---- Quadratics: L = 1/2 (x - x*)^T H (x - x*). ---- */
 
@@ -94,124 +95,129 @@ zero_third (const sde_problem *pb, size_t P, const double *x, const double *S,
 /* H from h=... (diagonal), H=... (dense, d^2 values) or d,cond,seed
    (eigenvalues cond^(-i/(d-1)), i.e. from 1 down to 1/cond, rotated by a
    Haar-random orthogonal Q when dense=1).  */
+/* A Haar-random orthogonal d x d matrix from the seed: the QR factors of
+   a Gaussian matrix with the signs of R's diagonal folded into Q.  H =
+   Q diag(lam) Q^T, made exactly symmetric.  */
+static void
+rotated (size_t d, const double *lam, uint64_t seed, double *H)
+{
+  gsl_matrix *A = gsl_matrix_alloc (d, d), *Q = gsl_matrix_alloc (d, d);
+  gsl_matrix *R = gsl_matrix_alloc (d, d);
+  gsl_vector *tau = gsl_vector_alloc (d);
+  sde_rng *r = sde_rng_alloc (NULL, seed);
+  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, d * d, A->data, 1);
+  sde_rng_free (r);
+  gsl_linalg_QR_decomp (A, tau);
+  gsl_linalg_QR_unpack (A, tau, Q, R);
+  for (size_t j = 0; j < d; j++)
+    if (gsl_matrix_get (R, j, j) < 0)
+      for (size_t i = 0; i < d; i++)
+        gsl_matrix_set (Q, i, j, -gsl_matrix_get (Q, i, j));
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i; j < d; j++)
+      {
+        double s = 0;
+        for (size_t k = 0; k < d; k++)
+          s += gsl_matrix_get (Q, i, k) * lam[k] * gsl_matrix_get (Q, j, k);
+        H[i * d + j] = H[j * d + i] = s;
+      }
+  gsl_matrix_free (A);
+  gsl_matrix_free (Q);
+  gsl_matrix_free (R);
+  gsl_vector_free (tau);
+}
+
+/* H from h=... (diagonal), H=... (dense, d^2 values) or d,cond,seed
+   (eigenvalues cond^(-i/(d-1)), i.e. from 1 down to 1/cond, rotated by a
+   Haar-random orthogonal Q when dense=1).  */
 static int
 quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
               size_t clen)
 {
-  double v[MAXD * MAXD];
-  size_t nh, nH;
-  int st = sde_spec_list (spec, "h", -1e12, 1e12, v, MAXD, &nh);
-  if (st)
-    return st;
-  double *Hd = NULL;
-  if (nh)
-    {
-      Hd = calloc (nh * nh, sizeof (double));
-      for (size_t i = 0; i < nh; i++)
-        Hd[i * nh + i] = v[i];
-      *dout = nh;
-      size_t len = (size_t)snprintf (canon, clen, "h=");
-      for (size_t i = 0; i < nh; i++)
-        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
-                                 i ? "," : "", v[i]);
-    }
-  st = sde_spec_list (spec, "H", -1e12, 1e12, v, MAXD * MAXD, &nH);
-  if (st)
-    {
-      free (Hd);
-      return st;
-    }
-  if (nH)
-    {
-      if (Hd)
-        {
-          free (Hd);
-          return sde_error (GSL_EINVAL, "%s: give h or H, not both",
-                            spec->name);
-        }
-      size_t d = (size_t)llround (sqrt ((double)nH));
-      if (d * d != nH)
-        return sde_error (GSL_EINVAL,
-                          "%s: H needs d*d values for some d, got %zu",
-                          spec->name, nH);
-      for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < i; j++)
-          if (v[i * d + j] != v[j * d + i])
-            return sde_error (GSL_EINVAL,
-                              "%s: H is not symmetric (H%zu%zu "
-                              "!= H%zu%zu)",
-                              spec->name, i, j, j, i);
-      Hd = malloc (nH * sizeof (double));
-      memcpy (Hd, v, nH * sizeof (double));
-      *dout = d;
-      size_t len = (size_t)snprintf (canon, clen, "H=");
-      for (size_t i = 0; i < nH; i++)
-        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
-                                 i ? "," : "", v[i]);
-    }
+  double *v = malloc (sizeof (double) * MAXLIST), *Hd = NULL;
   double dd, cond, seed, dense;
-  if ((st = sde_spec_double (spec, "d", 0, 1, MAXD, &dd))
+  size_t nh = 0, nH = 0, d = 0;
+  int st;
+  if ((st = sde_spec_list (spec, "h", -1e12, 1e12, v, MAXLIST, &nh))
+      || (st
+          = sde_spec_list (spec, "H", -1e12, 1e12, v + nh, MAXLIST - nh, &nH))
+      || (st = sde_spec_double (spec, "d", 0, 1, MAXD, &dd))
       || (st = sde_spec_double (spec, "cond", 10, 1, 1e12, &cond))
       || (st = sde_spec_double (spec, "seed", 1, 0, 4294967295.0, &seed))
       || (st = sde_spec_double (spec, "dense", 1, 0, 1, &dense)))
+    goto done;
+  if (nh && nH)
     {
-      free (Hd);
-      return st;
+      st = sde_error (GSL_EINVAL, "%s: give h or H, not both", spec->name);
+      goto done;
     }
-  if (Hd == NULL)
+  if (nh)
     {
-      size_t d = dd > 0 ? (size_t)dd : 2;
+      d = nh;
+      Hd = calloc (d * d, sizeof (double));
+      for (size_t i = 0; i < d; i++)
+        Hd[i * d + i] = v[i];
+      size_t len = (size_t)snprintf (canon, clen, "h=");
+      for (size_t i = 0; i < d && len < clen; i++)
+        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
+                                 i ? "," : "", v[i]);
+    }
+  else if (nH)
+    {
+      d = (size_t)llround (sqrt ((double)nH));
+      const double *w = v;
+      if (d * d != nH)
+        {
+          st = sde_error (GSL_EINVAL,
+                          "%s: H needs d*d values for some d, got %zu",
+                          spec->name, nH);
+          goto done;
+        }
+      for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+          if (w[i * d + j] != w[j * d + i])
+            {
+              st = sde_error (GSL_EINVAL,
+                              "%s: H is not symmetric (H%zu%zu != H%zu%zu)",
+                              spec->name, i, j, j, i);
+              goto done;
+            }
+      Hd = malloc (nH * sizeof (double));
+      memcpy (Hd, w, nH * sizeof (double));
+      size_t len = (size_t)snprintf (canon, clen, "H=");
+      for (size_t i = 0; i < nH && len < clen; i++)
+        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
+                                 i ? "," : "", w[i]);
+    }
+  else
+    {
+      d = dd > 0 ? (size_t)dd : 2;
       if (dd != floor (dd) || seed != floor (seed))
-        return sde_error (GSL_EINVAL, "%s: d and seed must be integers",
+        {
+          st = sde_error (GSL_EINVAL, "%s: d and seed must be integers",
                           spec->name);
+          goto done;
+        }
       double *lam = malloc (d * sizeof (double));
       for (size_t i = 0; i < d; i++)
         lam[i] = d > 1 ? pow (cond, -(double)i / (double)(d - 1)) : 1.0;
       Hd = calloc (d * d, sizeof (double));
       if (dense > 0 && d > 1)
-        {
-          /* Q from the QR factorisation of a Gaussian matrix, with the
-             signs of R's diagonal folded in: Haar distributed.  */
-          gsl_matrix *A = gsl_matrix_alloc (d, d), *Q = gsl_matrix_alloc (d, d);
-          gsl_matrix *R = gsl_matrix_alloc (d, d);
-          gsl_vector *tau = gsl_vector_alloc (d);
-          sde_rng *r = sde_rng_alloc (NULL, (uint64_t)seed);
-          sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, d * d, A->data, 1);
-          sde_rng_free (r);
-          gsl_linalg_QR_decomp (A, tau);
-          gsl_linalg_QR_unpack (A, tau, Q, R);
-          for (size_t j = 0; j < d; j++)
-            if (gsl_matrix_get (R, j, j) < 0)
-              for (size_t i = 0; i < d; i++)
-                gsl_matrix_set (Q, i, j, -gsl_matrix_get (Q, i, j));
-          for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < d; j++)
-              {
-                double s = 0;
-                for (size_t k = 0; k < d; k++)
-                  s += gsl_matrix_get (Q, i, k) * lam[k]
-                       * gsl_matrix_get (Q, j, k);
-                Hd[i * d + j] = s;
-              }
-          /* Exact symmetry, whatever the rounding.  */
-          for (size_t i = 0; i < d; i++)
-            for (size_t j = 0; j < i; j++)
-              Hd[i * d + j] = Hd[j * d + i];
-          gsl_matrix_free (A);
-          gsl_matrix_free (Q);
-          gsl_matrix_free (R);
-          gsl_vector_free (tau);
-        }
+        rotated (d, lam, (uint64_t)seed, Hd);
       else
         for (size_t i = 0; i < d; i++)
           Hd[i * d + i] = lam[i];
       free (lam);
-      *dout = d;
       snprintf (canon, clen, "d=%zu,cond=%.17g,seed=%.0f,dense=%.0f", d, cond,
                 seed, dense);
     }
+  *dout = d;
   *Hout = Hd;
-  return GSL_SUCCESS;
+  Hd = NULL;
+done:
+  free (Hd);
+  free (v);
+  return st;
 }
 
 /* quadratic (S = diag(sqrt(s))) and lte (S = sqrt(s) H).  */
@@ -241,9 +247,9 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
   op->pb.work = d;
   op->xstar = calloc (d, sizeof (double));
   op->pb.xstar = op->xstar;
-  double v[MAXD];
+  double v[64];
   size_t n;
-  if ((st = sde_spec_list (spec, "xstar", -1e300, 1e300, v, MAXD, &n)))
+  if ((st = sde_spec_list (spec, "xstar", -1e300, 1e300, v, 64, &n)))
     return st;
   if (n && n != 1 && n != d)
     return sde_error (GSL_EINVAL, "%s: xstar needs 1 or %zu values", spec->name,

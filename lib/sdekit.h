@@ -4,6 +4,7 @@
 #define SDEKIT_H
 
 #include <sdekit/ensemble.h>
+#include <sdekit/exact.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
 #include <sdekit/problem.h>

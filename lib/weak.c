@@ -124,57 +124,70 @@ sde_weak_grid (const char *spec, double *eta, size_t max)
   return n;
 }
 
+/* Weight of a point: (e / SE)^2, or 1 for an exact point (SE 0), whose
+   fit is then ordinary least squares with the SE from the residuals.  */
+static double
+fit_weight (const sde_weak_point *p, int exact)
+{
+  return exact ? 1.0 : (p->e / p->se) * (p->e / p->se);
+}
+
+static int
+fit_use (const sde_weak_point *p, int exact)
+{
+  return !p->floor && fabs (p->e) > 0 && (exact || p->se > 0);
+}
+
 void
 sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
 {
   memset (fit, 0, sizeof *fit);
   fit->order = fit->se = fit->lo = fit->hi = fit->logc = fit->chi2dof = NAN;
+  int exact = 1;
+  for (size_t i = 0; i < n; i++)
+    if (pts[i].se > 0)
+      exact = 0;
   double sw = 0, sx = 0, sy = 0;
   for (size_t i = 0; i < n; i++)
     {
-      if (pts[i].floor || !(fabs (pts[i].e) > 0))
+      if (!fit_use (&pts[i], exact))
         {
           fit->floored++;
           continue;
         }
-      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
-                               : 1e30; /* exact points */
-      double x = log (pts[i].eta), y = log (fabs (pts[i].e));
+      double w = fit_weight (&pts[i], exact);
       sw += w;
-      sx += w * x;
-      sy += w * y;
+      sx += w * log (pts[i].eta);
+      sy += w * log (fabs (pts[i].e));
       fit->used++;
     }
   if (fit->used < 2)
     return;
   double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
   for (size_t i = 0; i < n; i++)
-    {
-      if (pts[i].floor || !(fabs (pts[i].e) > 0))
-        continue;
-      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
-                               : 1e30;
-      double dx = log (pts[i].eta) - mx;
-      sxx += w * dx * dx;
-      sxy += w * dx * (log (fabs (pts[i].e)) - my);
-    }
+    if (fit_use (&pts[i], exact))
+      {
+        double w = fit_weight (&pts[i], exact), dx = log (pts[i].eta) - mx;
+        sxx += w * dx * dx;
+        sxy += w * dx * (log (fabs (pts[i].e)) - my);
+      }
   if (!(sxx > 0))
     return;
   fit->order = sxy / sxx;
   fit->logc = my - fit->order * mx;
   double chi2 = 0;
   for (size_t i = 0; i < n; i++)
-    {
-      if (pts[i].floor || !(fabs (pts[i].e) > 0))
-        continue;
-      double w = pts[i].se > 0 ? (pts[i].e / pts[i].se) * (pts[i].e / pts[i].se)
-                               : 1e30;
-      double r
-          = log (fabs (pts[i].e)) - fit->logc - fit->order * log (pts[i].eta);
-      chi2 += w * r * r;
-    }
+    if (fit_use (&pts[i], exact))
+      {
+        double r
+            = log (fabs (pts[i].e)) - fit->logc - fit->order * log (pts[i].eta);
+        chi2 += fit_weight (&pts[i], exact) * r * r;
+      }
   fit->se = 1 / sqrt (sxx);
-  if (fit->used > 2)
+  if (exact)
+    /* No sampling error: the SE measures the departure from a power law. */
+    fit->se = fit->used > 2 ? sqrt (chi2 / (double)(fit->used - 2) / sxx) : 0;
+  else if (fit->used > 2)
     {
       fit->chi2dof = chi2 / (double)(fit->used - 2);
       if (fit->chi2dof > 1)
@@ -196,6 +209,49 @@ sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope)
                 ? NAN
                 : log (fabs (a->e) / fabs (b->e)) / log (a->eta / b->eta);
     }
+}
+
+void
+sde_weak_rows_exact (double eta, size_t nmethods, size_t nobs, size_t ncheck,
+                     const size_t *check, const double *val,
+                     sde_weak_point *rows)
+{
+  for (size_t m = 0; m < nmethods; m++)
+    for (size_t o = 0; o < nobs; o++)
+      {
+        sde_weak_point *p = &rows[m * nobs + o];
+        memset (p, 0, sizeof *p);
+        p->eta = eta;
+        p->method = m;
+        p->obs = o;
+        size_t cs = 0;
+        double best = -1;
+        for (size_t c = 0; c < ncheck; c++)
+          {
+            double e = val[(m * ncheck + c) * nobs + o]
+                       - val[(nmethods * ncheck + c) * nobs + o];
+            if (fabs (e) > best || isnan (e))
+              {
+                best = isnan (e) ? INFINITY : fabs (e);
+                cs = c;
+              }
+          }
+        const double a = val[(m * ncheck + cs) * nobs + o];
+        const double r = val[(nmethods * ncheck + cs) * nobs + o];
+        const size_t L = ncheck - 1;
+        p->e = a - r;
+        p->se = 0;
+        p->lo = p->hi = p->e;
+        p->t_star = (double)check[cs] * eta;
+        p->est = a;
+        p->est_ref = r;
+        p->e_final = val[(m * ncheck + L) * nobs + o]
+                     - val[(nmethods * ncheck + L) * nobs + o];
+        p->floor = !(fabs (p->e) > 0);
+        p->vrf = p->kurtosis = NAN;
+        p->ref_err = p->ref_err_se = NAN;
+        p->stop = "exact";
+      }
 }
 
 /* ---- The sweep ---- */

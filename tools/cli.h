@@ -78,6 +78,9 @@ FILE *cli_output_open (const char *path);
 void cli_output_keep (void);
 int cli_output_commit (void);
 
+/* Wall-clock seconds (monotonic).  */
+double cli_wall (void);
+
 /* Gives a file made by mkstemp the ordinary mode 0666 & ~umask.  */
 void cli_file_mode (int fd);
 

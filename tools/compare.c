@@ -71,11 +71,12 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
   for (size_t k = 0; k < n; k++)
     {
       const sde_weak_point *p = &rows[k];
+      const int exact = strcmp (p->stop, "exact") == 0;
       sde_cell row[] = {
         SDE_CELL_D (p->eta),
         SDE_CELL_S (c->method_names[p->method]),
         SDE_CELL_S (c->obs_names[p->obs]),
-        SDE_CELL_I ((long long)p->n),
+        exact ? SDE_CELL_NONE : SDE_CELL_I ((long long)p->n),
         SDE_CELL_D (p->est),
         SDE_CELL_D (p->est_ref),
         SDE_CELL_D (p->e),
@@ -86,8 +87,8 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_D (p->t_star),
         SDE_CELL_D (p->e_final),
         SDE_CELL_D (p->se_final),
-        SDE_CELL_D (p->vrf),
-        SDE_CELL_D (p->kurtosis),
+        exact ? SDE_CELL_NONE : SDE_CELL_D (p->vrf),
+        exact ? SDE_CELL_NONE : SDE_CELL_D (p->kurtosis),
         SDE_CELL_I ((long long)p->diverged),
         SDE_CELL_I ((long long)p->diverged_ref),
         c->sde_reference ? SDE_CELL_I ((long long)p->substeps) : SDE_CELL_NONE,

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "sdekit/ensemble.h"
+#include "sdekit/exact.h"
 #include "sdekit/report.h"
 #include "sdekit/spec.h"
 #include "sdekit/weak.h"
@@ -91,7 +92,10 @@ static const cli_option options[] = {
     "table:...)",
     "constant" },
   { "bound", OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
-  { "engine", OPT_ENGINE, "ENGINE", "mc (Monte Carlo)", "mc" },
+  { "engine", OPT_ENGINE, "ENGINE",
+    "auto, mc (Monte Carlo) or exact (linear-Gaussian: quadratic loss, "
+    "constant Gaussian noise; no sampling error)",
+    "auto" },
   { "seed", 'S', "SEED", "seed of the random streams", "1" },
   { "threads", OPT_THREADS, "N",
     "threads; the table does not depend on it (0: all cores)", "0" },
@@ -324,6 +328,52 @@ theory (const ctx *c, const sde_optim *m, double *p, const char **kind)
     }
 }
 
+/* The exact engine: expectations of every method and of the reference at
+   each eta, in the order of the Monte Carlo sweep.  */
+static int
+run_exact (ctx *c, const double *etas, compare *cmp)
+{
+  sde_exact *ex = sde_exact_alloc (c->pb);
+  if (ex == NULL)
+    return GSL_EINVAL;
+  int st = GSL_SUCCESS;
+  for (size_t i = 0; i < c->neta && !st; i++)
+    {
+      const double eta = etas[i];
+      sde_ensemble e;
+      /* build resolves the methods, sigma and the limit SDE for this eta
+         exactly as for Monte Carlo.  */
+      if ((st = build (c, i, eta, 1, &e)))
+        break;
+      const size_t nc = e.ncheck, nm = c->nm, no = c->nobs;
+      double *val = malloc (sizeof (double) * (nm + 1) * nc * no);
+      sde_weak_point *rows = malloc (sizeof *rows * nm * no);
+      const double t0 = cli_wall ();
+      for (size_t k = 0; k < nm && !st; k++)
+        st = sde_exact_method (ex, &c->res[k], e.proc[k].oracle.sigma, c->x0,
+                               eta, e.check, nc, c->obs, no, val + k * nc * no);
+      if (!st && c->ref == REF_METHOD)
+        st = sde_exact_method (ex, &c->refres, e.proc[nm].oracle.sigma, c->x0,
+                               eta, e.check, nc, c->obs, no,
+                               val + nm * nc * no);
+      else if (!st)
+        st = sde_exact_sde (ex, &c->lim, c->x0,
+                            c->xud ? c->xud + c->pb->dim : NULL, eta, e.check,
+                            nc, c->obs, no, val + nm * nc * no);
+      if (!st)
+        {
+          sde_weak_rows_exact (eta, nm, no, nc, e.check, val, rows);
+          for (size_t r = 0; r < nm * no; r++)
+            rows[r].seconds = cli_wall () - t0;
+          st = compare_rows (cmp, rows, nm * no);
+        }
+      free (val);
+      free (rows);
+    }
+  sde_exact_free (ex);
+  return st;
+}
+
 static void
 parse_reference (ctx *c, const char *spec)
 {
@@ -371,6 +421,7 @@ main (int argc, char **argv)
   const char *methods_arg = "sgd,sgdm:beta=0.9", *ref_arg = NULL;
   const char *obs_arg = "norm2", *x0_arg = NULL, *sched_arg = "constant";
   const char *output = NULL, *plot = NULL, *estimator = "coupled";
+  const char *engine = "auto";
   double tau = 0.5, sigma = NAN, alpha = NAN, cfam = 1, target = 0.1;
   double expect = NAN, tol = 0.1, bound = 1e10;
   uint64_t paths = 10000, maxpaths = 2000000, seed = 1;
@@ -451,8 +502,9 @@ main (int argc, char **argv)
         bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
         break;
       case OPT_ENGINE:
-        if (strcmp (arg, "mc") && strcmp (arg, "auto"))
-          cli_die (CLI_USAGE, "--engine=%s: this build has mc only", arg);
+        if (strcmp (arg, "mc") && strcmp (arg, "auto") && strcmp (arg, "exact"))
+          cli_die (CLI_USAGE, "--engine=%s: use auto, mc or exact", arg);
+        engine = arg;
         break;
       case 'S':
         seed = cli_uint ("seed", arg, 0, UINT64_MAX);
@@ -599,6 +651,20 @@ main (int argc, char **argv)
     }
   c.nobs = setup_observables (obs_arg, c.pb->dim, c.pb, c.obs, 16);
   c.coupled = strcmp (estimator, "coupled") == 0;
+  char why[160] = "";
+  int exact_ok
+      = sde_exact_applies (c.pb, c.orc.law, c.obs, c.nobs, why, sizeof why);
+  for (size_t k = 0; exact_ok && k < c.nm; k++)
+    if (c.methods[k].wd != 0)
+      exact_ok = 0, snprintf (why, sizeof why, "weight decay");
+  if (exact_ok && c.ref == REF_SME1 && c.schedule.kind != SDE_SCHEDULE_CONSTANT
+      && c.schedule.kind != SDE_SCHEDULE_STEP)
+    exact_ok = 0,
+    snprintf (why, sizeof why, "SME-1 with a %s schedule",
+              c.schedule.kind == SDE_SCHEDULE_COSINE ? "cosine" : "table");
+  if (strcmp (engine, "exact") == 0 && !exact_ok)
+    cli_die (CLI_USAGE, "--engine=exact: %s (use --engine=mc)", why);
+  int use_exact = exact_ok && strcmp (engine, "mc") != 0;
   c.threads = threads;
   c.bound = bound;
   if (paths > maxpaths && target > 0)
@@ -640,9 +706,23 @@ main (int argc, char **argv)
                                   : "underdamped SDE",
               c.scheme->name, auto_sub ? "auto (from 4)" : "fixed");
   sde_report_meta (rep, "reference", buf);
-  snprintf (buf, sizeof buf, "%s (engine mc)",
-            c.coupled ? "coupled: common Brownian path" : "independent");
-  sde_report_meta (rep, "estimator", buf);
+  if (use_exact)
+    snprintf (buf, sizeof buf,
+              "exact (linear-Gaussian moments, no sampling "
+              "error)%s",
+              strcmp (engine, "auto") == 0 ? ": picked by --engine=auto" : "");
+  else
+    snprintf (buf, sizeof buf, "mc (Monte Carlo)%s%s",
+              strcmp (engine, "auto") == 0 ? ", by --engine=auto: exact "
+                                             "does not apply: "
+                                           : "",
+              strcmp (engine, "auto") == 0 ? why : "");
+  sde_report_meta (rep, "engine", buf);
+  if (!use_exact)
+    sde_report_meta (rep, "estimator",
+                     c.coupled ? "coupled: common Brownian "
+                                 "path"
+                               : "independent samples");
   snprintf (buf, sizeof buf, "horizon %.17g, checkpoints %s, schedule %s", c.T,
             c.checkpoints, c.schedule.spec);
   sde_report_meta (rep, "time", buf);
@@ -699,14 +779,14 @@ main (int argc, char **argv)
                         .build = build,
                         .row_ctx = &cmp,
                         .row = compare_rows };
-  int st = sde_weak_run (&sw);
+  int st = use_exact ? run_exact (&c, etas, &cmp) : sde_weak_run (&sw);
   if (c.progress)
     fputs ("\r\033[K", stderr);
   if (st)
     {
-      char why[600];
-      snprintf (why, sizeof why, "run stopped: %s", cli_reason ());
-      sde_report_note (rep, why);
+      char stop[600];
+      snprintf (stop, sizeof stop, "run stopped: %s", cli_reason ());
+      sde_report_note (rep, stop);
       sde_report_finish (rep);
       cli_output_commit ();
       cli_die (CLI_RUNTIME, "%s", cli_reason ());

@@ -15,6 +15,7 @@ extern "C" {
 typedef enum
 {
   SDE_OBS_COORD = 0, /* x_i */
+  SDE_OBS_PRODUCT,   /* x_i x_j, written x<i>x<j> */
   SDE_OBS_NORM2,     /* |x|^2 */
   SDE_OBS_LOSS,      /* L(x) */
   SDE_OBS_COS,       /* cos(w . x) */
@@ -31,7 +32,8 @@ typedef struct
   sde_observable_kind kind;
   char name[64];
   size_t dim;              /* the state dimension it reads */
-  size_t index;            /* COORD */
+  size_t index;            /* COORD, PRODUCT */
+  size_t index2;           /* PRODUCT */
   size_t n;                /* COS: length of w */
   double w[64];            /* COS */
   const sde_problem *prob; /* LOSS, TRACE (borrowed) */
@@ -40,7 +42,7 @@ typedef struct
   size_t work;             /* USER: scratch doubles per path */
 } sde_observable;
 
-/* Parses a list "x0,norm2,loss,cos:w=1,0.5,trace" into at most MAX
+/* Parses a list "x0,x0x1,norm2,loss,cos:w=1,0.5,trace" into at most MAX
    observables of a problem of dimension D (PB may be NULL when no loss or
    trace is asked for).  Returns the count, or -1 with a reason through
    gsl_error.  */

@@ -63,6 +63,14 @@ void sde_weak_fit_points (const sde_weak_point *pts, size_t n,
    points i and i+1 (NAN across a floored point).  */
 void sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope);
 
+/* Rows of one eta from exact expectations (an engine with no sampling
+   error): val[(m * ncheck + c) * nobs + o] is E phi_o at checkpoint c for
+   method m, m = nmethods being the reference.  SE, CI width and the
+   diagnostics of sampling are 0 or NAN; stop is "exact".  */
+void sde_weak_rows_exact (double eta, size_t nmethods, size_t nobs,
+                          size_t ncheck, const size_t *check, const double *val,
+                          sde_weak_point *rows);
+
 /* ---- The sweep ---- */
 
 /* Builds the ensemble at learning rate eta (the i-th of the grid) with an

@@ -49,4 +49,13 @@ sc=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $8 }' "$tmpdir/vrf.csv")
 awk -v si="$si" -v sc="$sc" -v v="$v" 'BEGIN { r = (si / sc)^2; exit !(r > 0.5 * v && r < 2 * v) }' && pass ||
   fail "independent/coupled variance ratio $si/$sc vs VRF $v"
 
+# 5. Calibration: over 200 seeds the 95% CI covers the exact weak error of
+#    SGD on a quadratic in 93-97% of the runs.
+out=$("$top_srcdir/data/experiments/calibration.sh" 200 "$c")
+cov=$(echo "$out" | sed -n 's/.*E x \([0-9.]*\)%, E x^2 \([0-9.]*\)%.*/\1 \2/p')
+for v in $cov; do
+  awk -v v="$v" 'BEGIN { exit !(v >= 93 && v <= 97) }' && pass || fail "CI coverage $v% outside 93-97%: $out"
+done
+[ -n "$cov" ] && pass || fail "calibration printed no coverage: $out"
+
 finish

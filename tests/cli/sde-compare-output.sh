@@ -36,6 +36,20 @@ else
   fail "gnuplot is not installed (quickstart.sh installs gnuplot-nox)"
 fi
 
+# The exact engine: picked by auto on a linear-Gaussian problem (and said
+# so), SE 0, order 1 to two decimals at small eta; refused where it does
+# not apply.
+"$cmp_" --problem=quadratic:d=50,cond=10,seed=3 --methods=sgd --eta=2^-8:2^-13 --format=json >"$tmpdir/ex.json"
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert "exact" in d["provenance"]["engine"], d["provenance"]["engine"]
+t = d["tables"][0]; se = t["columns"].index("se")
+assert all(r[se] == 0 for r in t["rows"])
+f = d["tables"][1]; p = f["rows"][0][f["columns"].index("order")]
+assert abs(p - 1) < 0.01, p' "$tmpdir/ex.json" && pass || fail "exact engine table"
+"$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3 --engine=mc --paths=1000 --target-ci=0 | grep -q '^# engine: mc' && pass || fail "--engine=mc"
+expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
+
 # Interrupted: rows finished before the signal stay in the renamed file.
 "$cmp_" --eta=2^-2:2^-14 --paths=2000 --target-ci=0 --output="$tmpdir/int.txt" >/dev/null 2>&1 &
 pid=$!
