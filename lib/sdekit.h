@@ -3,6 +3,7 @@
 #ifndef SDEKIT_H
 #define SDEKIT_H
 
+#include <sdekit/density.h>
 #include <sdekit/ensemble.h>
 #include <sdekit/exact.h>
 #include <sdekit/observable.h>

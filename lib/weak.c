@@ -250,6 +250,7 @@ sde_weak_rows_exact (double eta, size_t nmethods, size_t nobs, size_t ncheck,
         p->floor = !(fabs (p->e) > 0);
         p->vrf = p->kurtosis = NAN;
         p->ref_err = p->ref_err_se = NAN;
+        p->grid_err = NAN;
         p->stop = "exact";
       }
 }
@@ -279,6 +280,7 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
         p->method = m;
         p->obs = o;
         p->ref_err = p->ref_err_se = NAN;
+        p->grid_err = NAN;
         size_t cstar = 0;
         double best = -1;
         for (size_t c = 0; c < e->ncheck; c++)

@@ -38,6 +38,7 @@ static const sde_column error_cols[] = {
   { "diverged_ref", "div.ref", 7, 'd', 0 },
   { "substeps", "$M$", 5, 'd', 0 },
   { "ref_error", "ref.err", 10, 'e', 2 },
+  { "grid_error", "grid err.", 10, 'e', 2 },
   { "stop", "stop", 6, 's', 0 },
   { "seconds", "s", 8, 'f', 2 },
 };
@@ -71,7 +72,8 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
   for (size_t k = 0; k < n; k++)
     {
       const sde_weak_point *p = &rows[k];
-      const int exact = strcmp (p->stop, "exact") == 0;
+      const int exact
+          = strcmp (p->stop, "exact") == 0 || strcmp (p->stop, "density") == 0;
       sde_cell row[] = {
         SDE_CELL_D (p->eta),
         SDE_CELL_S (c->method_names[p->method]),
@@ -93,6 +95,7 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_I ((long long)p->diverged_ref),
         c->sde_reference ? SDE_CELL_I ((long long)p->substeps) : SDE_CELL_NONE,
         isnan (p->ref_err) ? SDE_CELL_NONE : SDE_CELL_D (p->ref_err),
+        isnan (p->grid_err) ? SDE_CELL_NONE : SDE_CELL_D (p->grid_err),
         SDE_CELL_S (p->stop),
         SDE_CELL_D (p->seconds),
       };

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "sdekit/density.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/exact.h"
 #include "sdekit/report.h"
@@ -40,7 +41,8 @@ enum
   OPT_X0,
   OPT_SCHEDULE,
   OPT_BOUND,
-  OPT_ENGINE
+  OPT_ENGINE,
+  OPT_GRID
 };
 
 static const cli_option options[] = {
@@ -93,9 +95,12 @@ static const cli_option options[] = {
     "constant" },
   { "bound", OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
   { "engine", OPT_ENGINE, "ENGINE",
-    "auto, mc (Monte Carlo) or exact (linear-Gaussian: quadratic loss, "
-    "constant Gaussian noise; no sampling error)",
+    "auto, mc (Monte Carlo), exact (linear-Gaussian: quadratic loss, "
+    "constant Gaussian noise) or density (1-D SGD: the law on a grid); "
+    "exact and density have no sampling error",
     "auto" },
+  { "density-grid", OPT_GRID, "LO:HI:N",
+    "density engine: the domain and grid points (0: chosen per eta)", "0:0:0" },
   { "seed", 'S', "SEED", "seed of the random streams", "1" },
   { "threads", OPT_THREADS, "N",
     "threads; the table does not depend on it (0: all cores)", "0" },
@@ -374,6 +379,80 @@ run_exact (ctx *c, const double *etas, compare *cmp)
   return st;
 }
 
+/* One pass of the density engine at eta on grid g: values of the methods
+   and the reference into val.  */
+static int
+density_pass (ctx *c, const sde_ensemble *e, double eta, sde_density_grid *g,
+              double *val)
+{
+  const size_t nc = e->ncheck, nm = c->nm, no = c->nobs;
+  int st = GSL_SUCCESS;
+  for (size_t k = 0; k < nm && !st; k++)
+    st = sde_density_method (c->pb, &c->res[k], e->proc[k].oracle.sigma, c->x0,
+                             eta, e->check, nc, c->obs, no, g,
+                             val + k * nc * no);
+  if (!st)
+    st = sde_density_sde (c->pb, &c->lim, c->x0, eta, 4, e->check, nc, c->obs,
+                          no, g, val + nm * nc * no);
+  return st;
+}
+
+/* The density engine: the same pass on the chosen grid and on one with
+   two thirds of its points; their difference is the grid error.  */
+static int
+run_density (ctx *c, const double *etas, compare *cmp,
+             const sde_density_grid *g0)
+{
+  int st = GSL_SUCCESS;
+  for (size_t i = 0; i < c->neta && !st; i++)
+    {
+      const double eta = etas[i];
+      sde_ensemble e;
+      if ((st = build (c, i, eta, 1, &e)))
+        break;
+      const size_t nc = e.ncheck, nm = c->nm, no = c->nobs;
+      /* The finest step noise among the methods sets the grid.  */
+      unsigned lmax = 1;
+      for (size_t k = 0; k < nm; k++)
+        lmax = c->res[k].svag > lmax ? c->res[k].svag : lmax;
+      sde_density_grid g = *g0;
+      if ((st = sde_density_choose (c->pb, c->x0, eta / lmax, c->lim.tau, c->T,
+                                    &g)))
+        break;
+      sde_density_grid gc = g;
+      gc.n = (g.n * 2 / 3) & ~(size_t)1;
+      gc.lost = 0;
+      double *val = malloc (sizeof (double) * (nm + 1) * nc * no * 2);
+      double *valc = val + (nm + 1) * nc * no;
+      sde_weak_point *rows = malloc (sizeof *rows * nm * no * 2);
+      const double t0 = cli_wall ();
+      st = density_pass (c, &e, eta, &g, val);
+      if (!st)
+        st = density_pass (c, &e, eta, &gc, valc);
+      if (!st)
+        {
+          sde_weak_rows_exact (eta, nm, no, nc, e.check, val, rows);
+          sde_weak_rows_exact (eta, nm, no, nc, e.check, valc, rows + nm * no);
+          for (size_t r = 0; r < nm * no; r++)
+            {
+              rows[r].grid_err = fabs (rows[r].e - rows[nm * no + r].e);
+              rows[r].seconds = cli_wall () - t0;
+              rows[r].stop = "density";
+            }
+          st = compare_rows (cmp, rows, nm * no);
+          char buf[256];
+          snprintf (buf, sizeof buf,
+                    "eta=%g: density grid [%.6g, %.6g] with %zu points (and "
+                    "%zu for the grid error); mass lost at the edges %.2g",
+                    eta, g.lo, g.hi, g.n, gc.n, fmax (g.lost, gc.lost));
+          sde_report_note (cmp->rep, buf);
+        }
+      free (val);
+      free (rows);
+    }
+  return st;
+}
+
 static void
 parse_reference (ctx *c, const char *spec)
 {
@@ -422,6 +501,7 @@ main (int argc, char **argv)
   const char *obs_arg = "norm2", *x0_arg = NULL, *sched_arg = "constant";
   const char *output = NULL, *plot = NULL, *estimator = "coupled";
   const char *engine = "auto";
+  sde_density_grid grid0 = { 0, 0, 0, 0 };
   double tau = 0.5, sigma = NAN, alpha = NAN, cfam = 1, target = 0.1;
   double expect = NAN, tol = 0.1, bound = 1e10;
   uint64_t paths = 10000, maxpaths = 2000000, seed = 1;
@@ -502,9 +582,31 @@ main (int argc, char **argv)
         bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
         break;
       case OPT_ENGINE:
-        if (strcmp (arg, "mc") && strcmp (arg, "auto") && strcmp (arg, "exact"))
-          cli_die (CLI_USAGE, "--engine=%s: use auto, mc or exact", arg);
+        if (strcmp (arg, "mc") && strcmp (arg, "auto") && strcmp (arg, "exact")
+            && strcmp (arg, "density"))
+          cli_die (CLI_USAGE, "--engine=%s: use auto, mc, exact or density",
+                   arg);
         engine = arg;
+        break;
+      case OPT_GRID:
+        {
+          double gv[3];
+          char gbuf[128];
+          snprintf (gbuf, sizeof gbuf, "%s", arg);
+          for (char *q = gbuf; *q; q++)
+            if (*q == ':')
+              *q = ',';
+          if (cli_doubles ("density-grid", gbuf, -1e12, 0, 1e12, 0, gv, 3) != 3
+              || (gv[2] != 0 && (gv[2] < 16 || gv[2] != floor (gv[2])))
+              || ((gv[0] != 0 || gv[1] != 0) && !(gv[1] > gv[0])))
+            cli_die (CLI_USAGE,
+                     "--density-grid=%s: use LO:HI:N with LO < HI "
+                     "and N >= 16 (0 for automatic)",
+                     arg);
+          grid0.lo = gv[0];
+          grid0.hi = gv[1];
+          grid0.n = (size_t)gv[2];
+        }
         break;
       case 'S':
         seed = cli_uint ("seed", arg, 0, UINT64_MAX);
@@ -664,7 +766,20 @@ main (int argc, char **argv)
               c.schedule.kind == SDE_SCHEDULE_COSINE ? "cosine" : "table");
   if (strcmp (engine, "exact") == 0 && !exact_ok)
     cli_die (CLI_USAGE, "--engine=exact: %s (use --engine=mc)", why);
-  int use_exact = exact_ok && strcmp (engine, "mc") != 0;
+  int use_exact = exact_ok && strcmp (engine, "mc") != 0
+                  && strcmp (engine, "density") != 0;
+  char dwhy[160] = "";
+  int dens_ok = sde_density_applies (c.pb, c.orc.law, c.methods, c.nm, dwhy,
+                                     sizeof dwhy);
+  if (dens_ok && c.ref != REF_SME1 && c.ref != REF_SME2)
+    dens_ok = 0, snprintf (dwhy, sizeof dwhy,
+                           "the reference is not SME-1 "
+                           "or SME-2");
+  if (dens_ok && c.schedule.kind != SDE_SCHEDULE_CONSTANT)
+    dens_ok = 0, snprintf (dwhy, sizeof dwhy, "a schedule");
+  if (strcmp (engine, "density") == 0 && !dens_ok)
+    cli_die (CLI_USAGE, "--engine=density: %s (use --engine=mc)", dwhy);
+  int use_density = dens_ok && !use_exact && strcmp (engine, "mc") != 0;
   c.threads = threads;
   c.bound = bound;
   if (paths > maxpaths && target > 0)
@@ -718,7 +833,7 @@ main (int argc, char **argv)
                                            : "",
               strcmp (engine, "auto") == 0 ? why : "");
   sde_report_meta (rep, "engine", buf);
-  if (!use_exact)
+  if (!use_exact && !use_density)
     sde_report_meta (rep, "estimator",
                      c.coupled ? "coupled: common Brownian "
                                  "path"
@@ -779,7 +894,9 @@ main (int argc, char **argv)
                         .build = build,
                         .row_ctx = &cmp,
                         .row = compare_rows };
-  int st = use_exact ? run_exact (&c, etas, &cmp) : sde_weak_run (&sw);
+  int st = use_exact     ? run_exact (&c, etas, &cmp)
+           : use_density ? run_density (&c, etas, &cmp, &grid0)
+                         : sde_weak_run (&sw);
   if (c.progress)
     fputs ("\r\033[K", stderr);
   if (st)

@@ -38,6 +38,7 @@ typedef struct
   double ref_err;  /* estimated error of an SDE reference (NAN: none) */
   double ref_err_se;
   size_t substeps;  /* of an SDE reference */
+  double grid_err;  /* density engine: the error from the grid */
   const char *stop; /* "fixed", "target" or "max" */
   double seconds;
 } sde_weak_point;
