@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
 help2man check libgsl-dev libfftw3-dev librandom123-dev libmatheval-dev
-gnuplot-nox python3-numpy"
+libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
@@ -26,7 +26,7 @@ fi
 [ -x configure ] || autoreconf -fi
 mkdir -p build
 cd build
-[ -f Makefile ] || ../configure --enable-werror
+[ -f Makefile ] || ../configure --enable-werror --with-mpi
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs"
 

@@ -348,10 +348,14 @@ sde_weak_run (const sde_weak_sweep *w)
           free (rows);
           rows = malloc (sizeof *rows * nrows);
           uint64_t done = 0, want = w->paths;
+          /* Batches after the first start on a canonical chunk.  */
+          if (w->target_ci > 0)
+            want = (want + e.chunk - 1) / e.chunk * e.chunk;
           const char *stop = "fixed";
           for (;;)
             {
-              if ((st = sde_ensemble_run (&e, done, want - done, s)))
+              if ((st = w->run ? w->run (w->ctx, &e, done, want - done, s)
+                               : sde_ensemble_run (&e, done, want - done, s)))
                 {
                   sde_ensemble_sums_free (s);
                   free (rows);

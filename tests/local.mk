@@ -34,8 +34,12 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh
+if HAVE_MPI
+CLI_TESTS += tests/cli/mpi.sh
+endif
 TESTS += $(UNIT_TESTS) $(CLI_TESTS)
-EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh tests/count-results.sh
+EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/lib.sh \
+	tests/count-results.sh
 # The man-page test reads the generated page.
 tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1
 
@@ -43,7 +47,8 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir; \
 	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT; \
-	SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets'; export SDEKIT_DATADIR;
+	SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets'; export SDEKIT_DATADIR; \
+	MPIRUN='$(MPIRUN)'; export MPIRUN;
 
 # Unit tests only: the sanitizer build of .ci/run runs this target.
 check-unit:

@@ -23,6 +23,15 @@
 #define MAXOPT 64
 
 static const cli_tool *tool;
+static int writer = 1;
+static void (*end_hook) (int status);
+
+void
+cli_parallel (int is_writer, void (*end) (int status))
+{
+  writer = is_writer;
+  end_hook = end;
+}
 static struct option longopts[MAXOPT + 1];
 static char shortopts[3 * MAXOPT + 2];
 static char reason[1024];
@@ -289,14 +298,20 @@ cli_die (int status, const char *fmt, ...)
 {
   va_list ap;
   fflush (stdout);
-  fprintf (stderr, "%s: ", tool ? tool->prog : "sdekit");
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fputc ('\n', stderr);
+  /* Usage errors are the same on every rank: rank 0 reports them.  */
+  if (writer || status != CLI_USAGE)
+    {
+      fprintf (stderr, "%s: ", tool ? tool->prog : "sdekit");
+      va_start (ap, fmt);
+      vfprintf (stderr, fmt, ap);
+      va_end (ap);
+      fputc ('\n', stderr);
+    }
   if (out_file && out_active)
     fflush (out_file);
   output_abandon (0);
+  if (end_hook)
+    end_hook (status);
   exit (status);
 }
 
@@ -305,6 +320,14 @@ cli_output_open (const char *path)
 {
   if (path == NULL || strcmp (path, "-") == 0)
     return stdout;
+  if (!writer)
+    {
+      /* Another rank writes; this one's table goes nowhere.  */
+      FILE *f = fopen ("/dev/null", "w");
+      if (f == NULL)
+        cli_die (CLI_RUNTIME, "cannot open /dev/null");
+      return f;
+    }
   if (strlen (path) >= sizeof out_final)
     cli_die (CLI_USAGE, "--output path too long");
   snprintf (out_final, sizeof out_final, "%s", path);
@@ -334,6 +357,8 @@ cli_output_keep (void)
 int
 cli_output_commit (void)
 {
+  if (!writer)
+    return 0;
   if (out_file == NULL)
     return fflush (stdout) || ferror (stdout) ? -1 : 0;
   int bad = fflush (out_file) != 0 || ferror (out_file);

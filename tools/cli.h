@@ -38,6 +38,10 @@ typedef struct
 #define CLI_HELP 'h'
 #define CLI_VERSION 'V'
 
+/* For parallel runs: whether this process writes output and prints usage
+   errors (rank 0), and how cli_die ends the process.  */
+void cli_parallel (int writer, void (*end) (int status));
+
 /* Records the tool for messages and turns GSL's abort-on-error handler
    into one that keeps the reason for cli_die.  */
 void cli_init (const cli_tool *tool, int argc, char **argv);

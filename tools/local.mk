@@ -1,8 +1,9 @@
 # tools/local.mk: the sde-* command-line tools, sharing cli.c.
 noinst_LTLIBRARIES += tools/libcli.la
 tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/setup.c tools/setup.h \
-	tools/compare.c tools/compare.h
-tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+	tools/compare.c tools/compare.h tools/par.c tools/par.h
+tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(MPI_CFLAGS)
+tools_libcli_la_LIBADD = $(MPI_LIBS)
 
 # Tools link the library statically: no libtool wrapper script (which costs
 # a quarter of a second per run in the build tree) and no version skew.

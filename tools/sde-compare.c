@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "par.h"
 #include "sdekit/density.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/exact.h"
@@ -513,6 +514,8 @@ main (int argc, char **argv)
   const char *arg;
   int o;
 
+  par_init (&argc, &argv);
+  cli_parallel (par_rank () == 0, par_abort);
   cli_init (&tool, argc, argv);
   while ((o = cli_next (argc, argv, &arg)) != -1)
     switch (o)
@@ -787,7 +790,7 @@ main (int argc, char **argv)
   if (plot)
     compare_plot_check (plot);
   c.rng = sde_rng_alloc (NULL, seed);
-  c.progress = isatty (STDERR_FILENO);
+  c.progress = isatty (STDERR_FILENO) && par_rank () == 0;
 
   /* ---- Run ---- */
   FILE *out = cli_output_open (output);
@@ -893,7 +896,8 @@ main (int argc, char **argv)
                         .ctx = &c,
                         .build = build,
                         .row_ctx = &cmp,
-                        .row = compare_rows };
+                        .row = compare_rows,
+                        .run = par_run };
   int st = use_exact     ? run_exact (&c, etas, &cmp)
            : use_density ? run_density (&c, etas, &cmp, &grid0)
                          : sde_weak_run (&sw);
@@ -913,7 +917,7 @@ main (int argc, char **argv)
   if (sde_report_finish (rep) || cli_output_commit ())
     cli_die (CLI_RUNTIME, "writing the table failed");
   sde_report_free (rep);
-  if (plot)
+  if (plot && par_rank () == 0)
     {
       snprintf (buf, sizeof buf, "%s: weak error against %s",
                 sde_problem_spec (c.pb),
@@ -930,5 +934,6 @@ main (int argc, char **argv)
   free (c.xud);
   sde_rng_free (c.rng);
   sde_problem_free (c.pb);
+  par_finalize ();
   return status;
 }

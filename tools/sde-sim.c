@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "par.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/report.h"
 #include "setup.h"
@@ -158,6 +159,8 @@ main (int argc, char **argv)
   const char *arg;
   int c;
 
+  par_init (&argc, &argv);
+  cli_parallel (par_rank () == 0, par_abort);
   cli_init (&tool, argc, argv);
   while ((c = cli_next (argc, argv, &arg)) != -1)
     switch (c)
@@ -384,7 +387,7 @@ main (int argc, char **argv)
       sde_report_meta (rep, "schedule", methods[0].schedule.spec);
     }
 
-  if (sde_ensemble_run (&ens, 0, npaths, sums))
+  if (par_run (NULL, &ens, 0, npaths, sums))
     cli_die (CLI_RUNTIME, "simulation failed: %s", cli_reason ());
 
   static const sde_column cols[] = {
@@ -443,5 +446,6 @@ main (int argc, char **argv)
   sde_rng_free (rng);
   sde_system_free (sys);
   sde_problem_free (pb);
+  par_finalize ();
   return CLI_OK;
 }

@@ -28,7 +28,8 @@ s=1
 while [ "$s" -le "$seeds" ]; do
   "$tool" --problem=quadratic:h=1,s=1,x0=1 --methods=sgd --tau=0.5 --eta=0.125 \
     --horizon=1 --checkpoints=1 --observable=x0,norm2 --paths=256 --target-ci=0 \
-    --reference=sme1:scheme=weak2,substeps=64 --seed="$s" --threads=1 --format=csv |
+    --reference=sme1:scheme=weak2,substeps=64 --engine=mc --seed="$s" \
+    --threads=1 --format=csv |
     awk -F, -v ex="$ex" -v ex2="$ex2" '
       $1 == 0.125 && $3 == "x0"    { c1 = ($9 <= ex && ex <= $10) }
       $1 == 0.125 && $3 == "norm2" { c2 = ($9 <= ex2 && ex2 <= $10) }

@@ -106,6 +106,10 @@ typedef struct
   sde_weak_build_fn build;
   void *row_ctx; /* for row */
   sde_weak_row_fn row;
+  /* How a batch of paths is run (NULL: sde_ensemble_run); a parallel
+     caller splits the paths and reduces the sums.  */
+  int (*run) (void *ctx, const sde_ensemble *e, uint64_t path0, uint64_t npaths,
+              sde_ensemble_sums *s);
 } sde_weak_sweep;
 
 /* Runs the sweep; rows go to sweep->row eta by eta.  Returns the first
