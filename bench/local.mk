@@ -1,13 +1,26 @@
 # bench/local.mk: benchmarks against peers, run by `make bench` (never by
 # `make check`).  Each prints ratios measured side by side in one run.
-EXTRA_PROGRAMS += bench/bench_normals
+EXTRA_PROGRAMS += bench/bench_normals bench/bench_sgd
 bench_bench_normals_SOURCES = bench/bench_normals.c
 bench_bench_normals_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 bench_bench_normals_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm
-CLEANFILES += bench/bench_normals$(EXEEXT)
-EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py
+bench_bench_sgd_SOURCES = bench/bench_sgd.c
+bench_bench_sgd_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
+bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
+CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
+EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
+	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py
 
-bench: bench/bench_normals$(EXEEXT)
+bench: bench-normals bench-sgd
+
+bench-normals: bench/bench_normals$(EXEEXT)
 	@echo "== normals per second, one core =="
 	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' $(srcdir)/bench/run-normals.sh bench/bench_normals$(EXEEXT)
-.PHONY: bench
+
+# The SGD ensemble against numpy, PyTorch and a GSL loop, and the time to
+# the default sde-compare table against an uncoupled numpy researcher.
+bench-sgd: bench/bench_sgd$(EXEEXT) tools/sde-compare$(EXEEXT)
+	@echo "== SGD ensembles and time to table =="
+	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' $(srcdir)/bench/run-sgd.sh \
+	  bench/bench_sgd$(EXEEXT) tools/sde-compare$(EXEEXT)
+.PHONY: bench bench-normals bench-sgd
