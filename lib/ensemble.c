@@ -28,7 +28,7 @@ struct sde_ensemble_sums
   size_t len;
   int64_t *data;
   /* views into data */
-  int64_t *paths, *diverged, *nv, *nd;
+  int64_t *paths, *diverged, *phicalls, *phisteps, *nv, *nd;
   sde_xsum *sv, *sd; /* 4 power sums per value and per difference slot */
   double *shift;     /* phi(x0) per (proc, obs): values are summed shifted */
 };
@@ -48,7 +48,7 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
   s->e = e;
   s->nval = e->nproc * e->nobs * e->ncheck;
   const size_t xw = sizeof (sde_xsum) / sizeof (int64_t);
-  s->len = 1 + e->nproc + 2 * s->nval + 8 * xw * s->nval;
+  s->len = 1 + 3 * e->nproc + 2 * s->nval + 8 * xw * s->nval;
   s->data = calloc (s->len, sizeof (int64_t));
   s->shift = calloc (e->nproc * e->nobs + 1, sizeof (double));
   if (s->data == NULL || s->shift == NULL)
@@ -58,7 +58,9 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
     }
   s->paths = s->data;
   s->diverged = s->paths + 1;
-  s->nv = s->diverged + e->nproc;
+  s->phicalls = s->diverged + e->nproc;
+  s->phisteps = s->phicalls + e->nproc;
+  s->nv = s->phisteps + e->nproc;
   s->nd = s->nv + s->nval;
   s->sv = (sde_xsum *)(s->nd + s->nval);
   s->sd = s->sv + 4 * s->nval;
@@ -112,6 +114,15 @@ uint64_t
 sde_ensemble_paths (const sde_ensemble_sums *s)
 {
   return (uint64_t)s->paths[0];
+}
+
+uint64_t
+sde_ensemble_phi_calls (const sde_ensemble_sums *s, size_t proc,
+                        uint64_t *ode_steps)
+{
+  if (ode_steps)
+    *ode_steps = (uint64_t)s->phisteps[proc];
+  return (uint64_t)s->phicalls[proc];
 }
 
 static sde_stat
@@ -171,10 +182,21 @@ typedef struct
   pstate ps[SDE_ENSEMBLE_MAXPROC];
   double *base; /* G F r P fine normals of the current group of eta-steps */
   double *obswork;
+  double *mapped; /* Phi(x) of a method observed on a manifold */
+  /* This chunk's contribution, added to the shared sums under a lock when
+     the chunk ends: O(checkpoints) doubles per thread, not exact
+     accumulators (2 KB per slot) per thread.  */
+  double *part;   /* 8 power sums per slot */
+  int64_t *npart; /* 2 counts per slot */
+  int64_t div[SDE_ENSEMBLE_MAXPROC], calls[SDE_ENSEMBLE_MAXPROC],
+      steps[SDE_ENSEMBLE_MAXPROC];
   size_t F, r, P;
   size_t G; /* eta-steps per draw: 2 when F r is odd, so no normal of a
                Box-Muller pair is wasted */
 } worker;
+
+/* Fine Brownian steps per eta at most.  */
+#define SDE_ENSEMBLE_MAXFINE 65536
 
 static size_t
 gcd (size_t a, size_t b)
@@ -230,6 +252,9 @@ worker_free (worker *w, size_t nproc)
     }
   free (w->base);
   free (w->obswork);
+  free (w->mapped);
+  free (w->part);
+  free (w->npart);
   free (w);
 }
 
@@ -249,7 +274,14 @@ worker_alloc (const sde_ensemble *e)
       size_t k = sde_observable_work (&e->obs[o], e->obs[o].dim);
       obsw = k > obsw ? k : obsw;
     }
+  const size_t nval = e->nproc * e->nobs * e->ncheck;
+  size_t maxdim = 1;
+  for (size_t i = 0; i < e->nproc; i++)
+    maxdim = e->proc[i].dim > maxdim ? e->proc[i].dim : maxdim;
   int ok = (w->obswork = malloc (sizeof (double) * obsw * P)) != NULL;
+  ok &= (w->mapped = malloc (sizeof (double) * maxdim * P)) != NULL;
+  ok &= (w->part = malloc (sizeof (double) * 8 * nval)) != NULL;
+  ok &= (w->npart = malloc (sizeof (int64_t) * 2 * nval)) != NULL;
   for (size_t i = 0; ok && i < e->nproc; i++)
     {
       const sde_process *p = &e->proc[i];
@@ -410,46 +442,64 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
       if ((st = sde_stepper_apply (s->stepper, (double)k * e->eta + j * h, h, P,
                                    s->x, s->dw, s->aux)))
         return st;
+      if (p->manifold)
+        {
+          uint64_t n = 0;
+          if ((st = sde_manifold_project (p->manifold, P, s->x, 1, &n)))
+            return st;
+          w->calls[i] += (int64_t)P;
+          w->steps[i] += (int64_t)n;
+        }
     }
   return GSL_SUCCESS;
 }
 
-/* Marks paths that left the bound and evaluates the observables.  */
+/* Marks paths that left the bound (or whose Phi failed) and evaluates
+   the observables, at Phi(x) for a method on a manifold.  */
 static int
-observe (const sde_ensemble *e, worker *w, size_t i, size_t P,
-         int64_t *diverged)
+observe (const sde_ensemble *e, worker *w, size_t i, size_t P)
 {
   pstate *s = &w->ps[i];
   const sde_process *p = &e->proc[i];
+  const double *x = s->x;
+  if (p->manifold && p->kind == SDE_PROCESS_METHOD)
+    {
+      uint64_t n = 0;
+      memcpy (w->mapped, s->x, sizeof (double) * p->dim * P);
+      int st = sde_manifold_project (p->manifold, P, w->mapped, 1, &n);
+      if (st)
+        return st;
+      w->calls[i] += (int64_t)P;
+      w->steps[i] += (int64_t)n;
+      x = w->mapped;
+    }
   for (size_t q = 0; q < P; q++)
     {
       if (!s->alive[q])
         continue;
       for (size_t c = 0; c < p->dim; c++)
-        {
-          double v = s->x[c * P + q];
-          if (!(fabs (v) <= e->bound))
-            {
-              s->alive[q] = 0;
-              (*diverged)++;
-              break;
-            }
-        }
+        if (!(fabs (s->x[c * P + q]) <= e->bound)
+            || !(fabs (x[c * P + q]) <= e->bound))
+          {
+            s->alive[q] = 0;
+            w->div[i]++;
+            break;
+          }
     }
   for (size_t o = 0; o < e->nobs; o++)
     {
-      int st = sde_observable_apply (&e->obs[o], P, s->x, s->phi + o * P,
-                                     w->obswork);
+      int st
+          = sde_observable_apply (&e->obs[o], P, x, s->phi + o * P, w->obswork);
       if (st)
         return st;
     }
   return GSL_SUCCESS;
 }
 
-/* Adds this chunk's checkpoint c to the sums.  */
+/* Records this chunk's checkpoint c in the worker's partial sums.  */
 static void
 accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
-            sde_ensemble_sums *S)
+            const sde_ensemble_sums *S)
 {
   for (size_t i = 0; i < e->nproc; i++)
     {
@@ -471,11 +521,11 @@ accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
                 s4 += v2 * v2;
               }
           size_t k = slot (e, i, o, c);
-          S->nv[k] += (int64_t)n;
-          sde__xsum_add (&S->sv[4 * k], s1);
-          sde__xsum_add (&S->sv[4 * k + 1], s2);
-          sde__xsum_add (&S->sv[4 * k + 2], s3);
-          sde__xsum_add (&S->sv[4 * k + 3], s4);
+          double *pt = w->part + 8 * k;
+          w->npart[2 * k] = (int64_t)n;
+          pt[0] = s1, pt[1] = s2, pt[2] = s3, pt[3] = s4;
+          w->npart[2 * k + 1] = 0;
+          pt[4] = pt[5] = pt[6] = pt[7] = 0;
           if (rf == NULL || (int)i == e->ref)
             continue;
           const double *pr = rf->phi + o * P;
@@ -491,13 +541,36 @@ accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
                 d3 += dd * dv;
                 d4 += dd * dd;
               }
-          S->nd[k] += (int64_t)n;
-          sde__xsum_add (&S->sd[4 * k], d1);
-          sde__xsum_add (&S->sd[4 * k + 1], d2);
-          sde__xsum_add (&S->sd[4 * k + 2], d3);
-          sde__xsum_add (&S->sd[4 * k + 3], d4);
+          w->npart[2 * k + 1] = (int64_t)n;
+          pt[4] = d1, pt[5] = d2, pt[6] = d3, pt[7] = d4;
         }
     }
+}
+
+/* Adds the chunk's partial sums to S exactly; the caller holds the lock.
+   The same doubles go into the same exact accumulators whichever thread
+   ran the chunk, so the result does not depend on the schedule.  */
+static void
+commit (const sde_ensemble *e, worker *w, size_t P, sde_ensemble_sums *S)
+{
+  for (size_t k = 0; k < S->nval; k++)
+    {
+      const double *pt = w->part + 8 * k;
+      S->nv[k] += w->npart[2 * k];
+      S->nd[k] += w->npart[2 * k + 1];
+      for (int j = 0; j < 4; j++)
+        sde__xsum_add (&S->sv[4 * k + j], pt[j]);
+      if (w->npart[2 * k + 1])
+        for (int j = 0; j < 4; j++)
+          sde__xsum_add (&S->sd[4 * k + j], pt[4 + j]);
+    }
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      S->diverged[i] += w->div[i];
+      S->phicalls[i] += w->calls[i];
+      S->phisteps[i] += w->steps[i];
+    }
+  S->paths[0] += (int64_t)P;
 }
 
 static int
@@ -512,6 +585,7 @@ run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
         for (size_t q = 0; q < P; q++)
           s->x[c * P + q] = p->x0[c];
       memset (s->alive, 1, P);
+      w->div[i] = w->calls[i] = w->steps[i] = 0;
     }
   size_t c = 0;
   for (uint64_t k = 0; k < e->nsteps && c < e->ncheck; k++)
@@ -530,13 +604,14 @@ run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
       if (k + 1 == e->check[c])
         {
           for (size_t i = 0; i < e->nproc; i++)
-            if ((st = observe (e, w, i, P, &S->diverged[i])))
+            if ((st = observe (e, w, i, P)))
               return st;
           accumulate (e, w, c, P, S);
           c++;
         }
     }
-  S->paths[0] += (int64_t)P;
+#pragma omp critical(sde_ensemble_commit)
+  commit (e, w, P, S);
   return GSL_SUCCESS;
 }
 
@@ -563,10 +638,15 @@ validate (const sde_ensemble *e)
                         e->nsteps);
   if (e->ref >= (int)e->nproc)
     return sde_error (GSL_EINVAL, "ensemble: no reference process %d", e->ref);
-  size_t r = 0;
+  size_t r = 0, F = 1;
   for (size_t i = 0; i < e->nproc; i++)
     {
       const sde_process *p = &e->proc[i];
+      if (p->manifold && p->dim > 64)
+        return sde_error (GSL_EINVAL,
+                          "%s: a manifold needs at most 64 "
+                          "dimensions",
+                          p->label);
       for (size_t o = 0; o < e->nobs; o++)
         if (e->obs[o].dim > p->dim)
           return sde_error (GSL_EINVAL,
@@ -608,8 +688,27 @@ validate (const sde_ensemble *e)
                               "noise dimension (%zu and %zu)",
                               r, pr);
           r = pr;
+          /* The fine grid is the lcm of every coupled process's steps per
+             eta; refuse one whose Brownian buffer would not fit.  */
+          size_t sp
+              = p->kind == SDE_PROCESS_SDE ? p->substeps : p->method->svag;
+          F = F / gcd (F, sp);
+          if (sp > SDE_ENSEMBLE_MAXFINE / F)
+            return sde_error (GSL_EINVAL,
+                              "coupled processes need a fine Brownian grid "
+                              "of more than %d steps per eta (the least "
+                              "common multiple of substeps and SVAG l); "
+                              "choose values with a small common multiple",
+                              SDE_ENSEMBLE_MAXFINE);
+          F *= sp;
         }
     }
+  if ((double)F * (double)r * (double)e->chunk * 16.0 > 0x1p30)
+    return sde_error (GSL_EINVAL,
+                      "coupled processes need %zu fine steps of %zu "
+                      "normals per eta: over 1 GiB of Brownian buffer per "
+                      "thread; lower the substeps, SVAG l or the chunk",
+                      F, r);
   return GSL_SUCCESS;
 }
 
@@ -642,10 +741,13 @@ sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
 #pragma omp parallel num_threads(threads)
   {
     worker *w = worker_alloc (e);
-    sde_ensemble_sums *mine = sde_ensemble_sums_alloc (e);
-    int st = (w && mine) ? GSL_SUCCESS : GSL_ENOMEM;
-    if (st)
+    int st = GSL_SUCCESS;
+    if (w == NULL)
       {
+        st = sde_error (GSL_ENOMEM,
+                        "ensemble: out of memory for a worker's buffers "
+                        "(%zu paths per chunk, %zu checkpoints)",
+                        e->chunk, e->ncheck);
 #pragma omp atomic write
         status = st;
       }
@@ -660,17 +762,13 @@ sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
         uint64_t p0 = path0 + c * e->chunk;
         size_t P
             = (size_t)((c + 1 == nchunks) ? npaths - c * e->chunk : e->chunk);
-        st = run_chunk (e, w, p0, P, mine);
+        st = run_chunk (e, w, p0, P, S);
         if (st)
           {
 #pragma omp atomic write
             status = st;
           }
       }
-#pragma omp critical(sde_ensemble_merge)
-    if (mine)
-      sde_ensemble_sums_merge (S, mine);
-    sde_ensemble_sums_free (mine);
     worker_free (w, e->nproc);
   }
   return status;

@@ -5,6 +5,7 @@
 
 #include <sdekit/density.h>
 #include <sdekit/ensemble.h>
+#include <sdekit/manifold.h>
 #include <sdekit/exact.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>

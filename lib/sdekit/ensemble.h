@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sdekit/manifold.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
 #include <sdekit/problem.h>
@@ -42,6 +43,11 @@ typedef struct
   /* Initial state, dim values; observables read its first rows.  */
   const double *x0;
   size_t dim;
+  /* Near a manifold of minimizers (manifold.h; NULL: off).  An SDE is
+     projected by Phi after every substep (the slow SDE's integrators); a
+     method is observed at Phi(x_k), its state left alone.  A path whose
+     Phi fails counts as diverged.  */
+  sde_manifold *manifold;
 } sde_process;
 
 /* Streams: each eta of a sweep should use its own block of 16 streams,
@@ -106,6 +112,11 @@ sde_stat sde_ensemble_diff (const sde_ensemble_sums *s, size_t proc, size_t obs,
 /* Paths of process proc that diverged, and paths simulated.  */
 uint64_t sde_ensemble_diverged (const sde_ensemble_sums *s, size_t proc);
 uint64_t sde_ensemble_paths (const sde_ensemble_sums *s);
+
+/* Evaluations of Phi by process proc, and the gradient-flow steps they
+   took (0 with a closed form).  */
+uint64_t sde_ensemble_phi_calls (const sde_ensemble_sums *s, size_t proc,
+                                 uint64_t *ode_steps);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,731 @@
+/* manifold.c: Phi, the tangent projector, the inverse Lyapunov operator
+   and the Katzenberger drift of the slow SDE (MATH.md section 6; Li, Wang &
+   Arora 2022, Lemma 4.3 and Corollary 5.3 give d Phi = P on the manifold
+   and the second derivative used here).  GSL workspaces are kept per
+   OpenMP thread.  */
+#include <config.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_odeiv2.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "sdekit/manifold.h"
+#include "sdekit/spec.h"
+
+typedef struct slot slot;
+
+struct sde_manifold
+{
+  const sde_problem *pb;
+  sde_manifold_opts o;
+  size_t d, r, k; /* ambient, noise columns, manifold dimension */
+  size_t nslots;
+  slot *slots;
+  pthread_mutex_t lock;
+};
+
+struct slot
+{
+  sde_manifold *m;
+  gsl_eigen_symmv_workspace *eig;
+  gsl_matrix *H, *V;
+  gsl_vector *lam;
+  gsl_odeiv2_system ode;
+  gsl_odeiv2_driver *drv;
+  double *work; /* problem scratch for one path, and matrices */
+  double *S, *Sig, *A, *B, *t1, *t2, *x;
+};
+
+void
+sde_manifold_defaults (sde_manifold_opts *o)
+{
+  o->sigma = 1;
+  o->gtol = 1e-11;
+  o->max_steps = 100000;
+  o->rank_tol = 1e-7;
+  o->flow = 0;
+}
+
+size_t
+sde_manifold_dim (const sde_manifold *m)
+{
+  return m->k;
+}
+
+/* ---- per-thread slots ---- */
+
+static int
+ode_rhs (double s, const double *y, double *f, void *params)
+{
+  (void)s;
+  slot *sl = params;
+  const sde_problem *pb = sl->m->pb;
+  int st = pb->grad (pb, 1, y, f, sl->work);
+  for (size_t i = 0; i < sl->m->d; i++)
+    f[i] = -f[i];
+  return st ? GSL_EBADFUNC : GSL_SUCCESS;
+}
+
+static int
+hessian (slot *sl, const double *x, double *H)
+{
+  const sde_problem *pb = sl->m->pb;
+  const size_t d = sl->m->d;
+  if (pb->hess_const)
+    {
+      memcpy (H, pb->hess_const, sizeof (double) * d * d);
+      return GSL_SUCCESS;
+    }
+  if (pb->hess)
+    return pb->hess (pb, 1, x, H, sl->work);
+  /* sde_problem_fd_hess wants pb->work + 3 d doubles for one path.  */
+  return sde_problem_fd_hess (pb, 1, x, 1e-5, H, sl->work);
+}
+
+static int
+ode_jac (double s, const double *y, double *J, double *dfdt, void *params)
+{
+  (void)s;
+  slot *sl = params;
+  const size_t d = sl->m->d;
+  int st = hessian (sl, y, J);
+  for (size_t i = 0; i < d * d; i++)
+    J[i] = -J[i];
+  for (size_t i = 0; i < d; i++)
+    dfdt[i] = 0;
+  return st ? GSL_EBADFUNC : GSL_SUCCESS;
+}
+
+static void
+slot_free (slot *sl)
+{
+  if (sl->eig)
+    gsl_eigen_symmv_free (sl->eig);
+  gsl_matrix_free (sl->H);
+  gsl_matrix_free (sl->V);
+  gsl_vector_free (sl->lam);
+  if (sl->drv)
+    gsl_odeiv2_driver_free (sl->drv);
+  free (sl->work);
+}
+
+static int
+slot_init (slot *sl, sde_manifold *m)
+{
+  const size_t d = m->d, r = m->r;
+  memset (sl, 0, sizeof *sl);
+  sl->m = m;
+  sl->eig = gsl_eigen_symmv_alloc (d);
+  sl->H = gsl_matrix_alloc (d, d);
+  sl->V = gsl_matrix_alloc (d, d);
+  sl->lam = gsl_vector_alloc (d);
+  size_t pw = m->pb->work + 3 * d + 16;
+  size_t nw = pw + d * r + 4 * d * d + 3 * d;
+  sl->work = malloc (sizeof (double) * nw);
+  if (!sl->eig || !sl->H || !sl->V || !sl->lam || !sl->work)
+    return GSL_ENOMEM;
+  sl->S = sl->work + pw;
+  sl->Sig = sl->S + d * r;
+  sl->A = sl->Sig + d * d;
+  sl->B = sl->A + d * d;
+  sl->t1 = sl->B + d * d;
+  sl->t2 = sl->t1 + d;
+  sl->x = sl->t2 + d;
+  sl->ode = (gsl_odeiv2_system){ ode_rhs, ode_jac, d, sl };
+  sl->drv = gsl_odeiv2_driver_alloc_y_new (&sl->ode, gsl_odeiv2_step_msbdf,
+                                           1e-3, 1e-14, 1e-12);
+  if (sl->drv == NULL)
+    return GSL_ENOMEM;
+  gsl_odeiv2_driver_set_nmax (sl->drv, m->o.max_steps);
+  return GSL_SUCCESS;
+}
+
+static slot *
+acquire (sde_manifold *m, int *locked)
+{
+  size_t me = 0;
+#ifdef _OPENMP
+  me = (size_t)omp_get_thread_num ();
+#endif
+  if (me + 1 < m->nslots)
+    {
+      *locked = 0;
+      return &m->slots[me];
+    }
+  pthread_mutex_lock (&m->lock);
+  *locked = 1;
+  return &m->slots[m->nslots - 1];
+}
+
+static void
+release (sde_manifold *m, int locked)
+{
+  if (locked)
+    pthread_mutex_unlock (&m->lock);
+}
+
+/* ---- Phi ---- */
+
+static double
+gnorm (slot *sl, const double *x)
+{
+  const size_t d = sl->m->d;
+  double g[64], s = 0;
+  sl->m->pb->grad (sl->m->pb, 1, x, g, sl->work);
+  for (size_t i = 0; i < d; i++)
+    s += g[i] * g[i];
+  return sqrt (s);
+}
+
+/* Eigenvalues of H at x into sl->lam (ascending), vectors into sl->V;
+   returns the number of near-zero eigenvalues and the largest |lambda|.  */
+static int
+spectrum (slot *sl, const double *x, size_t *nzero, double *lmax, double *lneg)
+{
+  const size_t d = sl->m->d;
+  int st = hessian (sl, x, sl->H->data);
+  if (st)
+    return st;
+  /* Symmetrise against rounding in finite-difference Hessians.  */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < i; j++)
+      {
+        double v
+            = 0.5
+              * (gsl_matrix_get (sl->H, i, j) + gsl_matrix_get (sl->H, j, i));
+        gsl_matrix_set (sl->H, i, j, v);
+        gsl_matrix_set (sl->H, j, i, v);
+      }
+  st = gsl_eigen_symmv (sl->H, sl->lam, sl->V, sl->eig);
+  if (st)
+    return st;
+  gsl_eigen_symmv_sort (sl->lam, sl->V, GSL_EIGEN_SORT_VAL_ASC);
+  double mx = 0;
+  for (size_t i = 0; i < d; i++)
+    mx = fmax (mx, fabs (gsl_vector_get (sl->lam, i)));
+  size_t z = 0;
+  double neg = 0;
+  for (size_t i = 0; i < d; i++)
+    {
+      double l = gsl_vector_get (sl->lam, i);
+      if (fabs (l) <= sl->m->o.rank_tol * fmax (mx, 1e-300))
+        z++;
+      else if (l < 0)
+        neg = fmin (neg, l);
+    }
+  *nzero = z;
+  *lmax = mx;
+  *lneg = neg;
+  return GSL_SUCCESS;
+}
+
+static int
+phi_slot (slot *sl, const double *x, double *y, size_t *steps)
+{
+  sde_manifold *m = sl->m;
+  const sde_problem *pb = m->pb;
+  const size_t d = m->d;
+  *steps = 0;
+  if (pb->phi && !m->o.flow)
+    return pb->phi (pb, 1, x, y, sl->work);
+  memcpy (y, x, sizeof (double) * d);
+  gsl_odeiv2_driver_reset (sl->drv);
+  double s = 0, ds = 1e-2, g = gnorm (sl, y);
+  unsigned long total = 0;
+  while (g > m->o.gtol)
+    {
+      int st = gsl_odeiv2_driver_apply (sl->drv, &s, s + ds, y);
+      total += sl->drv->n;
+      if (st == GSL_EMAXITER || total > m->o.max_steps)
+        return sde_error (GSL_EMAXITER,
+                          "Phi did not converge within %zu gradient-flow "
+                          "steps (|grad L| = %.3g at flow time %.3g)",
+                          m->o.max_steps, g, s);
+      if (st)
+        return sde_error (st, "Phi: the gradient flow failed (%s)",
+                          gsl_strerror (st));
+      g = gnorm (sl, y);
+      ds *= 2;
+      if (!(s < 1e15))
+        return sde_error (GSL_EMAXITER,
+                          "Phi did not converge (|grad L| = "
+                          "%.3g)",
+                          g);
+    }
+  *steps = total;
+  return GSL_SUCCESS;
+}
+
+/* The limit must be a minimizer with the manifold's rank.  */
+static int
+check_limit (slot *sl, const double *y)
+{
+  sde_manifold *m = sl->m;
+  size_t z;
+  double mx, neg;
+  int st = spectrum (sl, y, &z, &mx, &neg);
+  if (st)
+    return st;
+  if (neg < 0)
+    return sde_error (GSL_EDOM,
+                      "the gradient flow stopped at a point that is not a "
+                      "minimizer (Hessian eigenvalue %.3g): the start is "
+                      "outside every basin",
+                      neg);
+  if (m->k && z != m->k)
+    return sde_error (GSL_EDOM,
+                      "the Hessian's rank is not constant near the manifold "
+                      "(%zu zero eigenvalues here, %zu at Phi(x0))",
+                      z, m->k);
+  return GSL_SUCCESS;
+}
+
+int
+sde_manifold_phi (sde_manifold *m, const double *x, double *phi, size_t *steps)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  size_t n = 0;
+  int st = phi_slot (sl, x, phi, &n);
+  release (m, locked);
+  if (steps)
+    *steps = n;
+  return st;
+}
+
+int
+sde_manifold_project (sde_manifold *m, size_t P, double *x, int tolerant,
+                      uint64_t *steps)
+{
+  const size_t d = m->d;
+  int locked;
+  slot *sl = acquire (m, &locked);
+  double xi[64], yi[64];
+  int st = GSL_SUCCESS;
+  for (size_t p = 0; p < P; p++)
+    {
+      int finite = 1;
+      for (size_t i = 0; i < d; i++)
+        finite &= isfinite (xi[i] = x[i * P + p]);
+      if (!finite)
+        continue; /* a diverged path stays diverged */
+      size_t n = 0;
+      int sp = phi_slot (sl, xi, yi, &n);
+      if (steps)
+        *steps += n;
+      if (sp && !tolerant)
+        {
+          st = sp;
+          break;
+        }
+      for (size_t i = 0; i < d; i++)
+        x[i * P + p] = sp ? NAN : yi[i];
+    }
+  release (m, locked);
+  return st;
+}
+
+/* ---- Geometry ---- */
+
+/* L'''[S] at x: the problem's contraction, or a central difference of
+   <hess L(x), S> coordinate by coordinate.  */
+static int
+third (slot *sl, const double *x, const double *Smat, double *out)
+{
+  const sde_problem *pb = sl->m->pb;
+  const size_t d = sl->m->d;
+  if (pb->third)
+    return pb->third (pb, 1, x, Smat, out, sl->work);
+  double xs[64], *H = sl->B;
+  const double e = 1e-4;
+  for (size_t i = 0; i < d; i++)
+    {
+      double v[2];
+      for (int s = 0; s < 2; s++)
+        {
+          memcpy (xs, x, sizeof (double) * d);
+          xs[i] += s ? -e : e;
+          int st = hessian (sl, xs, H);
+          if (st)
+            return st;
+          double c = 0;
+          for (size_t k = 0; k < d * d; k++)
+            c += H[k] * Smat[k];
+          v[s] = c;
+        }
+      out[i] = (v[0] - v[1]) / (2 * e);
+    }
+  return GSL_SUCCESS;
+}
+
+/* Sigma = sigma^2 S S^T at x into sl->Sig (and S into sl->S).  */
+static int
+sigma_at (slot *sl, const double *x)
+{
+  const sde_problem *pb = sl->m->pb;
+  const size_t d = sl->m->d, r = sl->m->r;
+  int st = GSL_SUCCESS;
+  if (pb->factor_const)
+    memcpy (sl->S, pb->factor_const, sizeof (double) * d * r);
+  else
+    st = pb->factor (pb, 1, x, sl->S, sl->work);
+  const double s2 = sl->m->o.sigma * sl->m->o.sigma;
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      {
+        double v = 0;
+        for (size_t c = 0; c < r; c++)
+          v += sl->S[i * r + c] * sl->S[j * r + c];
+        sl->Sig[i * d + j] = s2 * v;
+      }
+  return st;
+}
+
+static int
+geometry_slot (slot *sl, const double *zeta, double *P, double *Hplus,
+               double *drift)
+{
+  sde_manifold *m = sl->m;
+  const size_t d = m->d;
+  size_t z;
+  double mx, neg;
+  int st = spectrum (sl, zeta, &z, &mx, &neg);
+  if (st)
+    return st;
+  if (z != m->k)
+    return sde_error (GSL_EDOM,
+                      "the Hessian's rank is not constant near the manifold "
+                      "(%zu zero eigenvalues here, %zu at Phi(x0))",
+                      z, m->k);
+  const double tol = m->o.rank_tol * fmax (mx, 1e-300);
+  double lam[64];
+  int tan[64];
+  for (size_t i = 0; i < d; i++)
+    {
+      lam[i] = gsl_vector_get (sl->lam, i);
+      tan[i] = fabs (lam[i]) <= tol;
+    }
+#define V(i, k) gsl_matrix_get (sl->V, i, k)
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      {
+        double s = 0;
+        for (size_t k = 0; k < d; k++)
+          if (tan[k])
+            s += V (i, k) * V (j, k);
+        sl->A[i * d + j] = s; /* P */
+      }
+  if (P)
+    memcpy (P, sl->A, sizeof (double) * d * d);
+  if (Hplus)
+    for (size_t i = 0; i < d; i++)
+      for (size_t j = 0; j < d; j++)
+        {
+          double s = 0;
+          for (size_t k = 0; k < d; k++)
+            if (!tan[k])
+              s += V (i, k) * V (j, k) / lam[k];
+          Hplus[i * d + j] = s;
+        }
+  if (drift == NULL)
+    return GSL_SUCCESS;
+  if ((st = sigma_at (sl, zeta)))
+    return st;
+  /* Sigma in the eigenbasis, C = V^T Sigma V, into B.  */
+  double *C = sl->B, Sp[4096], Sd[4096];
+  if (d > 64)
+    return sde_error (GSL_EINVAL, "slow SDE: at most 64 dimensions");
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b < d; b++)
+      {
+        double s = 0;
+        for (size_t i = 0; i < d; i++)
+          for (size_t j = 0; j < d; j++)
+            s += V (i, a) * sl->Sig[i * d + j] * V (j, b);
+        C[a * d + b] = s;
+      }
+  /* Sigma_par = sum over tangent pairs, Sigma_diamond = the rest divided by
+     lambda_a + lambda_b (tangent lambdas are 0).  */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      {
+        double sp = 0, sd = 0;
+        for (size_t a = 0; a < d; a++)
+          for (size_t b = 0; b < d; b++)
+            {
+              double w = C[a * d + b] * V (i, a) * V (j, b);
+              if (tan[a] && tan[b])
+                sp += w;
+              else
+                sd += w / ((tan[a] ? 0 : lam[a]) + (tan[b] ? 0 : lam[b]));
+            }
+        Sp[i * d + j] = sp;
+        Sd[i * d + j] = sd;
+      }
+  if ((st = third (sl, zeta, Sp, sl->t1))
+      || (st = third (sl, zeta, Sd, sl->t2)))
+    return st;
+  /* drift = -1/2 H+ t1 - 1/2 P t2.  */
+  for (size_t i = 0; i < d; i++)
+    {
+      double s = 0;
+      for (size_t k = 0; k < d; k++)
+        if (!tan[k])
+          {
+            double vk = 0;
+            for (size_t j = 0; j < d; j++)
+              vk += V (j, k) * sl->t1[j];
+            s += V (i, k) * vk / lam[k];
+          }
+      double pt = 0;
+      for (size_t j = 0; j < d; j++)
+        pt += sl->A[i * d + j] * sl->t2[j];
+      drift[i] = -0.5 * s - 0.5 * pt;
+    }
+#undef V
+  return GSL_SUCCESS;
+}
+
+int
+sde_manifold_geometry (sde_manifold *m, const double *zeta, double *P,
+                       double *Hplus, double *drift)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = geometry_slot (sl, zeta, P, Hplus, drift);
+  release (m, locked);
+  return st;
+}
+
+/* ---- Allocation ---- */
+
+void
+sde_manifold_free (sde_manifold *m)
+{
+  if (m == NULL)
+    return;
+  for (size_t k = 0; k < m->nslots; k++)
+    slot_free (&m->slots[k]);
+  free (m->slots);
+  pthread_mutex_destroy (&m->lock);
+  free (m);
+}
+
+sde_manifold *
+sde_manifold_alloc (const sde_problem *pb, const double *x0,
+                    const sde_manifold_opts *o)
+{
+  if (pb->dim > 64)
+    {
+      sde_error (GSL_EINVAL, "slow SDE: at most 64 dimensions (got %zu)",
+                 pb->dim);
+      return NULL;
+    }
+  if (pb->factor == NULL && pb->factor_const == NULL)
+    {
+      sde_error (GSL_EINVAL, "slow SDE: %s has no noise factor", pb->name);
+      return NULL;
+    }
+  sde_manifold *m = calloc (1, sizeof *m);
+  m->pb = pb;
+  if (o)
+    m->o = *o;
+  else
+    sde_manifold_defaults (&m->o);
+  m->d = pb->dim;
+  m->r = pb->noise_dim;
+  size_t threads = 1;
+#ifdef _OPENMP
+  threads = (size_t)omp_get_max_threads ();
+#endif
+  m->nslots = threads + 1;
+  m->slots = calloc (m->nslots, sizeof (slot));
+  pthread_mutex_init (&m->lock, NULL);
+  for (size_t k = 0; k < m->nslots; k++)
+    if (slot_init (&m->slots[k], m))
+      {
+        sde_manifold_free (m);
+        GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
+      }
+  /* Phi(x0), and the rank of H there.  */
+  double y[64];
+  size_t steps;
+  slot *sl = &m->slots[m->nslots - 1];
+  int st = phi_slot (sl, x0, y, &steps);
+  size_t z = 0;
+  double mx, neg;
+  if (!st)
+    st = check_limit (sl, y);
+  if (!st)
+    st = spectrum (sl, y, &z, &mx, &neg);
+  if (!st && z == 0)
+    st = sde_error (GSL_EDOM,
+                    "the Hessian at Phi(x0) has no zero "
+                    "eigenvalue: %s has an isolated minimum here, "
+                    "not a manifold",
+                    pb->name);
+  if (!st && z == m->d)
+    st = sde_error (GSL_EDOM, "the Hessian at Phi(x0) vanishes: no normal "
+                              "direction");
+  if (st)
+    {
+      sde_manifold_free (m);
+      return NULL;
+    }
+  m->k = z;
+  return m;
+}
+
+/* ---- Slow-SDE systems ---- */
+
+static const sde_slow_type projected_type
+    = { "projected",
+        "projected Euler zeta' = Phi(zeta + sigma S dW): derivative-free, "
+        "carries the Katzenberger drift",
+        0 };
+static const sde_slow_type explicit_type
+    = { "explicit",
+        "explicit form: P sigma S dW - 1/2 H+ L'''[Sigma_par] dt - 1/2 P "
+        "L'''[Sigma_diamond] dt, then Phi",
+        1 };
+const sde_slow_type *sde_slow_projected = &projected_type;
+const sde_slow_type *sde_slow_explicit = &explicit_type;
+static const sde_slow_type *const slow_registry[]
+    = { &projected_type, &explicit_type, NULL };
+
+const sde_slow_type *const *
+sde_slow_types (void)
+{
+  return slow_registry;
+}
+
+const sde_slow_type *
+sde_slow_type_find (const char *name)
+{
+  for (const sde_slow_type *const *t = slow_registry; name && *t; t++)
+    if (strcmp ((*t)->name, name) == 0)
+      return *t;
+  return NULL;
+}
+
+static int
+raw_drift (double t, size_t P, const double *x, double *out, double *work,
+           void *params)
+{
+  (void)t, (void)x, (void)work;
+  const sde_manifold *m = params;
+  memset (out, 0, sizeof (double) * m->d * P);
+  return GSL_SUCCESS;
+}
+
+/* sigma S(x) per path.  */
+static int
+raw_diffusion (double t, size_t P, const double *x, double *out, double *work,
+               void *params)
+{
+  (void)t;
+  sde_manifold *m = params;
+  const sde_problem *pb = m->pb;
+  const size_t n = m->d * m->r;
+  int st = GSL_SUCCESS;
+  if (pb->factor_const)
+    for (size_t k = 0; k < n; k++)
+      for (size_t p = 0; p < P; p++)
+        out[k * P + p] = m->o.sigma * pb->factor_const[k];
+  else
+    {
+      st = pb->factor (pb, P, x, out, work);
+      for (size_t k = 0; k < n * P; k++)
+        out[k] *= m->o.sigma;
+    }
+  return st;
+}
+
+static int
+slow_drift (double t, size_t P, const double *x, double *out, double *work,
+            void *params)
+{
+  (void)t, (void)work;
+  sde_manifold *m = params;
+  const size_t d = m->d;
+  double z[64], dr[64];
+  for (size_t p = 0; p < P; p++)
+    {
+      for (size_t i = 0; i < d; i++)
+        z[i] = x[i * P + p];
+      int st = sde_manifold_geometry (m, z, NULL, NULL, dr);
+      if (st)
+        return st;
+      for (size_t i = 0; i < d; i++)
+        out[i * P + p] = dr[i];
+    }
+  return GSL_SUCCESS;
+}
+
+/* P sigma S (d x r).  MATH.md 6 suggests a scalar tangent noise on a
+   one-dimensional manifold, so that Milstein applies; we keep the r
+   ambient columns instead, so the slow SDE shares SGD's Brownian path
+   (coupling), and re-projection by Phi caps the order at 1 anyway.  */
+static int
+slow_diffusion (double t, size_t P, const double *x, double *out, double *work,
+                void *params)
+{
+  (void)t, (void)work;
+  sde_manifold *m = params;
+  const size_t d = m->d, r = m->r;
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = GSL_SUCCESS;
+  double *Pm = sl->A + 0; /* geometry_slot leaves P in A */
+  for (size_t p = 0; p < P && !st; p++)
+    {
+      double z[64];
+      for (size_t i = 0; i < d; i++)
+        z[i] = x[i * P + p];
+      if ((st = geometry_slot (sl, z, NULL, NULL, NULL))
+          || (st = sigma_at (sl, z)))
+        break;
+      for (size_t i = 0; i < d; i++)
+        for (size_t c = 0; c < r; c++)
+          {
+            double s = 0;
+            for (size_t j = 0; j < d; j++)
+              s += Pm[i * d + j] * sl->S[j * r + c];
+            out[(i * r + c) * P + p] = m->o.sigma * s;
+          }
+    }
+  release (m, locked);
+  return st;
+}
+
+int
+sde_slow_system (sde_system *sys, const sde_slow_type *T, sde_manifold *m)
+{
+  memset (sys, 0, sizeof *sys);
+  sys->dim = m->d;
+  sys->params = m;
+  if (!T->explicit_form)
+    {
+      sys->noise_dim = m->r;
+      sys->noise = m->pb->factor_const ? SDE_NOISE_ADDITIVE : SDE_NOISE_GENERAL;
+      sys->drift = raw_drift;
+      sys->diffusion = raw_diffusion;
+      sys->work = m->pb->work;
+      return GSL_SUCCESS;
+    }
+  sys->noise_dim = m->r;
+  sys->noise = SDE_NOISE_GENERAL;
+  sys->drift = slow_drift;
+  sys->diffusion = slow_diffusion;
+  sys->work = m->pb->work;
+  return GSL_SUCCESS;
+}

@@ -1,0 +1,419 @@
+/* check_manifold.c: unit tests of Phi, the manifold geometry and the two
+   slow-SDE integrators against the closed forms of MATH.md section 6.  */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_integration.h>
+
+#include "sdekit/ensemble.h"
+#include "sdekit/manifold.h"
+#include "testutil.h"
+
+static sde_manifold *
+manifold (const sde_problem *pb, int flow)
+{
+  sde_manifold_opts o;
+  sde_manifold_defaults (&o);
+  o.flow = flow;
+  sde_manifold *m = sde_manifold_alloc (pb, pb->x0, &o);
+  ck_assert_ptr_nonnull (m);
+  return m;
+}
+
+/* The gradient flow (GSL's BDF) reproduces the closed forms of Phi.  */
+START_TEST (test_manifold_flow_matches_closed_form)
+{
+  const char *specs[] = { "circle", "circle:d=3", "valley" };
+  const double pts[][3]
+      = { { 1.3, 0.4, 0 }, { -0.2, 0.9, 0.5 }, { 0.7, 0.5, 0 } };
+  for (int k = 0; k < 3; k++)
+    {
+      sde_problem *pb = sde_problem_alloc (specs[k], NULL);
+      ck_assert_ptr_nonnull (pb);
+      sde_manifold *mf = manifold (pb, 1), *mc = manifold (pb, 0);
+      double a[3], b[3];
+      size_t sf = 0, sc = 7;
+      ck_assert_int_eq (sde_manifold_phi (mf, pts[k], a, &sf), 0);
+      ck_assert_int_eq (sde_manifold_phi (mc, pts[k], b, &sc), 0);
+      ck_assert_uint_gt (sf, 0);
+      ck_assert_uint_eq (sc, 0);
+      for (size_t i = 0; i < pb->dim; i++)
+        ck_assert_close (a[i], b[i], 1e-9);
+      ck_assert_uint_eq (sde_manifold_dim (mf), pb->dim - 1);
+      sde_manifold_free (mf);
+      sde_manifold_free (mc);
+      sde_problem_free (pb);
+    }
+}
+END_TEST
+
+/* Circle, Sigma = s I: P = t t^T, H+ = z z^T / 4 and the drift of
+   Brownian motion on the circle, -(s/2) z; with the analytic third
+   derivative and with the finite difference of <hess L, S>.  */
+START_TEST (test_manifold_circle_geometry)
+{
+  sde_problem *pb = sde_problem_alloc ("circle:s=0.5", NULL);
+  ck_assert_ptr_nonnull (pb);
+  sde_problem fd = *pb;
+  fd.third = NULL;
+  for (int k = 0; k < 2; k++)
+    {
+      sde_manifold *m = manifold (k ? &fd : pb, 0);
+      const double th = 0.3, z[2] = { cos (th), sin (th) },
+                   t[2] = { -sin (th), cos (th) };
+      double P[4], Hp[4], dr[2];
+      ck_assert_int_eq (sde_manifold_geometry (m, z, P, Hp, dr), 0);
+      for (int i = 0; i < 2; i++)
+        {
+          for (int j = 0; j < 2; j++)
+            {
+              ck_assert_close (P[i * 2 + j], t[i] * t[j], 1e-12);
+              ck_assert_close (Hp[i * 2 + j], z[i] * z[j] / 4, 1e-12);
+            }
+          ck_assert_close (dr[i], -0.25 * z[i], k ? 1e-7 : 1e-12);
+        }
+      sde_manifold_free (m);
+    }
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* Flat valley, Sigma = diag(s_x, s_y): the drift is
+   (-(s_y/4) a'/a, 0) with a = 1 + x^2 (MATH.md 6).  */
+START_TEST (test_manifold_valley_drift)
+{
+  sde_problem *pb = sde_problem_alloc ("valley:s=0.7,0.3", NULL);
+  ck_assert_ptr_nonnull (pb);
+  sde_manifold *m = manifold (pb, 0);
+  const double xs[] = { -1.5, 0.2, 0.7, 2.0 };
+  for (int k = 0; k < 4; k++)
+    {
+      double z[2] = { xs[k], 0 }, dr[2], x = xs[k];
+      ck_assert_int_eq (sde_manifold_geometry (m, z, NULL, NULL, dr), 0);
+      ck_assert_close (dr[0], -(0.3 / 4) * 2 * x / (1 + x * x), 1e-12);
+      ck_assert_close (dr[1], 0, 1e-12);
+    }
+  sde_manifold_free (m);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* The two integrators check each other: the explicit drift equals
+   (1/2) d^2 Phi [Sigma], measured by second differences of Phi along the
+   noise columns, sum_c (Phi(z + e c) + Phi(z - e c) - 2 z) / (2 e^2).  With
+   anisotropic noise on the circle the mixed-block (Sigma_diamond) term is
+   what makes the tangent part nonzero.  */
+START_TEST (test_manifold_drift_is_second_derivative_of_phi)
+{
+  const char *specs[]
+      = { "circle:s=1,0.25", "valley:s=0.7,0.3", "circle:d=3,s=1,0.5,0.2" };
+  const double pts[][3] = { { 0.8, 0.6, 0 }, { 0.7, 0, 0 }, { 0.6, 0, 0.8 } };
+  for (int k = 0; k < 3; k++)
+    {
+      sde_problem *pb = sde_problem_alloc (specs[k], NULL);
+      ck_assert_ptr_nonnull (pb);
+      sde_manifold *m = manifold (pb, 0);
+      const size_t d = pb->dim, r = pb->noise_dim;
+      double dr[3], fd[3] = { 0, 0, 0 }, P[9];
+      ck_assert_int_eq (sde_manifold_geometry (m, pts[k], P, NULL, dr), 0);
+      const double e = 1e-3;
+      for (size_t c = 0; c < r; c++)
+        for (int sg = -1; sg <= 1; sg += 2)
+          {
+            double y[3], f[3];
+            for (size_t i = 0; i < d; i++)
+              y[i] = pts[k][i] + sg * e * pb->factor_const[i * r + c];
+            ck_assert_int_eq (sde_manifold_phi (m, y, f, NULL), 0);
+            for (size_t i = 0; i < d; i++)
+              fd[i] += (f[i] - pts[k][i]) / (2 * e * e);
+          }
+      double tang = 0;
+      for (size_t i = 0; i < d; i++)
+        {
+          ck_assert_close (dr[i], fd[i], 1e-5);
+          for (size_t j = 0; j < d; j++)
+            tang += fabs (P[i * d + j] * dr[j]);
+        }
+      if (k == 0)
+        ck_assert_double_gt (tang, 0.05); /* the Sigma_diamond drift */
+      sde_manifold_free (m);
+      sde_problem_free (pb);
+    }
+}
+END_TEST
+
+/* ---- Monte Carlo against exact values of the discrete schemes ---- */
+
+/* Isotropic circle: one step rotates by phi with E cos phi = c(h), so
+   E cos(theta_n - theta_0) = c(h)^n exactly.  Projected Euler:
+   phi = arg(1 + sqrt(sh) a, sqrt(sh) b) for a, b standard normals;
+   explicit + Phi: phi = arg(1 - sh/2, sqrt(sh) b).  */
+typedef struct
+{
+  double sh, a;
+  int explicit_form;
+} cpar;
+
+static double
+normal_pdf (double x)
+{
+  return exp (-0.5 * x * x) / sqrt (2 * M_PI);
+}
+
+static double
+inner (double b, void *v)
+{
+  const cpar *p = v;
+  double u = p->explicit_form ? 1 - p->sh / 2 : 1 + sqrt (p->sh) * p->a;
+  double w = sqrt (p->sh) * b;
+  return u / hypot (u, w) * normal_pdf (b);
+}
+
+static double
+outer (double a, void *v)
+{
+  cpar p = *(const cpar *)v;
+  p.a = a;
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc (200);
+  gsl_function f = { inner, &p };
+  double r, err;
+  gsl_integration_qagi (&f, 1e-14, 1e-13, 200, ws, &r, &err);
+  gsl_integration_workspace_free (ws);
+  return r * normal_pdf (a);
+}
+
+static double
+circle_c (double sh, int explicit_form)
+{
+  cpar p = { sh, 0, explicit_form };
+  if (explicit_form)
+    return outer (0, &p) / normal_pdf (0);
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc (200);
+  gsl_function f = { outer, &p };
+  double r, err;
+  gsl_integration_qagi (&f, 1e-13, 1e-12, 200, ws, &r, &err);
+  gsl_integration_workspace_free (ws);
+  return r;
+}
+
+/* Runs the slow SDE of kind T on PB from x0 for n steps of h, N paths;
+   returns the statistics of x_0 at the end.  */
+static sde_stat
+run_slow (const sde_problem *pb, const sde_slow_type *T, double h, size_t n,
+          size_t N, int threads)
+{
+  sde_manifold *m = manifold (pb, 0);
+  sde_system sys;
+  ck_assert_int_eq (sde_slow_system (&sys, T, m), 0);
+  sde_process proc = { .kind = SDE_PROCESS_SDE,
+                       .label = T->name,
+                       .sys = &sys,
+                       .scheme = sde_stepper_em,
+                       .substeps = 1,
+                       .x0 = pb->x0,
+                       .dim = pb->dim,
+                       .manifold = m };
+  sde_observable obs;
+  ck_assert_int_eq (sde_observable_parse ("x0", pb->dim, pb, &obs, 1), 1);
+  sde_rng *rng = sde_rng_alloc (NULL, 2024);
+  size_t check = n;
+  sde_ensemble e = { .eta = h,
+                     .nsteps = n,
+                     .check = &check,
+                     .ncheck = 1,
+                     .obs = &obs,
+                     .nobs = 1,
+                     .proc = &proc,
+                     .nproc = 1,
+                     .ref = -1,
+                     .coupled = 1,
+                     .rng = rng,
+                     .stream0 = 0,
+                     .bound = 1e6,
+                     .chunk = 256,
+                     .threads = threads };
+  sde_ensemble_sums *S = sde_ensemble_sums_alloc (&e);
+  ck_assert_int_eq (sde_ensemble_run (&e, 0, N, S), 0);
+  sde_stat st = sde_ensemble_value (S, 0, 0, 0);
+  uint64_t steps = 1;
+  ck_assert_uint_eq (sde_ensemble_phi_calls (S, 0, &steps), N * n);
+  ck_assert_uint_eq (steps, 0); /* the closed form */
+  ck_assert_uint_eq (sde_ensemble_diverged (S, 0), 0);
+  sde_ensemble_sums_free (S);
+  sde_rng_free (rng);
+  sde_manifold_free (m);
+  return st;
+}
+
+START_TEST (test_slow_circle_exact_discrete)
+{
+  sde_problem *pb = sde_problem_alloc ("circle:s=0.8", NULL);
+  ck_assert_ptr_nonnull (pb);
+  const double s = 0.8, t = 1.0;
+  for (int ex = 0; ex < 2; ex++)
+    {
+      const double h = 1.0 / 32;
+      const size_t n = 32;
+      const sde_slow_type *T = ex ? sde_slow_explicit : sde_slow_projected;
+      sde_stat st = run_slow (pb, T, h, n, 20000, 2);
+      double want = pow (circle_c (s * h, ex), (double)n);
+      ck_assert_within_se (st.mean, want, st.se, 4);
+      /* The discrete values converge to exp(-s t / 2) at order 1.  */
+      double e1 = pow (circle_c (s * h, ex), n) - exp (-s * t / 2);
+      double e2 = pow (circle_c (s * h / 2, ex), 2 * n) - exp (-s * t / 2);
+      ck_assert_double_gt (fabs (e1 / e2), 1.8);
+      ck_assert_double_lt (fabs (e1 / e2), 2.2);
+    }
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* Label noise on the flat valley: the slow SDE is the ODE zeta' =
+   -(delta^2/2) zeta.  The explicit form is deterministic Euler,
+   zeta_n = zeta_0 (1 - delta^2 h / 2)^n exactly; projected Euler is random
+   and must agree with the ODE within its SE plus the explicit scheme's
+   O(h) bias.  */
+START_TEST (test_slow_labelvalley)
+{
+  sde_problem *pb = sde_problem_alloc ("labelvalley:delta=0.5,x0=1.5,0", NULL);
+  ck_assert_ptr_nonnull (pb);
+  const double d2 = 0.25, h = 1.0 / 64, z0 = 1.5;
+  const size_t n = 64;
+  sde_stat ex = run_slow (pb, sde_slow_explicit, h, n, 512, 1);
+  double euler = z0 * pow (1 - d2 * h / 2, (double)n);
+  ck_assert_close (ex.mean, euler, 1e-12);
+  ck_assert_double_lt (ex.var, 1e-14); /* rounding in the shifted sums */
+  double ode = z0 * exp (-d2 / 2);
+  sde_stat pr = run_slow (pb, sde_slow_projected, h, n, 4096, 1);
+  ck_assert_msg (fabs (pr.mean - ode) <= 4 * pr.se + 2 * fabs (euler - ode),
+                 "projected %.8g, ODE %.8g (SE %.2g, Euler bias %.2g)", pr.mean,
+                 ode, pr.se, euler - ode);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* A method observed at Phi(x): the observable sees points of the
+   manifold (|Phi(x)|^2 = 1 on the circle), the state itself is not.  */
+START_TEST (test_slow_method_observed_at_phi)
+{
+  sde_problem *pb = sde_problem_alloc ("circle:s=1,0.25", NULL);
+  ck_assert_ptr_nonnull (pb);
+  const double eta = 1.0 / 16;
+  sde_optim opt;
+  const char *spec = "sgd";
+  ck_assert_int_eq (sde_optim_parse (&opt, &spec), 0);
+  ck_assert_int_eq (sde_optim_set (&opt, eta), 0);
+  sde_manifold *m = manifold (pb, 1);
+  sde_oracle o = { pb, SDE_ORACLE_GAUSSIAN, 1.0, 0, 0, 0, 1 };
+  sde_process proc[2];
+  for (int i = 0; i < 2; i++)
+    proc[i] = (sde_process){ .kind = SDE_PROCESS_METHOD,
+                             .label = "sgd",
+                             .method = &opt,
+                             .oracle = o,
+                             .x0 = pb->x0,
+                             .dim = 2,
+                             .manifold = i ? m : NULL };
+  sde_observable obs;
+  ck_assert_int_eq (sde_observable_parse ("norm2", 2, pb, &obs, 1), 1);
+  sde_rng *rng = sde_rng_alloc (NULL, 5);
+  size_t check[2] = { 8, 16 };
+  sde_ensemble e = { .eta = eta,
+                     .nsteps = 16,
+                     .check = check,
+                     .ncheck = 2,
+                     .obs = &obs,
+                     .nobs = 1,
+                     .proc = proc,
+                     .nproc = 2,
+                     .ref = 0,
+                     .coupled = 1,
+                     .rng = rng,
+                     .stream0 = 0,
+                     .bound = 1e6,
+                     .chunk = 64,
+                     .threads = 2 };
+  sde_ensemble_sums *S = sde_ensemble_sums_alloc (&e);
+  ck_assert_int_eq (sde_ensemble_run (&e, 0, 1000, S), 0);
+  for (size_t c = 0; c < 2; c++)
+    {
+      sde_stat raw = sde_ensemble_value (S, 0, 0, c),
+               on = sde_ensemble_value (S, 1, 0, c);
+      ck_assert_close (on.mean, 1, 1e-9);
+      ck_assert_double_lt (on.var, 1e-16);
+      ck_assert_double_gt (raw.var, 1e-4); /* SGD itself is off the circle */
+    }
+  uint64_t steps = 0;
+  ck_assert_uint_eq (sde_ensemble_phi_calls (S, 1, &steps), 2 * 1000);
+  ck_assert_uint_gt (steps, 2 * 1000); /* the flow took steps */
+  ck_assert_uint_eq (sde_ensemble_phi_calls (S, 0, NULL), 0);
+  sde_ensemble_sums_free (S);
+  sde_rng_free (rng);
+  sde_manifold_free (m);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* Clear errors: no manifold at an isolated minimum, a start at a maximum
+   (outside every basin), a Phi budget that runs out, and a rank change.  */
+START_TEST (test_manifold_errors)
+{
+  sde_manifold_opts o;
+  sde_manifold_defaults (&o);
+  sde_problem *q = sde_problem_alloc ("quadratic:h=1,2", NULL);
+  ck_assert_ptr_null (sde_manifold_alloc (q, q->x0, &o));
+  sde_problem_free (q);
+  sde_problem *c = sde_problem_alloc ("circle", NULL);
+  const double origin[2] = { 0, 0 };
+  ck_assert_ptr_null (sde_manifold_alloc (c, origin, &o)); /* closed form */
+  o.flow = 1;
+  ck_assert_ptr_null (sde_manifold_alloc (c, origin, &o)); /* the flow */
+  sde_manifold *m = sde_manifold_alloc (c, c->x0, &o);
+  ck_assert_ptr_nonnull (m);
+  double y[2], P[4];
+  ck_assert_int_eq (sde_manifold_geometry (m, origin, P, NULL, NULL), GSL_EDOM);
+  sde_manifold_free (m);
+  o.max_steps = 3;
+  m = sde_manifold_alloc (c, c->x0, &o);
+  ck_assert_ptr_nonnull (m); /* x0 is on the circle: no flow needed */
+  const double far[2] = { 30, 0.5 };
+  ck_assert_int_eq (sde_manifold_phi (m, far, y, NULL), GSL_EMAXITER);
+  /* A block projection in tolerant mode marks the failure with NaN.  */
+  double blk[4] = { 30, 1, 0.5, 0 };
+  ck_assert_int_eq (sde_manifold_project (m, 2, blk, 1, NULL), 0);
+  ck_assert (isnan (blk[0]) && isnan (blk[2]));
+  ck_assert_close (blk[1], 1, 1e-12);
+  blk[0] = 30, blk[2] = 0.5;
+  ck_assert_int_eq (sde_manifold_project (m, 2, blk, 0, NULL), GSL_EMAXITER);
+  sde_manifold_free (m);
+  sde_problem_free (c);
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("manifold");
+  TCase *tc = tcase_create ("core");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_manifold_flow_matches_closed_form);
+  tcase_add_test (tc, test_manifold_circle_geometry);
+  tcase_add_test (tc, test_manifold_valley_drift);
+  tcase_add_test (tc, test_manifold_drift_is_second_derivative_of_phi);
+  tcase_add_test (tc, test_slow_circle_exact_discrete);
+  tcase_add_test (tc, test_slow_labelvalley);
+  tcase_add_test (tc, test_slow_method_observed_at_phi);
+  tcase_add_test (tc, test_manifold_errors);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  testutil_quiet_gsl ();
+  return testutil_run (suite ());
+}
