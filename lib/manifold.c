@@ -141,8 +141,10 @@ slot_init (slot *sl, sde_manifold *m)
   sl->t2 = sl->t1 + d;
   sl->x = sl->t2 + d;
   sl->ode = (gsl_odeiv2_system){ ode_rhs, ode_jac, d, sl };
+  /* The flow's error moves Phi along Gamma, where nothing corrects it:
+     relative 1e-10.  */
   sl->drv = gsl_odeiv2_driver_alloc_y_new (&sl->ode, gsl_odeiv2_step_msbdf,
-                                           1e-3, 1e-14, 1e-12);
+                                           1e-3, 1e-13, 1e-10);
   if (sl->drv == NULL)
     return GSL_ENOMEM;
   gsl_odeiv2_driver_set_nmax (sl->drv, m->o.max_steps);
@@ -228,6 +230,54 @@ spectrum (slot *sl, const double *x, size_t *nzero, double *lmax, double *lneg)
   return GSL_SUCCESS;
 }
 
+/* One Newton step on the normal space, y <- y - H+ grad L(y), with the
+   k smallest |lambda| taken as tangent.  Near Gamma the rest of the
+   gradient flow is this step plus O(|grad L|^2), so it replaces the
+   flow's slow linear tail.  Returns 1 (and leaves y) when H has a
+   non-positive normal eigenvalue.  */
+static int
+newton_step (slot *sl, double *y)
+{
+  sde_manifold *m = sl->m;
+  const size_t d = m->d;
+  size_t z;
+  double mx, neg, g[64];
+  if (spectrum (sl, y, &z, &mx, &neg))
+    return 1;
+  size_t k = m->k;
+  if (k == 0) /* during alloc: count with a looser tolerance */
+    for (size_t i = 0; i < d; i++)
+      k += fabs (gsl_vector_get (sl->lam, i)) <= 1e-4 * mx;
+  /* The k eigenvalues of least modulus are tangent.  */
+  int tan[64] = { 0 };
+  for (size_t c = 0; c < k; c++)
+    {
+      size_t best = d;
+      for (size_t i = 0; i < d; i++)
+        if (!tan[i]
+            && (best == d
+                || fabs (gsl_vector_get (sl->lam, i))
+                       < fabs (gsl_vector_get (sl->lam, best))))
+          best = i;
+      tan[best] = 1;
+    }
+  for (size_t i = 0; i < d; i++)
+    if (!tan[i] && !(gsl_vector_get (sl->lam, i) > 0))
+      return 1;
+  m->pb->grad (m->pb, 1, y, g, sl->work);
+  for (size_t i = 0; i < d; i++)
+    if (!tan[i])
+      {
+        double c = 0;
+        for (size_t j = 0; j < d; j++)
+          c += gsl_matrix_get (sl->V, j, i) * g[j];
+        c /= gsl_vector_get (sl->lam, i);
+        for (size_t j = 0; j < d; j++)
+          y[j] -= c * gsl_matrix_get (sl->V, j, i);
+      }
+  return 0;
+}
+
 static int
 phi_slot (slot *sl, const double *x, double *y, size_t *steps)
 {
@@ -240,11 +290,36 @@ phi_slot (slot *sl, const double *x, double *y, size_t *steps)
   memcpy (y, x, sizeof (double) * d);
   gsl_odeiv2_driver_reset (sl->drv);
   double s = 0, ds = 1e-2, g = gnorm (sl, y);
-  unsigned long total = 0;
+  /* The flow until |grad L| <= 1e-6 (error of the Newton finish about
+     1e-12), then Newton; the flow all the way if Newton stalls.  */
+  double gswitch = fmax (m->o.gtol, 1e-6);
+  size_t total = 0, seen = 0;
+  int newton = 0;
   while (g > m->o.gtol)
     {
+      if (g <= gswitch && newton < 4)
+        {
+          double keep[64];
+          memcpy (keep, y, sizeof (double) * d);
+          if (newton_step (sl, y) == 0)
+            {
+              double g2 = gnorm (sl, y);
+              total++;
+              if (g2 < 0.5 * g)
+                {
+                  g = g2;
+                  newton++;
+                  continue;
+                }
+            }
+          memcpy (y, keep, sizeof (double) * d);
+          gswitch = 0; /* Newton does not help here: flow to the end */
+          gsl_odeiv2_driver_reset (sl->drv);
+          seen = 0;
+        }
       int st = gsl_odeiv2_driver_apply (sl->drv, &s, s + ds, y);
-      total += sl->drv->n;
+      total += sl->drv->n - seen; /* n counts since the last reset */
+      seen = sl->drv->n;
       if (st == GSL_EMAXITER || total > m->o.max_steps)
         return sde_error (GSL_EMAXITER,
                           "Phi did not converge within %zu gradient-flow "

@@ -36,7 +36,7 @@ tests_check_manifold_LDADD = $(TEST_UNIT_LIBS)
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
-	tests/cli/man-pages.sh tests/cli/pkgconfig.sh
+	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif

@@ -18,3 +18,8 @@ bin_PROGRAMS += tools/sde-compare
 tools_sde_compare_SOURCES = tools/sde-compare.c
 tools_sde_compare_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tools_sde_compare_LDADD = $(TOOL_LIBS)
+
+bin_PROGRAMS += tools/sde-slow
+tools_sde_slow_SOURCES = tools/sde-slow.c
+tools_sde_slow_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_slow_LDADD = $(TOOL_LIBS)

@@ -1,0 +1,82 @@
+#!/bin/sh
+# sde-slow: usage errors, the closed forms of MATH.md 6 through the tool,
+# SGD's convergence to the slow SDE, and a table that does not depend on
+# the thread count.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+
+# col FILE NAME...: the named columns of the errors table of a CSV output.
+col () {
+  _f=$1
+  shift
+  awk -F, -v names="$*" '
+    BEGIN { n = split(names, want, " ") }
+    /^#/ { next }
+    $1 == "eta" && !seen { for (i = 1; i <= NF; i++) c[$i] = i; seen = 1; next }
+    seen && NF == 0 { exit }
+    seen { line = ""; for (k = 1; k <= n; k++) line = line (k > 1 ? " " : "") $c[want[k]]; print line }' "$_f"
+}
+
+# ---- Bad input: one line naming the option, status 2, no file. ----
+expect_usage sde-slow --phi=newton; expect_mentions "--phi"
+expect_usage sde-slow --reference=slow:type=implicit; expect_mentions "implicit"
+expect_usage sde-slow --reference=slow:substeps=0; expect_mentions "substeps"
+expect_usage sde-slow --problem=quadratic:h=1,2; expect_mentions "isolated minimum"
+expect_usage sde-slow --x0=0,0; expect_mentions "basin"
+SDEKIT_DATADIR=$top_srcdir/data/datasets expect_usage sde-slow --problem=linreg --noise=minibatch; expect_mentions "minibatch"
+expect_usage sde-slow --eta=0.3; expect_mentions "eta=0.3"
+expect_usage sde-slow --methods=hb:momentum=0.5,wd=0.1; expect_mentions "weight decay"
+expect_usage sde-slow --gtol=0; expect_mentions "--gtol"
+expect_usage sde-slow --checkpoints=0.3 --eta=2^-2; expect_mentions "--checkpoints"
+expect_usage sde-slow --problem=circle:d=80; expect_mentions "64"
+expect_usage sde-slow --output="$tmpdir/t.txt" --eta=0.3
+if ls "$tmpdir"/t.txt* >/dev/null 2>&1; then fail "output file left after a usage error"; else pass; fi
+
+# ---- Label noise on the flat valley: the slow SDE is the ODE
+# zeta' = -(delta^2/2) zeta, so the reference at t = 1 is 1.5 e^{-1/8};
+# SGD converges to it at order 1 (checked by --expect-order). ----
+args="--problem=labelvalley:delta=0.5,x0=1.5,0 --methods=sgd --eta=2^-2:2^-4 --checkpoints=1 --paths=4096 --target-ci=0 --seed=7 --format=csv"
+if "$tools/sde-slow" $args --expect-order=1 --tolerance=0.3 >"$tmpdir/lv.csv" 2>"$tmpdir/err"; then pass; else
+  fail "labelvalley: SGD order not within 1 +- 0.3 ($?): $(cat "$tmpdir/err"; grep -v '^#' "$tmpdir/lv.csv")"
+fi
+# The reference column (E zeta_1) against the ODE's value within 2e-3
+# (reference bias O(eta^2 / substeps), SE about 1e-5).
+want=$(awk 'BEGIN { printf "%.12f", 1.5 * exp(-0.125) }')
+col "$tmpdir/lv.csv" reference | awk -v want="$want" '
+  { d = $1 - want; if (d < 0) d = -d; if (d > 2e-3) { print "reference " $1 " vs " want; bad = 1 }; n++ }
+  END { if (n != 3) { print n " rows"; bad = 1 }; exit bad }' >"$tmpdir/msg" && pass ||
+  fail "labelvalley reference: $(cat "$tmpdir/msg")"
+
+# ---- The circle (the default problem): the table is bitwise the same for
+# one and two threads (seconds aside), and SGD's error shrinks with eta
+# with confidence intervals that exclude 0. ----
+small="--eta=2^-2:2^-3 --paths=1024 --target-ci=0 --format=csv"
+"$tools/sde-slow" $small --threads=1 | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t1" &&
+"$tools/sde-slow" $small --threads=2 | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t2" ||
+  fail "circle runs failed"
+if cmp -s "$tmpdir/t1" "$tmpdir/t2" && [ -s "$tmpdir/t1" ]; then pass; else fail "threads change the table"; fi
+col "$tmpdir/t1" method error ci_lo ci_hi | awk '
+  $1 == "sgd" { e[++n] = ($2 < 0 ? -$2 : $2); if ($3 * $4 <= 0) bad = 1 }
+  END { if (n != 2 || !(e[2] < e[1])) bad = 1; exit bad }' && pass ||
+  fail "circle: SGD's error does not shrink: $(grep -v '^#' "$tmpdir/t1")"
+
+# ---- Projected and explicit integrators agree (as the references of
+# the same SGD run their errors agree within 5 SE + their ref_errors). ----
+for ty in projected explicit; do
+  "$tools/sde-slow" --methods=sgd --eta=2^-3 --checkpoints=1 --paths=8192 --target-ci=0 \
+    --reference=slow:type=$ty,substeps=8 --format=csv >"$tmpdir/$ty.csv" ||
+    fail "--reference=slow:type=$ty failed"
+  col "$tmpdir/$ty.csv" reference se >"$tmpdir/$ty.ref"
+done
+# E zeta_1 of the two integrators within 5 SE of the paired errors plus
+# their O(h) difference (h = eta^2 / 8).
+paste -d' ' "$tmpdir/projected.ref" "$tmpdir/explicit.ref" | awk '
+  { d = $1 - $3; if (d < 0) d = -d; if (d > 5 * ($2 + $4) + 0.002) { print $1 " vs " $3; bad = 1 }; n++ }
+  END { exit bad || n != 1 }' >"$tmpdir/msg" && pass ||
+  fail "projected and explicit disagree: $(cat "$tmpdir/msg")"
+
+# ---- SGDM against SGD directly. ----
+if "$tools/sde-slow" --methods=sgdm:beta=0.5 --reference=sgd --eta=2^-2:2^-3 --paths=1024 --target-ci=0 >"$tmpdir/m.txt" 2>"$tmpdir/err"; then pass; else
+  fail "--reference=sgd failed: $(cat "$tmpdir/err")"
+fi
+
+finish
