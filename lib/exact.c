@@ -522,7 +522,8 @@ method_step (const sde_optim *m, double lr, double sigma, real lam, int first,
       return;
     }
   const int nest = m->type == sde_optim_nesterov;
-  const real damp = first ? 1 : 1 - m->dampening;
+  /* PyTorch keeps no buffer at momentum 0, so dampening does not apply.  */
+  const real damp = first || mu == 0 ? 1 : 1 - m->dampening;
   if (first)
     {
       /* b_1 = g_0; x_1 = x_0 - lr (1 + mu [nesterov]) g_0.  */

@@ -85,7 +85,17 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
       else if (strcmp (nm, "cos") == 0)
         {
           o->kind = SDE_OBS_COS;
-          if (sde_spec_list (&spec, "w", -1e12, 1e12, o->w, 64, &o->n))
+          /* w is stored whole, one weight per coordinate.  */
+          if (d > SDE_OBSERVABLE_MAXW)
+            {
+              sde_error (GSL_EINVAL,
+                         "observable cos: the state has %zu coordinates, "
+                         "more than the %d cos supports",
+                         d, SDE_OBSERVABLE_MAXW);
+              return -1;
+            }
+          if (sde_spec_list (&spec, "w", -1e12, 1e12, o->w, SDE_OBSERVABLE_MAXW,
+                             &o->n))
             return -1;
           if (o->n == 0)
             o->w[0] = 1, o->n = 1;

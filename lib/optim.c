@@ -1,9 +1,10 @@
 /* optim.c: SGD, SGDM (normalized: m' = beta m + (1 - beta) g,
    x' = x - eta m'), heavy-ball and Nesterov as torch.optim.SGD computes them
    (b_1 = g_0 on the first step, then b' = mu b + (1 - dampening) g;
-   x' = x - lr b' or x - lr (g + mu b')), and their configuration.  For
-   constant hyperparameters and no dampening heavy-ball(lr, mu) is
-   SGDM(lr / (1 - mu), mu) with m = (1 - mu) b (MATH.md section 3).  */
+   x' = x - lr b' or x - lr (g + mu b'); no buffer when mu = 0), and their
+   configuration.  For constant hyperparameters heavy-ball(lr, mu,
+   dampening d) is SGDM(lr (1 - d) / (1 - mu), mu) with m = (1 - mu) b /
+   (1 - d) after the first step (MATH.md section 3, where d = 0).  */
 #include <config.h>
 
 #include <math.h>
@@ -46,12 +47,14 @@ sgdm_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
   return GSL_SUCCESS;
 }
 
-/* PyTorch applies weight decay to the gradient before the buffer.  */
+/* PyTorch applies weight decay to the gradient before the buffer, and with
+   momentum 0 steps along the gradient itself, so dampening is unused.  */
 SDE_CLONES static int
 hb_common (const sde_optim *o, double lr, size_t P, size_t d, double *x,
            double *m, const double *g, int first, int nesterov)
 {
-  const double mu = o->mom, damp = 1 - o->dampening, wd = o->wd;
+  const double mu = o->mom, wd = o->wd;
+  const double damp = mu != 0 ? 1 - o->dampening : 1;
   for (size_t k = 0; k < d * P; k++)
     {
       double gk = wd != 0 ? g[k] + wd * x[k] : g[k];
@@ -192,8 +195,16 @@ sde_optim_parse (sde_optim *o, const char **text)
       if (o->type == sde_optim_nesterov && o->dampening != 0)
         return sde_error (GSL_EINVAL, "nesterov: dampening must be 0 (as in "
                                       "PyTorch)");
+      if (o->type == sde_optim_nesterov && o->beta == 0)
+        return sde_error (GSL_EINVAL, "nesterov: momentum must be > 0 (as in "
+                                      "PyTorch)");
       if (o->beta == 1)
         return sde_error (GSL_EINVAL, "%s: momentum must be < 1", spec.name);
+      /* The buffer would never take in a gradient.  */
+      if (o->dampening == 1 && o->beta != 0)
+        return sde_error (GSL_EINVAL,
+                          "%s: dampening must be < 1 with momentum > 0",
+                          spec.name);
     }
   if ((st = sde_spec_check_used (&spec)))
     return st;
@@ -225,15 +236,23 @@ sde_optim_set (sde_optim *o, double eta)
   o->mom = mom;
   if (o->type == sde_optim_hb || o->type == sde_optim_nesterov)
     {
+      /* Effective learning rate per unit lr: the buffer settles at (1 - d)
+         g / (1 - mu); without momentum there is no buffer.  */
+      const double gain = mom != 0 ? (1 - o->dampening) / (1 - mom) : 1.0;
+      if (!(gain > 0))
+        return sde_error (GSL_EDOM,
+                          "%s: dampening 1 with momentum %g leaves "
+                          "no gradient in the step",
+                          o->spec, mom);
       if (isnan (o->lr))
         {
           o->eta = eta;
-          o->step_lr = eta * (1 - mom);
+          o->step_lr = eta / gain;
         }
       else
         {
           o->step_lr = o->lr;
-          o->eta = o->lr / (1 - mom);
+          o->eta = o->lr * gain;
         }
     }
   else

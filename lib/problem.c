@@ -17,7 +17,7 @@ sde__problem_new (const char *name, size_t d, size_t r)
   sde_owned_problem *op = calloc (1, sizeof *op);
   if (op == NULL)
     GSL_ERROR_NULL ("out of memory for problem", GSL_ENOMEM);
-  op->magic = SDE_PROBLEM_MAGIC;
+  op->pb.owned = &op->pb;
   op->x0 = calloc (d, sizeof (double));
   if (op->x0 == NULL)
     {
@@ -34,29 +34,35 @@ sde__problem_new (const char *name, size_t d, size_t r)
   return op;
 }
 
+/* Only the public struct is read: a user's sde_problem may end where its
+   fields do.  */
+sde_owned_problem *
+sde__problem_owned (const sde_problem *pb)
+{
+  return pb && pb->owned == pb ? (sde_owned_problem *)pb : NULL;
+}
+
 void
 sde_problem_free (sde_problem *pb)
 {
-  if (pb == NULL)
-    return;
-  sde_owned_problem *op = (sde_owned_problem *)pb;
-  if (op->magic != SDE_PROBLEM_MAGIC)
-    return; /* not ours: a user-filled struct */
+  sde_owned_problem *op = sde__problem_owned (pb);
+  if (op == NULL)
+    return; /* NULL, a user-filled struct or a copy */
   if (op->destroy)
     op->destroy (op);
   free (op->hess);
   free (op->factor);
   free (op->xstar);
   free (op->x0);
-  op->magic = 0;
+  op->pb.owned = NULL;
   free (op);
 }
 
 const char *
 sde_problem_spec (const sde_problem *pb)
 {
-  const sde_owned_problem *op = (const sde_owned_problem *)pb;
-  return op->magic == SDE_PROBLEM_MAGIC ? op->spec : pb->name;
+  const sde_owned_problem *op = sde__problem_owned (pb);
+  return op ? op->spec : pb->name;
 }
 
 void
@@ -236,6 +242,132 @@ sde_problem_set_path (sde_problem *pb, size_t dim, size_t noise_dim,
   return GSL_SUCCESS;
 }
 
+/* ---- Weight decay: L + wd |x|^2 / 2, the noise of the inner problem ---- */
+
+static const sde_problem *
+decay_inner (const sde_problem *pb, double *wd)
+{
+  const sde_owned_problem *op = pb->params;
+  *wd = op->par[0];
+  return op->extra;
+}
+
+static int
+decay_loss (const sde_problem *pb, size_t P, const double *x, double *out,
+            double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  int st = in->loss (in, P, x, out, work);
+  for (size_t i = 0; st == 0 && i < pb->dim; i++)
+    for (size_t p = 0; p < P; p++)
+      out[p] += 0.5 * wd * x[i * P + p] * x[i * P + p];
+  return st;
+}
+
+static void
+add_decay (double wd, size_t n, const double *x, double *out)
+{
+  for (size_t k = 0; k < n; k++)
+    out[k] += wd * x[k];
+}
+
+static int
+decay_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+            double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  int st = in->grad (in, P, x, out, work);
+  if (st == 0)
+    add_decay (wd, pb->dim * P, x, out);
+  return st;
+}
+
+static int
+decay_batch (const sde_problem *pb, size_t P, const double *x,
+             const uint32_t *idx, size_t B, double *out, double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  int st = in->batch (in, P, x, idx, B, out, work);
+  if (st == 0)
+    add_decay (wd, pb->dim * P, x, out);
+  return st;
+}
+
+static int
+decay_hess (const sde_problem *pb, size_t P, const double *x, double *out,
+            double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  const size_t d = pb->dim;
+  int st = in->hess_const ? sde__hess_const (in, P, x, out, work)
+                          : in->hess (in, P, x, out, work);
+  for (size_t i = 0; st == 0 && i < d; i++)
+    for (size_t p = 0; p < P; p++)
+      out[(i * d + i) * P + p] += wd;
+  return st;
+}
+
+/* The decay term has no third derivatives and no noise.  */
+static int
+decay_third (const sde_problem *pb, size_t P, const double *x, const double *S,
+             double *out, double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  return in->third (in, P, x, S, out, work);
+}
+
+static int
+decay_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+              double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  return in->factor (in, P, x, out, work);
+}
+
+sde_problem *
+sde_problem_alloc_decay (const sde_problem *pb, double wd)
+{
+  if (pb == NULL || pb->grad == NULL || pb->loss == NULL)
+    GSL_ERROR_NULL ("weight decay needs a problem with a loss and a gradient",
+                    GSL_EINVAL);
+  if (!(wd >= 0) || !isfinite (wd))
+    {
+      sde_error (GSL_EINVAL, "weight decay wd=%g must be finite and >= 0", wd);
+      return NULL;
+    }
+  sde_owned_problem *op = sde__problem_new (pb->name, pb->dim, pb->noise_dim);
+  if (op == NULL)
+    return NULL;
+  op->extra = (void *)pb;
+  op->par[0] = wd;
+  const char *in = sde_problem_spec (pb);
+  snprintf (op->spec, sizeof op->spec, "%.900s (weight decay wd=%.17g)", in,
+            wd);
+  op->pb.loss = decay_loss;
+  op->pb.grad = decay_grad;
+  op->pb.hess = pb->hess || pb->hess_const ? decay_hess : NULL;
+  op->pb.third = pb->third ? decay_third : NULL;
+  op->pb.factor_const = pb->factor_const;
+  op->pb.factor = pb->factor_const ? sde__factor_const
+                  : pb->factor     ? decay_factor
+                                   : NULL;
+  if (pb->x0)
+    memcpy (op->x0, pb->x0, sizeof (double) * pb->dim);
+  else
+    op->pb.x0 = NULL;
+  op->pb.law = pb->law;
+  op->pb.nsamples = pb->nsamples;
+  op->pb.batch = pb->batch ? decay_batch : NULL;
+  op->pb.work = pb->work;
+  return &op->pb;
+}
+
 /* ---- Finite differences ---- */
 
 size_t
@@ -249,7 +381,7 @@ sde_problem_fd_grad (const sde_problem *pb, size_t P, const double *x, double h,
                      double *out, double *work)
 {
   const size_t d = pb->dim;
-  double *xs = work, *lp = xs + d * P, *lm = lp + P, *w = lm + 2 * P;
+  double *xs = work, *lp = xs + d * P, *lm = lp + P, *w = lm + P;
   for (size_t j = 0; j < d; j++)
     {
       memcpy (xs, x, sizeof (double) * d * P);

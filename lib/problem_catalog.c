@@ -151,6 +151,18 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
       st = sde_error (GSL_EINVAL, "%s: give h or H, not both", spec->name);
       goto done;
     }
+  /* The keys of a generated Hessian would be ignored beside h or H:
+     refuse them, except a d that agrees (checked below).  */
+  static const char *const gen[] = { "cond", "seed", "dense" };
+  for (size_t k = 0; (nh || nH) && k < 3; k++)
+    if (sde_spec_string (spec, gen[k]))
+      {
+        st = sde_error (GSL_EINVAL,
+                        "%s: %s applies to generated Hessians (d=...), not "
+                        "with %s",
+                        spec->name, gen[k], nh ? "h" : "H");
+        goto done;
+      }
   if (nh)
     {
       d = nh;
@@ -210,6 +222,13 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
       free (lam);
       snprintf (canon, clen, "d=%zu,cond=%.17g,seed=%.0f,dense=%.0f", d, cond,
                 seed, dense);
+    }
+  if ((nh || nH) && sde_spec_string (spec, "d") && dd != (double)d)
+    {
+      st = sde_error (GSL_EINVAL,
+                      "%s: d=%g disagrees with %s, which gives d=%zu",
+                      spec->name, dd, nh ? "h" : "H", d);
+      goto done;
     }
   *dout = d;
   *Hout = Hd;

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "problem_internal.h"
 #include "sdekit/rng.h"
+#include "simd.h"
 
 typedef struct
 {
@@ -24,6 +26,7 @@ typedef struct
   double *y;
   double ridge, delta;
   int logistic;
+  double *wls; /* sparse, n >= m: the unique minimizer in w (else NULL) */
 } dataset;
 
 static void
@@ -34,6 +37,7 @@ data_destroy (sde_owned_problem *op)
     {
       free (ds->Z);
       free (ds->y);
+      free (ds->wls);
       free (ds);
     }
 }
@@ -269,8 +273,152 @@ reg_third (const sde_problem *pb, size_t P, const double *x, const double *S,
   return GSL_SUCCESS;
 }
 
-/* S(x) = (1/sqrt n) [grad l_1 - grad L, ..., grad l_n - grad L]: its
-   S S^T is the per-sample gradient covariance.  WORK: m per path.  */
+/* The sums of reg_covariance for a block of Q paths in contiguous
+   scratch: X and MU (m rows of Q), ACC (m m rows of Q, j <= k), DEV (m
+   rows of Q), CI (Q).  Inlined with a constant Q the loops over paths
+   have a fixed length and vectorize, and the block stays in cache over the
+   n samples (rows P apart would thrash the cache when P is a power of 2).
+ */
+static inline __attribute__ ((always_inline)) void
+cov_block (const dataset *ds, size_t Q, const double *restrict X,
+           const double *restrict MU, double *restrict ACC,
+           double *restrict DEV, double *restrict CI)
+{
+  const size_t n = ds->n, m = ds->m;
+  memset (ACC, 0, sizeof (double) * m * m * Q);
+  for (size_t i = 0; i < n; i++)
+    {
+      const double *zi = ds->Z + i * m;
+      for (size_t p = 0; p < Q; p++)
+        CI[p] = 0;
+      for (size_t j = 0; j < m; j++)
+        for (size_t p = 0; p < Q; p++)
+          CI[p] += zi[j] * X[j * Q + p];
+      for (size_t p = 0; p < Q; p++)
+        CI[p] = dloss (ds, CI[p], ds->y[i]);
+      for (size_t j = 0; j < m; j++)
+        for (size_t p = 0; p < Q; p++)
+          DEV[j * Q + p] = CI[p] * zi[j] - MU[j * Q + p];
+      for (size_t j = 0; j < m; j++)
+        for (size_t k = j; k < m; k++)
+          for (size_t p = 0; p < Q; p++)
+            ACC[(j * m + k) * Q + p] += DEV[j * Q + p] * DEV[k * Q + p];
+    }
+}
+
+/* Sigma(x) = (1/n) sum_i (grad l_i - grad L)(grad l_i - grad L)^T, the
+   per-sample gradient covariance, into C (m x m per path) from the
+   centred deviations c_i z_i - mu, mu = grad L - ridge x (ridge is in
+   every grad l_i, so it cancels): no cancellation of large moments.  G
+   holds grad L; SCRATCH holds m m + 3 m + 1 doubles per path.  */
+SDE_CLONES static void
+reg_covariance (const dataset *ds, size_t P, const double *x, const double *G,
+                double *C, double *scratch)
+{
+  enum
+  {
+    Q = 8
+  };
+  const size_t m = ds->m;
+  for (size_t p0 = 0; p0 < P; p0 += Q)
+    {
+      const size_t q = P - p0 < Q ? P - p0 : Q;
+      double *X = scratch, *MU = X + m * q, *ACC = MU + m * q;
+      double *DEV = ACC + m * m * q, *CI = DEV + m * q;
+      for (size_t j = 0; j < m; j++)
+        for (size_t p = 0; p < q; p++)
+          {
+            X[j * q + p] = x[j * P + p0 + p];
+            MU[j * q + p] = G[j * P + p0 + p] - ds->ridge * X[j * q + p];
+          }
+      if (q == Q)
+        cov_block (ds, Q, X, MU, ACC, DEV, CI);
+      else
+        cov_block (ds, q, X, MU, ACC, DEV, CI);
+      for (size_t j = 0; j < m; j++)
+        for (size_t k = j; k < m; k++)
+          for (size_t p = 0; p < q; p++)
+            C[(j * m + k) * P + p0 + p] = C[(k * m + j) * P + p0 + p]
+                = ACC[(j * m + k) * q + p] / (double)ds->n;
+    }
+}
+
+/* L with L L^T = A for the positive semidefinite m x m matrices A of P
+   paths, by Cholesky in a fixed order, all paths in step so the loops run
+   across paths; L (lower triangular) goes to OUT, A is kept.  A pivot at
+   the rounding level of A's largest diagonal, m eps max A_kk, is taken as
+   0 and its column left out, which for a semidefinite A drops only
+   entries of order sqrt(m eps) max A_kk (|A_ij|^2 <= A_ii A_jj), and
+   exactly nothing for the zero rows of constant features.  The fixed order
+   keeps L smooth in x where A is definite, as the derivative-free schemes
+   assume of b(x) (diagonal pivoting would switch order between nearby
+   points).  TOL: scratch of P.  */
+static void
+psd_cholesky (size_t m, size_t P, const double *A, double *out, double *tol)
+{
+  memset (out, 0, sizeof (double) * m * m * P);
+  for (size_t p = 0; p < P; p++)
+    tol[p] = 0;
+  for (size_t j = 0; j < m; j++)
+    for (size_t p = 0; p < P; p++)
+      tol[p] = fmax (tol[p], A[(j * m + j) * P + p]);
+  for (size_t p = 0; p < P; p++)
+    tol[p] *= (double)m * DBL_EPSILON;
+  for (size_t j = 0; j < m; j++)
+    {
+      double *ljj = out + (j * m + j) * P;
+      memcpy (ljj, A + (j * m + j) * P, sizeof (double) * P);
+      for (size_t k = 0; k < j; k++)
+        {
+          const double *ljk = out + (j * m + k) * P;
+          for (size_t p = 0; p < P; p++)
+            ljj[p] -= ljk[p] * ljk[p];
+        }
+      for (size_t i = j + 1; i < m; i++)
+        {
+          double *lij = out + (i * m + j) * P;
+          memcpy (lij, A + (i * m + j) * P, sizeof (double) * P);
+          for (size_t k = 0; k < j; k++)
+            {
+              const double *lik = out + (i * m + k) * P,
+                           *ljk = out + (j * m + k) * P;
+              for (size_t p = 0; p < P; p++)
+                lij[p] -= lik[p] * ljk[p];
+            }
+        }
+      for (size_t p = 0; p < P; p++)
+        ljj[p] = ljj[p] > tol[p] ? sqrt (ljj[p]) : 0.0;
+      for (size_t i = j + 1; i < m; i++)
+        {
+          double *lij = out + (i * m + j) * P;
+          for (size_t p = 0; p < P; p++)
+            lij[p] = ljj[p] > 0 ? lij[p] / ljj[p] : 0.0;
+        }
+    }
+}
+
+/* S(x) with S S^T = Sigma(x).  The deviations themselves, (1/sqrt n)
+   [grad l_1 - grad L, ..., grad l_n - grad L], are a factor with n
+   columns; the weak order 2 scheme makes O(r) calls of b per step, so an r
+   = n factor costs O(n^2 m) per step and hangs on the n = 442 diabetes
+   data.  A square factor, the Cholesky factor of the m x m covariance,
+   costs O(n m^2) per call and O(n m^3) per step instead: it is the one
+   used unless 3 n < m^2, when the thin n-column factor is cheaper (and
+   exact for the rank-deficient covariance of n <= m samples).  */
+static int
+reg_thin (size_t n, size_t m)
+{
+  return 3 * n < m * m;
+}
+
+/* WORK per path: g (m), then for the square factor the covariance (m m)
+   and reg_covariance's scratch (m m + 3 m + 1).  */
+static size_t
+reg_work (size_t n, size_t m)
+{
+  return reg_thin (n, m) ? m : m + 2 * m * m + 3 * m + 1;
+}
+
 static int
 reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
             double *work)
@@ -281,19 +429,26 @@ reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   int st = reg_mean_grad (pb, P, x, NULL, 0, g);
   if (st)
     return st;
-  const double c = 1 / sqrt ((double)n);
-  for (size_t p = 0; p < P; p++)
-    for (size_t i = 0; i < n; i++)
-      {
-        const double *zi = ds->Z + i * m;
-        double mi = 0;
-        for (size_t j = 0; j < m; j++)
-          mi += zi[j] * x[j * P + p];
-        double d = dloss (ds, mi, ds->y[i]);
-        for (size_t j = 0; j < m; j++)
-          out[(j * n + i) * P + p]
-              = c * (d * zi[j] + ds->ridge * x[j * P + p] - g[j * P + p]);
-      }
+  if (reg_thin (n, m))
+    {
+      const double c = 1 / sqrt ((double)n);
+      for (size_t p = 0; p < P; p++)
+        for (size_t i = 0; i < n; i++)
+          {
+            const double *zi = ds->Z + i * m;
+            double mi = 0;
+            for (size_t j = 0; j < m; j++)
+              mi += zi[j] * x[j * P + p];
+            double d = dloss (ds, mi, ds->y[i]);
+            for (size_t j = 0; j < m; j++)
+              out[(j * n + i) * P + p]
+                  = c * (d * zi[j] + ds->ridge * x[j * P + p] - g[j * P + p]);
+          }
+      return GSL_SUCCESS;
+    }
+  double *C = g + m * P, *scratch = C + m * m * P;
+  reg_covariance (ds, P, x, g, C, scratch);
+  psd_cholesky (m, P, C, out, scratch);
   return GSL_SUCCESS;
 }
 
@@ -394,7 +549,8 @@ sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
   free (ys);
 
   sde_owned_problem *op
-      = sde__problem_new (logistic ? "logreg" : "linreg", ds->m, ds->n);
+      = sde__problem_new (logistic ? "logreg" : "linreg", ds->m,
+                          reg_thin (ds->n, ds->m) ? ds->n : ds->m);
   if (op == NULL)
     {
       free (ds->Z);
@@ -415,7 +571,7 @@ sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
   op->pb.batch = reg_batch;
   op->pb.nsamples = ds->n;
   op->pb.law = SDE_ORACLE_MINIBATCH;
-  op->pb.work = ds->m;
+  op->pb.work = reg_work (ds->n, ds->m);
   if (!logistic)
     {
       op->hess = malloc (ds->m * ds->m * sizeof (double));
@@ -595,6 +751,113 @@ sparse_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
+/* Phi in closed form when Z has full column rank (n >= m).  The flow
+   keeps c_j = u_j^2 - v_j^2 constant, and in w = u * v it is the gradient
+   flow dw_j/dt = -sqrt(c_j^2 + 4 w_j^2) dL/dw_j of a strongly convex loss
+   under a metric bounded below by |c_j|, so it ends at the least-squares
+   w*: then u_j^2 = (c_j + r_j)/2, v_j^2 = (r_j - c_j)/2 with r_j =
+   sqrt(c_j^2 + 4 w*_j^2), the sign of u_j kept when c_j > 0 (u_j never
+   vanishes) and that of v_j when c_j < 0.  A balanced coordinate (c_j = 0)
+   stays balanced and reaches w*_j only when u_j v_j has its sign.  */
+static int
+sparse_phi (const sde_problem *pb, size_t P, const double *x, double *out,
+            double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  const size_t m = ds->m;
+  for (size_t p = 0; p < P; p++)
+    for (size_t j = 0; j < m; j++)
+      {
+        const double u = x[j * P + p], v = x[(m + j) * P + p];
+        const double w = ds->wls[j], c = u * u - v * v;
+        const double r = hypot (c, 2 * w);
+        double uu = sqrt (fmax (0.5 * (c + r), 0)),
+               vv = sqrt (fmax (0.5 * (r - c), 0));
+        if (fabs (c) <= 1e-14 * (u * u + v * v))
+          {
+            if (w != 0 && (u * v) * w <= 0)
+              return sde_error (GSL_EDOM,
+                                "sparse: coordinate %zu is balanced (u = "
+                                "+-v) with the wrong sign: the flow stops at "
+                                "u = v = 0, not at a minimizer",
+                                j);
+            uu = vv = sqrt (fabs (w));
+          }
+        double su = u < 0 ? -1 : 1, sv = v < 0 ? -1 : 1;
+        if (c > 0)
+          sv = w < 0 ? -su : su;
+        else if (c < 0)
+          su = w < 0 ? -sv : sv;
+        out[j * P + p] = su * uu;
+        out[(m + j) * P + p] = sv * vv;
+      }
+  return GSL_SUCCESS;
+}
+
+/* The least-squares w* of Z w = y by Cholesky of Z^T Z (NULL when Z has
+   no full column rank: then Phi is left to the gradient flow).  */
+static double *
+least_squares (const dataset *ds)
+{
+  const size_t n = ds->n, m = ds->m;
+  if (n < m)
+    return NULL;
+  double *A = calloc (m * m + m, sizeof (double)), *b = A + m * m;
+  if (A == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < m; j++)
+      {
+        b[j] += ds->Z[i * m + j] * ds->y[i];
+        for (size_t k = 0; k < m; k++)
+          A[j * m + k] += ds->Z[i * m + j] * ds->Z[i * m + k];
+      }
+  /* In-place Cholesky A = R^T R (upper R), refusing near-singular ZtZ.  */
+  double amax = 0;
+  for (size_t j = 0; j < m; j++)
+    amax = fmax (amax, A[j * m + j]);
+  for (size_t j = 0; j < m; j++)
+    {
+      double dsum = A[j * m + j];
+      for (size_t k = 0; k < j; k++)
+        dsum -= A[k * m + j] * A[k * m + j];
+      if (!(dsum > 1e-10 * amax))
+        {
+          free (A);
+          return NULL;
+        }
+      A[j * m + j] = sqrt (dsum);
+      for (size_t i = j + 1; i < m; i++)
+        {
+          double t = A[j * m + i];
+          for (size_t k = 0; k < j; k++)
+            t -= A[k * m + j] * A[k * m + i];
+          A[j * m + i] = t / A[j * m + j];
+        }
+    }
+  double *w = malloc (sizeof (double) * m);
+  if (w)
+    {
+      for (size_t j = 0; j < m; j++) /* R^T z = b */
+        {
+          double t = b[j];
+          for (size_t k = 0; k < j; k++)
+            t -= A[k * m + j] * w[k];
+          w[j] = t / A[j * m + j];
+        }
+      for (size_t j = m; j-- > 0;) /* R w = z */
+        {
+          double t = w[j];
+          for (size_t k = j + 1; k < m; k++)
+            t -= A[j * m + k] * w[k];
+          w[j] = t / A[j * m + j];
+        }
+    }
+  free (A);
+  return w;
+}
+
 int
 sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
                      const char *datadir)
@@ -643,6 +906,9 @@ sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
   op->pb.hess = sparse_hess;
   op->pb.third = sparse_third;
   op->pb.factor = sparse_factor;
+  ds->wls = least_squares (ds);
+  if (ds->wls)
+    op->pb.phi = sparse_phi;
   op->pb.law = SDE_ORACLE_RADEMACHER;
   op->pb.work = ds->n + 6 * ds->m; /* residuals, then g (2m) x 3 */
   return sde__param_x0 (op, spec, 0.1);

@@ -315,7 +315,7 @@ sde_problem_alloc_expr (const char *expr, double s, const char *x0)
   xd->names = calloc (d, sizeof (char *));
   for (size_t i = 0; i < d; i++)
     {
-      char buf[16];
+      char buf[24]; /* "x" and any size_t */
       snprintf (buf, sizeof buf, "x%zu", i);
       xd->names[i] = strdup (buf);
     }

@@ -7,13 +7,11 @@
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
 
-#define SDE_PROBLEM_MAGIC 0x5d3b0b1eu
-
 typedef struct sde_owned_problem sde_owned_problem;
 struct sde_owned_problem
 {
-  sde_problem pb; /* first, so a sde_problem * converts back */
-  unsigned magic;
+  sde_problem pb; /* first, so a sde_problem * converts back; pb.owned is
+                     &pb */
   void (*destroy) (sde_owned_problem *op);
   char spec[1024];
   /* Storage most problems need: H, S, x*, x0 (row-major, owned).  */
@@ -25,6 +23,10 @@ struct sde_owned_problem
 /* Allocates an owned problem of dimension d and noise dimension r with
    zeroed storage for x0 (d); the caller fills the rest.  */
 sde_owned_problem *sde__problem_new (const char *name, size_t d, size_t r);
+
+/* PB as an owned problem, or NULL when the library did not allocate it;
+   reads nothing beyond the public struct.  */
+sde_owned_problem *sde__problem_owned (const sde_problem *pb);
 
 /* Generic callbacks for constant Hessians and factors.  */
 int sde__hess_const (const sde_problem *pb, size_t P, const double *x,

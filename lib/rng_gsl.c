@@ -1,7 +1,8 @@
 /* rng_gsl.c: the laws of rng.h drawn from any GSL generator (GSL manual,
    "Random Number Generation" and "Random Number Distributions").  Each
    block is drawn sequentially after reseeding from its first coordinates, so
-   a block is reproducible but a variate is not addressable on its own.  */
+   a block is reproducible but a variate is not addressable on its own.
+   The seeds have 32 bits, so blocks can repeat each other: see reseed.  */
 #include <config.h>
 
 #include <math.h>
@@ -21,8 +22,16 @@ int sde__rng_gsl_sample_index (gsl_rng *g, uint64_t seed, uint32_t range,
                                uint32_t stream, uint64_t step, uint64_t path0,
                                size_t npaths, size_t n, uint32_t *k, size_t ld);
 
-/* The block's GSL seed: a Philox hash of its coordinates, never 0 (some
-   GSL generators treat 0 as "use the default seed").  */
+/* The block's GSL seed: a 32-bit Philox hash of its coordinates, never 0
+   (some GSL generators treat 0 as "use the default seed").  GSL's seeding
+   keeps at most 32 bits (mt19937 and taus2 mask the seed, minstd and
+   others reduce it modulo a number below 2^32) and some generators do not
+   survive more (ran1 and ran2 crash on seeds of 2^32 and above), so a
+   wider seed would not help.  Hence among B blocks about B^2 / 2^33 pairs
+   share a seed and draw the same variates: an ensemble of N paths in
+   chunks of 256 over K steps has B = N K / 256 per stream, e.g. 10^5 paths
+   and 10^3 steps give about 18 repeated pairs.  rng.h says so; Philox has
+   no such limit.  */
 static void
 reseed (gsl_rng *g, uint64_t seed, uint32_t stream, uint64_t step,
         uint64_t path0)

@@ -8,8 +8,10 @@
    with U = X + a h + sum_j b_j dW_j, R+-_j = X + a h +- b_j sqrt(h),
    U+-_r = X +- b_r sqrt(h), dW three-point (+-sqrt(3h) w.p. 1/6, 0 w.p.
    2/3) and V_rj = +-h two-point for r > j, V_jr = -V_rj.  Derivative-free;
-   weak order 2.  The drift at U and the diffusion at R+- are taken at t + h,
-   which keeps order 2 for time-dependent coefficients.  */
+   weak order 2.  The drift at U and the diffusion at R+- are taken at the
+   end of the step, which keeps order 2 for time-dependent coefficients;
+   as the left limit there (see step_end), so a coefficient that jumps at
+   t + h, such as a step schedule, keeps its value on [t, t + h).  */
 #include <config.h>
 
 #include <math.h>
@@ -33,6 +35,18 @@ weak2_work (size_t d, size_t r, size_t P)
   return 4 * d * P + 3 * d * r * P;
 }
 
+/* The time of the end-of-step evaluations: just inside the step, so that
+   coefficients are sampled as left limits at t + h.  The offset 2^-24 h is
+   above the rounding of t + h when h > 2^-26 t (a jump at a grid time of
+   a decimal grid, 0.2 + 0.1 > 0.3, stays on its side), and for smooth time
+   dependence it changes a step by O(2^-24 h^2), below the local error
+   O(h^3) for h > 2^-24.  */
+static inline double
+step_end (double t, double h)
+{
+  return t + (h - h * 0x1p-24);
+}
+
 /* V_rj for r != j from the aux rows, pairs (j1 > j2) at j1(j1-1)/2 + j2.  */
 static inline double
 vterm (const double *aux, size_t P, size_t rr, size_t j, size_t p)
@@ -49,14 +63,14 @@ weak2_apply (const sde_system *sys, double t, double h, size_t P, double *x,
   double *a = work, *au = a + d * P, *y = au + d * P, *dx = y + d * P;
   double *b = dx + d * P, *bp = b + d * r * P, *bm = bp + d * r * P;
   double *w = bm + d * r * P;
-  const double sh = sqrt (h), q4 = 0.25 / sh;
+  const double sh = sqrt (h), q4 = 0.25 / sh, te = step_end (t, h);
   int status = sys->drift (t, P, x, a, w, sys->params);
   if (status == 0)
     status = sys->diffusion (t, P, x, b, w, sys->params);
   if (status)
     return status;
 
-  /* Drift: a(t + h, U) with U = X + a h + sum_j b_j dW_j.  */
+  /* Drift: a((t + h)-, U) with U = X + a h + sum_j b_j dW_j.  */
   for (size_t i = 0; i < d; i++)
     for (size_t p = 0; p < P; p++)
       {
@@ -65,7 +79,7 @@ weak2_apply (const sde_system *sys, double t, double h, size_t P, double *x,
           u += b[(i * r + j) * P + p] * dw[j * P + p];
         y[i * P + p] = u;
       }
-  status = sys->drift (t + h, P, y, au, w, sys->params);
+  status = sys->drift (te, P, y, au, w, sys->params);
   if (status)
     return status;
   for (size_t k = 0; k < d * P; k++)
@@ -81,7 +95,7 @@ weak2_apply (const sde_system *sys, double t, double h, size_t P, double *x,
             for (size_t p = 0; p < P; p++)
               y[i * P + p] = x[i * P + p] + a[i * P + p] * h
                              + sg * b[(i * r + j) * P + p];
-          status = sys->diffusion (t + h, P, y, s ? bm : bp, w, sys->params);
+          status = sys->diffusion (te, P, y, s ? bm : bp, w, sys->params);
           if (status)
             return status;
         }

@@ -26,23 +26,32 @@ manifold (const sde_problem *pb, int flow)
 /* The gradient flow (GSL's BDF) reproduces the closed forms of Phi.  */
 START_TEST (test_manifold_flow_matches_closed_form)
 {
-  const char *specs[] = { "circle", "circle:d=3", "valley" };
-  const double pts[][3]
-      = { { 1.3, 0.4, 0 }, { -0.2, 0.9, 0.5 }, { 0.7, 0.5, 0 } };
-  for (int k = 0; k < 3; k++)
+  /* The sparse points have c_j = u_j^2 - v_j^2 of both signs and
+     u_j v_j of both signs (w* = (1, 0, 0) there).  */
+  const char *specs[] = { "circle", "circle:d=3", "valley",
+                          "sparse:m=3,n=6,k=1,x0=1.5,1,0.8,0.8,0.2,0.3",
+                          "sparse:m=3,n=6,k=1,x0=-0.5,1,-0.3,-1.5,0.2,0.9" };
+  const double pts[][6] = { { 1.3, 0.4 },
+                            { -0.2, 0.9, 0.5 },
+                            { 0.7, 0.5 },
+                            { 1.5, 1, 0.8, 0.8, 0.2, 0.3 },
+                            { -0.5, 1.2, -0.3, -1.5, 0.2, 0.9 } };
+  for (int k = 0; k < 5; k++)
     {
       sde_problem *pb = sde_problem_alloc (specs[k], NULL);
       ck_assert_ptr_nonnull (pb);
+      ck_assert_ptr_nonnull (pb->phi);
       sde_manifold *mf = manifold (pb, 1), *mc = manifold (pb, 0);
-      double a[3], b[3];
+      double a[6], b[6];
       size_t sf = 0, sc = 7;
       ck_assert_int_eq (sde_manifold_phi (mf, pts[k], a, &sf), 0);
       ck_assert_int_eq (sde_manifold_phi (mc, pts[k], b, &sc), 0);
       ck_assert_uint_gt (sf, 0);
       ck_assert_uint_eq (sc, 0);
       for (size_t i = 0; i < pb->dim; i++)
-        ck_assert_close (a[i], b[i], 1e-9);
-      ck_assert_uint_eq (sde_manifold_dim (mf), pb->dim - 1);
+        ck_assert_close (a[i], b[i], 1e-8); /* flow at relative 1e-10 */
+      const size_t dims[] = { 1, 2, 1, 3, 3 };
+      ck_assert_uint_eq (sde_manifold_dim (mf), dims[k]);
       sde_manifold_free (mf);
       sde_manifold_free (mc);
       sde_problem_free (pb);

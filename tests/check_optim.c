@@ -8,6 +8,7 @@
 #include "sdekit/optim.h"
 #include "sdekit/problem.h"
 #include "sdekit/rng.h"
+#include "sdekit/system.h"
 #include "testutil.h"
 
 static sde_optim
@@ -135,6 +136,135 @@ START_TEST (test_optim_hb_equals_sgdm)
   trajectory ("hb:momentum=0.9", lr / (1 - mu), 200, a);
   for (size_t k = 0; k < 2 * P; k++)
     ck_assert_close (a[k], b[k], 1e-12);
+}
+END_TEST
+
+/* PyTorch's effective learning rate with dampening d is lr (1 - d) / (1 -
+   mu), and with momentum 0 it keeps no buffer: dampening does nothing.  */
+START_TEST (test_optim_hb_dampening_effective_rate)
+{
+  sde_optim o = parse ("hb:lr=0.1,momentum=0.9,dampening=0.5");
+  ck_assert_int_eq (sde_optim_set (&o, 1.0), 0);
+  ck_assert_close (o.eta, 0.5, 1e-15);
+  ck_assert_close (o.step_lr, 0.1, 0);
+  o = parse ("hb:momentum=0.9,dampening=0.5");
+  ck_assert_int_eq (sde_optim_set (&o, 0.25), 0);
+  ck_assert_close (o.eta, 0.25, 0);
+  ck_assert_close (o.step_lr, 0.05, 1e-15);
+  o = parse ("hb:lr=0.1,momentum=0,dampening=0.5");
+  ck_assert_int_eq (sde_optim_set (&o, 1.0), 0);
+  ck_assert_close (o.eta, 0.1, 0);
+  /* torch.optim.SGD(lr=0.1, momentum=0, dampening=0.5): x -= 0.1 g.  */
+  double x[2] = { 1.0, -2.0 }, m[2];
+  for (size_t k = 0; k < 5; k++)
+    {
+      double want0 = x[0] - 0.1 * grads[k][0], want1 = x[1] - 0.1 * grads[k][1];
+      ck_assert_int_eq (sde_optim_apply (&o, k, 2, 1, x, m, grads[k]), 0);
+      ck_assert_close (x[0], want0, 1e-15);
+      ck_assert_close (x[1], want1, 1e-15);
+    }
+  /* dampening=1 would leave the buffer without gradients.  */
+  const char *bad[] = { "hb:dampening=1", "hb:momentum=0.5,dampening=1",
+                        "nesterov:momentum=0" };
+  for (size_t i = 0; i < 3; i++)
+    {
+      const char *t = bad[i];
+      ck_assert_msg (sde_optim_parse (&o, &t) != 0, "%s accepted", bad[i]);
+    }
+  o = parse ("hb:momentum=0,dampening=1");
+  ck_assert_int_eq (sde_optim_set (&o, 0.5), 0);
+  ck_assert_close (o.step_lr, 0.5, 0);
+}
+END_TEST
+
+/* The mean of hb on L = a x^2 / 2 (the noise averages out of a linear
+   recursion) approaches the SDE's mean x0 exp(-(a + wd) t) at order 1 as
+   eta shrinks, with dampening and weight decay; the limit SDE with the
+   same wd has exactly that linear drift.  A wrong effective rate would
+   leave an O(1) error.  */
+START_TEST (test_optim_hb_dampening_mean_converges)
+{
+  const double a = 1.5, T = 1.0;
+  const struct
+  {
+    const char *spec;
+    double wd;
+  } cases[] = { { "hb:momentum=0.9,dampening=0.5", 0 },
+                { "hb:momentum=0.8,dampening=0.3,wd=0.4", 0.4 },
+                { "nesterov:momentum=0.8,wd=0.4", 0.4 },
+                { "hb:momentum=0,dampening=0.5", 0 } };
+  for (size_t c = 0; c < 4; c++)
+    {
+      const double want = exp (-(a + cases[c].wd) * T);
+      double err[3];
+      for (size_t j = 0; j < 3; j++)
+        {
+          const double eta = 1.0 / (double)(64u << j);
+          sde_optim o = parse (cases[c].spec);
+          ck_assert_int_eq (sde_optim_set (&o, eta), 0);
+          ck_assert_close (o.eta, eta, 1e-15);
+          double x = 1.0, m = 0;
+          for (size_t k = 0; k < (size_t)(T / eta); k++)
+            {
+              double g = a * x;
+              ck_assert_int_eq (sde_optim_apply (&o, k, 1, 1, &x, &m, &g), 0);
+            }
+          err[j] = fabs (x - want);
+        }
+      for (size_t j = 0; j + 1 < 3; j++)
+        ck_assert_msg (err[j] / err[j + 1] > 1.7
+                           && err[j] < 4.0 / (double)(64u << j),
+                       "%s: errors %g, %g do not fall at order 1",
+                       cases[c].spec, err[j], err[j + 1]);
+    }
+  /* Weight decay is a change of loss: hb with wd on L is hb without it on
+     L + wd |x|^2 / 2, path by path on the same noise, so that problem's
+     limit SDE is the reference: drift -(a + wd) x for SME-1, and SME-2
+     adds grad (eta |grad|^2 / 4) = (eta / 2)(a + wd)^2 x.  */
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=1.5,s=0.5", NULL);
+  sde_problem *pw = sde_problem_alloc_decay (pb, 0.4);
+  ck_assert_ptr_nonnull (pw);
+  sde_optim hw = parse ("hb:momentum=0.8,dampening=0.3,wd=0.4");
+  sde_optim h0 = parse ("hb:momentum=0.8,dampening=0.3");
+  ck_assert_int_eq (sde_optim_set (&hw, 0.05), 0);
+  ck_assert_int_eq (sde_optim_set (&h0, 0.05), 0);
+  sde_oracle ow = { pb, SDE_ORACLE_GAUSSIAN, 0.7, 0, 0, 0, 1 };
+  sde_oracle o0 = { pw, SDE_ORACLE_GAUSSIAN, 0.7, 0, 0, 0, 1 };
+  sde_rng *r = sde_rng_alloc (NULL, 5);
+  double xw[P], x0[P], mw[P], m0[P], g[P], z[P];
+  double *wk = malloc (sizeof (double) * sde_oracle_work (&o0, P));
+  for (size_t p = 0; p < P; p++)
+    xw[p] = x0[p] = 1.0;
+  for (size_t k = 0; k < 100; k++)
+    {
+      sde_oracle_sample (&ow, r, 0, k, 0, P, z, NULL);
+      sde_oracle_apply (&ow, P, xw, z, NULL, g, wk);
+      sde_optim_apply (&hw, k, P, 1, xw, mw, g);
+      sde_oracle_apply (&o0, P, x0, z, NULL, g, wk);
+      sde_optim_apply (&h0, k, P, 1, x0, m0, g);
+    }
+  for (size_t p = 0; p < P; p++)
+    ck_assert_close (xw[p], x0[p], 1e-12);
+  for (int kind = 0; kind < 2; kind++)
+    {
+      sde_limit lim = { .kind = kind ? SDE_LIMIT_SME2 : SDE_LIMIT_SME1,
+                        .prob = pw,
+                        .tau = 0.3,
+                        .eta = 0.1 };
+      sde_system sys;
+      ck_assert_int_eq (sde_system_limit (&sys, &lim), 0);
+      double x = 0.7, out, b, *w = malloc (sizeof (double) * sys.work);
+      ck_assert_int_eq (sys.drift (0, 1, &x, &out, w, sys.params), 0);
+      double k = a + 0.4;
+      ck_assert_close (out, -(k + (kind ? 0.05 * k * k : 0)) * x, 1e-14);
+      ck_assert_int_eq (sys.diffusion (0, 1, &x, &b, w, sys.params), 0);
+      ck_assert_close (b, sqrt (0.3 * 0.5), 1e-15);
+      free (w);
+    }
+  free (wk);
+  sde_rng_free (r);
+  sde_problem_free (pw);
+  sde_problem_free (pb);
 }
 END_TEST
 
@@ -318,6 +448,8 @@ optim_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_optim_pytorch_values);
   tcase_add_test (tc, test_optim_hb_equals_sgdm);
+  tcase_add_test (tc, test_optim_hb_dampening_effective_rate);
+  tcase_add_test (tc, test_optim_hb_dampening_mean_converges);
   tcase_add_test (tc, test_optim_svag_l1_is_plain);
   tcase_add_test (tc, test_optim_momentum_family);
   tcase_add_test (tc, test_optim_parse_errors);

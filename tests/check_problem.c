@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdekit/observable.h"
 #include "sdekit/problem.h"
 #include "sdekit/rng.h"
 #include "sdekit/system.h"
@@ -448,6 +449,271 @@ START_TEST (test_limit_sde_drifts)
 }
 END_TEST
 
+/* The last reason gsl_error reported, for checking messages.  */
+static char last_reason[512];
+
+static void
+keep_reason (const char *reason, const char *file, int line, int gsl_errno)
+{
+  (void)file, (void)line, (void)gsl_errno;
+  snprintf (last_reason, sizeof last_reason, "%s", reason);
+}
+
+/* Keys of a generated Hessian beside h or H were silently ignored.  */
+START_TEST (test_problem_quadratic_conflicting_keys)
+{
+  gsl_error_handler_t *old = gsl_set_error_handler (keep_reason);
+  const struct
+  {
+    const char *spec, *names;
+  } bad[] = { { "quadratic:d=3,cond=100,h=1", "cond" },
+              { "quadratic:d=3,h=1", "d=3" },
+              { "quadratic:h=1,2,seed=4", "seed" },
+              { "lte:H=1,0,0,2,dense=0", "dense" },
+              { "quadratic:H=1,0,0,2,d=3", "d=3" } };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      last_reason[0] = '\0';
+      ck_assert_msg (sde_problem_alloc (bad[i].spec, NULL) == NULL,
+                     "%s accepted", bad[i].spec);
+      ck_assert_msg (strstr (last_reason, bad[i].names) != NULL,
+                     "%s: reason '%s' does not name %s", bad[i].spec,
+                     last_reason, bad[i].names);
+      ck_assert_ptr_null (strchr (last_reason, '\n'));
+    }
+  gsl_set_error_handler (old);
+  /* A d that agrees is fine.  */
+  sde_problem *pb = sde_problem_alloc ("quadratic:d=2,h=1,3", NULL);
+  ck_assert_ptr_nonnull (pb);
+  ck_assert_uint_eq (pb->dim, 2);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* cos:w=... expanded a single weight over d coordinates into a 64-slot
+   array: d = 100 wrote past it (ASan flags it; the second observable
+   overwrote the tail).  */
+START_TEST (test_problem_cos_observable_high_dimension)
+{
+  const size_t d = 100, P = 3;
+  sde_problem *pb = sde_problem_alloc ("quadratic:d=100", NULL);
+  ck_assert_ptr_nonnull (pb);
+  sde_observable obs[2];
+  ck_assert_int_eq (sde_observable_parse ("cos:w=0.01,x99", d, pb, obs, 2), 2);
+  ck_assert_uint_eq (obs[0].n, d);
+  double *x = malloc (sizeof (double) * d * P), out[3];
+  for (size_t i = 0; i < d; i++)
+    for (size_t p = 0; p < P; p++)
+      x[i * P + p] = 0.01 * (double)i + 0.5 * (double)p;
+  ck_assert_int_eq (sde_observable_apply (&obs[0], P, x, out, NULL), 0);
+  for (size_t p = 0; p < P; p++)
+    {
+      double s = 0;
+      for (size_t i = 0; i < d; i++)
+        s += 0.01 * x[i * P + p];
+      ck_assert_close (out[p], cos (s), 1e-13);
+    }
+  ck_assert_int_eq (sde_observable_apply (&obs[1], P, x, out, NULL), 0);
+  ck_assert_close (out[2], x[99 * P + 2], 0);
+  /* Beyond the capacity: a clear error, no overflow.  */
+  ck_assert_int_eq (
+      sde_observable_parse ("cos", SDE_OBSERVABLE_MAXW + 1, NULL, obs, 2), -1);
+  free (x);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* fd_grad's scratch for the loss started 2P too far: with d = 1 it ran P
+   doubles past the documented workspace.  Guard values after it must
+   survive.  */
+START_TEST (test_problem_fd_grad_workspace_d1)
+{
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=2,xstar=0.25", NULL);
+  ck_assert_ptr_nonnull (pb);
+  enum
+  {
+    NPATH = 8,
+    GUARD = 64
+  };
+  const size_t nw = sde_problem_work (pb) * NPATH;
+  double *w = malloc (sizeof (double) * (nw + GUARD));
+  for (size_t k = 0; k < nw + GUARD; k++)
+    w[k] = -7.0;
+  double x[NPATH], g[NPATH];
+  for (size_t p = 0; p < NPATH; p++)
+    x[p] = 0.1 * (double)p;
+  ck_assert_int_eq (sde_problem_fd_grad (pb, NPATH, x, 1e-4, g, w), 0);
+  for (size_t p = 0; p < NPATH; p++)
+    ck_assert_close (g[p], 2 * (x[p] - 0.25), 1e-10);
+  for (size_t k = nw; k < nw + GUARD; k++)
+    ck_assert_msg (w[k] == -7.0, "fd_grad wrote w[%zu], past its %zu", k, nw);
+  ck_assert_int_eq (sde_problem_fd_hess (pb, NPATH, x, 1e-4, g, w), 0);
+  ck_assert_close (g[3], 2, 1e-8);
+  for (size_t k = nw; k < nw + GUARD; k++)
+    ck_assert_msg (w[k] == -7.0, "fd_hess wrote w[%zu], past its %zu", k, nw);
+  free (w);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* A user's sde_problem ends where its fields do: free and spec must not
+   look past it (ASan flags a read beyond this exact-size allocation), and
+   a copy of an allocated problem is not freed through the copy.  */
+START_TEST (test_problem_user_struct_left_alone)
+{
+  sde_problem *user = malloc (sizeof *user);
+  sde_problem_paths cb = { q_loss, q_grad, NULL, NULL, NULL };
+  ck_assert_int_eq (sde_problem_set_path (user, 2, 0, &cb), 0);
+  ck_assert_str_eq (sde_problem_spec (user), "user");
+  sde_problem_free (user); /* not ours: a no-op */
+  ck_assert_uint_eq (user->dim, 2);
+  free (user);
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=1,2", NULL);
+  sde_problem *copy = malloc (sizeof *copy);
+  memcpy (copy, pb, sizeof *copy);
+  ck_assert_str_eq (sde_problem_spec (copy), "quadratic");
+  sde_problem_free (copy);
+  free (copy);
+  ck_assert_str_eq (sde_problem_spec (pb), "quadratic:h=1,2,s=1,x0=1");
+  sde_problem_free (pb);
+  sde_problem_free (NULL);
+}
+END_TEST
+
+/* Per-sample gradient covariance by brute force, from one-sample batches.
+ */
+static void
+sample_covariance (const sde_problem *pb, const double *x1, double *C)
+{
+  const size_t d = pb->dim, n = pb->nsamples;
+  double *g = malloc (sizeof (double) * d), *gi = malloc (sizeof (double) * d);
+  double *w = malloc (sizeof (double) * (pb->work + 1));
+  pb->grad (pb, 1, x1, g, w);
+  memset (C, 0, sizeof (double) * d * d);
+  for (uint32_t i = 0; i < n; i++)
+    {
+      pb->batch (pb, 1, x1, &i, 1, gi, w);
+      for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++)
+          C[a * d + b] += (gi[a] - g[a]) * (gi[b] - g[b]) / (double)n;
+    }
+  free (g), free (gi), free (w);
+}
+
+/* Data problems' factor had n columns, so the limit SDE's noise dimension
+   was n (442 for the diabetes data) and weak2 cost O(n) calls per step.
+   Now it is square (d x d) unless n is small, and S S^T is still the
+   covariance, also when it is singular.  */
+START_TEST (test_problem_data_factor_square)
+{
+  const struct
+  {
+    const char *spec;
+    size_t r;
+  } cases[] = { { "linreg", 10 }, /* the diabetes data, n = 442 */
+                { "logreg", 10 },
+                { "linreg:data=synthetic,n=442,m=10,seed=5", 10 },
+                { "logreg:data=synthetic,n=300,m=6,seed=2", 6 },
+                { "linreg:data=synthetic,n=3,m=3,seed=4", 3 },   /* rank 2 */
+                { "logreg:data=synthetic,n=3,m=3,seed=9", 3 },   /* rank 2 */
+                { "linreg:data=synthetic,n=4,m=6,seed=1", 4 } }; /* thin */
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    {
+      sde_problem *pb = sde_problem_alloc (cases[c].spec, NULL);
+      ck_assert_ptr_nonnull (pb);
+      ck_assert_uint_eq (pb->noise_dim, cases[c].r);
+      const size_t d = pb->dim;
+      double *x = malloc (sizeof (double) * d * NP);
+      double *C = malloc (sizeof (double) * d * d);
+      double *S = malloc (sizeof (double) * d * d);
+      random_points (pb, x, 17 + c);
+      for (size_t p = 0; p < NP; p++)
+        {
+          double x1[16];
+          for (size_t i = 0; i < d; i++)
+            x1[i] = x[i * NP + p] * (1 + (double)p);
+          sample_covariance (pb, x1, C);
+          sigma_at (pb, x1, S);
+          double scale = 0;
+          for (size_t k = 0; k < d * d; k++)
+            scale = fmax (scale, fabs (C[k]));
+          for (size_t k = 0; k < d * d; k++)
+            ck_assert_msg (fabs (S[k] - C[k]) <= 1e-12 * scale,
+                           "%s: (S S^T)[%zu] = %.17g, covariance %.17g",
+                           cases[c].spec, k, S[k], C[k]);
+        }
+      /* Blocks of paths (8 at a time, then the rest) give each path's
+         factor.  */
+      enum
+      {
+        NB = 13
+      };
+      const size_t r = pb->noise_dim;
+      double *xb = malloc (sizeof (double) * d * NB);
+      double *Sb = malloc (sizeof (double) * d * r * NB);
+      double *S1 = malloc (sizeof (double) * d * r);
+      double *wb = malloc (sizeof (double) * (pb->work + 1) * NB);
+      for (size_t i = 0; i < d; i++)
+        for (size_t p = 0; p < NB; p++)
+          xb[i * NB + p] = 0.1 * sin ((double)(i + 3 * p));
+      ck_assert_int_eq (pb->factor (pb, NB, xb, Sb, wb), 0);
+      for (size_t p = 0; p < NB; p++)
+        {
+          double x1[16];
+          for (size_t i = 0; i < d; i++)
+            x1[i] = xb[i * NB + p];
+          ck_assert_int_eq (pb->factor (pb, 1, x1, S1, wb), 0);
+          for (size_t k = 0; k < d * r; k++)
+            ck_assert_close (Sb[k * NB + p], S1[k], 1e-14);
+        }
+      free (xb), free (Sb), free (S1), free (wb);
+      free (x), free (C), free (S);
+      sde_problem_free (pb);
+    }
+}
+END_TEST
+
+/* L + wd |x|^2 / 2 over a problem: derivatives by differences, the noise
+   of the inner problem, minibatches shifted by wd x.  */
+START_TEST (test_problem_weight_decay)
+{
+  sde_problem *in
+      = sde_problem_alloc ("logreg:data=synthetic,n=40,m=3,seed=6", NULL);
+  sde_problem *pb = sde_problem_alloc_decay (in, 0.3);
+  ck_assert_ptr_nonnull (pb);
+  ck_assert_ptr_null (pb->hess_const);
+  ck_assert_uint_eq (pb->noise_dim, in->noise_dim);
+  ck_assert_uint_eq (pb->nsamples, 40);
+  const size_t d = 3;
+  double x[3 * NP], g[3 * NP], gf[3 * NP], H[9 * NP], Hf[9 * NP];
+  double S1[9 * NP], S2[9 * NP];
+  double *w = malloc (sizeof (double) * (sde_problem_work (pb) + 1) * NP);
+  random_points (pb, x, 3);
+  ck_assert_int_eq (pb->grad (pb, NP, x, g, w), 0);
+  ck_assert_int_eq (sde_problem_fd_grad (pb, NP, x, 1e-5, gf, w), 0);
+  for (size_t k = 0; k < d * NP; k++)
+    near (g[k], gf[k], 1e-6, 1, "grad", "decay", k);
+  ck_assert_int_eq (pb->hess (pb, NP, x, H, w), 0);
+  ck_assert_int_eq (sde_problem_fd_hess (pb, NP, x, 1e-5, Hf, w), 0);
+  for (size_t k = 0; k < d * d * NP; k++)
+    near (H[k], Hf[k], 1e-6, 1, "hess", "decay", k);
+  ck_assert_int_eq (pb->factor (pb, NP, x, S1, w), 0);
+  ck_assert_int_eq (in->factor (in, NP, x, S2, w), 0);
+  ck_assert_int_eq (memcmp (S1, S2, sizeof (double) * 9 * NP), 0);
+  uint32_t idx[2 * NP];
+  for (size_t k = 0; k < 2 * NP; k++)
+    idx[k] = (uint32_t)(7 * k % 40);
+  ck_assert_int_eq (pb->batch (pb, NP, x, idx, 2, g, w), 0);
+  ck_assert_int_eq (in->batch (in, NP, x, idx, 2, gf, w), 0);
+  for (size_t k = 0; k < d * NP; k++)
+    ck_assert_close (g[k], gf[k] + 0.3 * x[k], 1e-15);
+  ck_assert_ptr_null (sde_problem_alloc_decay (in, -1));
+  free (w);
+  sde_problem_free (pb);
+  sde_problem_free (in);
+}
+END_TEST
+
 static Suite *
 problem_suite (void)
 {
@@ -462,6 +728,12 @@ problem_suite (void)
   tcase_add_test (tc, test_oracle_gaussian_laws_and_svag_moments);
   tcase_add_test (tc, test_oracle_minibatch_covariance);
   tcase_add_test (tc, test_limit_sde_drifts);
+  tcase_add_test (tc, test_problem_quadratic_conflicting_keys);
+  tcase_add_test (tc, test_problem_cos_observable_high_dimension);
+  tcase_add_test (tc, test_problem_fd_grad_workspace_d1);
+  tcase_add_test (tc, test_problem_user_struct_left_alone);
+  tcase_add_test (tc, test_problem_data_factor_square);
+  tcase_add_test (tc, test_problem_weight_decay);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdekit/optim.h"
 #include "sdekit/rng.h"
 #include "sdekit/stepper.h"
 #include "sdekit/system.h"
@@ -547,6 +548,148 @@ START_TEST (test_stepper_weak_orders_on_gbm)
 }
 END_TEST
 
+/* ---- A step schedule on the limit SDE of a 1-D quadratic. ---- */
+
+static double
+sched_lambda (double t, const void *p)
+{
+  return sde_schedule_factor (p, t);
+}
+
+/* The exact mean and second moment of scheme T on the affine system SYS
+   (additive noise) after N steps of size h from x0.  A step is x' = alpha x
+   + g0 + g1 dW for every law the schemes use (E dW = 0, E dW^2 = h), so
+   the moments follow from four evaluations per step, with no sampling.  */
+static void
+scheme_moments (const sde_stepper_type *T, const sde_system *sys, double h,
+                size_t N, double x0, double *m1, double *m2)
+{
+  sde_stepper *s = sde_stepper_alloc (T, sys, 4);
+  ck_assert_ptr_nonnull (s);
+  const double sh = sqrt (h);
+  double a = x0, b = x0 * x0;
+  for (size_t k = 0; k < N; k++)
+    {
+      double x[4] = { 0, 1, 0, 0 }, dw[4] = { 0, 0, sh, -sh }, aux[4] = { 0 };
+      ck_assert_int_eq (sde_stepper_apply (s, (double)k * h, h, 4, x, dw, aux),
+                        0);
+      double g0 = x[0], al = x[1] - g0, g1 = (x[2] - g0) / sh;
+      ck_assert_close (x[3], g0 - g1 * sh, 1e-13); /* affine in dW */
+      b = al * al * b + 2 * al * a * g0 + g0 * g0 + g1 * g1 * h;
+      a = al * a + g0;
+    }
+  *m1 = a;
+  *m2 = b;
+  sde_stepper_free (s);
+}
+
+/* l on [a, b], taken inside at b: the one-sided value the piece has.  */
+static double
+lam_in (const sde_schedule *sch, double t, double a, double b)
+{
+  return sde_schedule_factor (sch, t < b ? t : nextafter (b, a));
+}
+
+/* dX = -l(t) c X dt + l(t) sqrt(tau s) dW: the moment equations m' = -l c
+   m, v' = -2 l c v + l^2 tau s by RK4, piece by piece between the
+   schedule's times (l is smooth on each piece), to rounding.  */
+static void
+sde_sched_moments (const sde_schedule *sch, double c, double ts, double T,
+                   double x0, double *m1, double *m2)
+{
+  double m = x0, v = 0, a = 0;
+  for (size_t i = 0; i <= sch->n; i++)
+    {
+      double b = i < sch->n && sch->t[i] < T ? sch->t[i] : T;
+      if (b <= a)
+        continue;
+      const size_t N = 20000;
+      const double h = (b - a) / (double)N;
+      for (size_t k = 0; k < N; k++)
+        {
+          double t = a + (double)k * h, km[4], kv[4];
+          for (int q = 0; q < 4; q++)
+            {
+              double f = q == 0 ? 0 : q == 3 ? 1 : 0.5;
+              double tq = q == 0 ? t : t + f * h;
+              double l = lam_in (sch, tq, a, b);
+              double mq = m + (q ? f * h * km[q - 1] : 0);
+              double vq = v + (q ? f * h * kv[q - 1] : 0);
+              km[q] = -l * c * mq;
+              kv[q] = -2 * l * c * vq + l * l * ts;
+            }
+          m += h / 6 * (km[0] + 2 * km[1] + 2 * km[2] + km[3]);
+          v += h / 6 * (kv[0] + 2 * kv[1] + 2 * kv[2] + kv[3]);
+        }
+      a = b;
+      if (b == T)
+        break;
+    }
+  *m1 = m;
+  *m2 = v + m * m;
+}
+
+START_TEST (test_stepper_step_schedule_keeps_weak_orders)
+{
+  /* Platen's scheme takes a and b at the end of the step; a step schedule
+     that jumps there must not leak its new value into the step, which
+     would cost O(h) per jump and pull weak2 down to order 1.  Exact
+     moments of every scheme against the SDE's, on a dyadic grid (jump at
+     0.5) and on a decimal one whose times t + h round across the jump
+     (0.2 + 0.1 > 0.3); smooth and piecewise linear schedules keep the
+     orders too.  */
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=1.5,s=0.64", NULL);
+  ck_assert_ptr_nonnull (pb);
+  const struct
+  {
+    const char *spec;
+    double T, h0;
+  } grid[] = { { "step:at=0.5,factor=0.25", 1.0, 0.125 },
+               { "step:at=0.3,factor=0.25", 0.6, 0.1 },
+               { "step:at=0.25,0.5,factor=1.5", 1.0, 0.125 },
+               { "cosine:T=1", 1.0, 0.03125 }, /* past a sign change */
+               { "table:t=0.25,0.75,v=1,0.2", 1.0, 0.125 } };
+  for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++)
+    {
+      sde_schedule sch;
+      ck_assert_int_eq (sde_schedule_parse (&sch, grid[g].spec), 0);
+      sde_limit lim = { .kind = SDE_LIMIT_SME1,
+                        .prob = pb,
+                        .tau = 0.5,
+                        .lambda = sched_lambda,
+                        .lambda_params = &sch };
+      sde_system sys;
+      ck_assert_int_eq (sde_system_limit (&sys, &lim), 0);
+      double w1, w2;
+      sde_sched_moments (&sch, 1.5, 0.5 * 0.64, grid[g].T, 1.0, &w1, &w2);
+      for (const sde_stepper_type *const *T = sde_stepper_types (); *T; T++)
+        {
+          double e1[3], e2[3];
+          for (size_t j = 0; j < 3; j++)
+            {
+              double h = grid[g].h0 / (double)(1u << j), m1, m2;
+              size_t N = (size_t)llround (grid[g].T / h);
+              scheme_moments (*T, &sys, h, N, 1.0, &m1, &m2);
+              e1[j] = fabs (m1 - w1);
+              e2[j] = fabs (m2 - w2);
+            }
+          /* Halving h divides the error by about 2^order.  */
+          const double want = 0.75 * pow (2.0, (*T)->weak_order);
+          for (size_t j = 0; j + 1 < 3; j++)
+            {
+              ck_assert_msg (e1[j] / e1[j + 1] > want,
+                             "%s, %s: mean errors %g, %g: ratio below %g",
+                             (*T)->name, grid[g].spec, e1[j], e1[j + 1], want);
+              ck_assert_msg (e2[j] / e2[j + 1] > want,
+                             "%s, %s: E X^2 errors %g, %g: ratio below %g",
+                             (*T)->name, grid[g].spec, e2[j], e2[j + 1], want);
+            }
+        }
+    }
+  sde_problem_free (pb);
+}
+END_TEST
+
 /* A coarse step of size h with refine m sums the same fine normals that m
    steps of size h/m use: on dX = dW both end at the same W(T).  */
 static int
@@ -672,6 +815,7 @@ stepper_suite (void)
   tcase_add_test (tc, test_stepper_gbm_discrete_moments_within_se);
   tcase_add_test (tc, test_stepper_strong_orders_on_gbm);
   tcase_add_test (tc, test_stepper_weak_orders_on_gbm);
+  tcase_add_test (tc, test_stepper_step_schedule_keeps_weak_orders);
   tcase_add_test (tc, test_stepper_driver_coarse_grid_reuses_fine_path);
   tcase_add_test (tc, test_stepper_path_form_equals_block_form);
   tcase_add_test (tc, test_stepper_catalog_specs_checked);

@@ -17,4 +17,4 @@ run slow-sgdm-vs-sgd sde-slow --methods=sgdm:beta=0.9,sgdm:alpha=0.5,c=1 --refer
 # Sparse regression with label noise: the Hessian trace along the slow flow.
 run slow-sparse sde-slow --problem=sparse:m=3,n=6,k=1,delta=0.5 \
   --x0=1.5,1,0.8,0.8,0.2,0.3 --methods=sgd,sgdm:beta=0.5 --observable=trace \
-  --eta=2^-2:2^-4 --checkpoints=0.5,1 --paths=4096 --target-ci=0 --reference=slow:substeps=2
+  --eta=2^-2:2^-6 --checkpoints=0.25,0.5,0.75,1 --paths=20000 --target-ci=0 --reference=slow:substeps=2

@@ -27,25 +27,28 @@ typedef enum
 typedef int (*sde_observable_fn) (size_t P, const double *x, double *out,
                                   double *work, void *params);
 
+/* The longest w of cos(w . x): the largest dimension the catalog builds.  */
+#define SDE_OBSERVABLE_MAXW 512
+
 typedef struct
 {
   sde_observable_kind kind;
   char name[64];
-  size_t dim;              /* the state dimension it reads */
-  size_t index;            /* COORD, PRODUCT */
-  size_t index2;           /* PRODUCT */
-  size_t n;                /* COS: length of w */
-  double w[64];            /* COS */
-  const sde_problem *prob; /* LOSS, TRACE (borrowed) */
-  sde_observable_fn fn;    /* USER */
-  void *params;            /* USER */
-  size_t work;             /* USER: scratch doubles per path */
+  size_t dim;                    /* the state dimension it reads */
+  size_t index;                  /* COORD, PRODUCT */
+  size_t index2;                 /* PRODUCT */
+  size_t n;                      /* COS: length of w, the dimension */
+  double w[SDE_OBSERVABLE_MAXW]; /* COS */
+  const sde_problem *prob;       /* LOSS, TRACE (borrowed) */
+  sde_observable_fn fn;          /* USER */
+  void *params;                  /* USER */
+  size_t work;                   /* USER: scratch doubles per path */
 } sde_observable;
 
 /* Parses a list "x0,x0x1,norm2,loss,cos:w=1,0.5,trace" into at most MAX
    observables of a problem of dimension D (PB may be NULL when no loss or
-   trace is asked for).  Returns the count, or -1 with a reason through
-   gsl_error.  */
+   trace is asked for).  cos needs D <= SDE_OBSERVABLE_MAXW.  Returns the
+   count, or -1 with a reason through gsl_error.  */
 int sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
                           sde_observable *obs, size_t max);
 

@@ -71,11 +71,12 @@ struct sde_optim
 {
   const sde_optim_type *type;
   /* as given */
-  double lr;        /* hb/nesterov: PyTorch lr gamma; NAN: eta (1 - mu) */
+  double lr;        /* hb/nesterov: PyTorch lr gamma; NAN: from eta (set) */
   double beta;      /* sgdm beta, hb/nesterov momentum mu; NAN: family */
   double alpha, c;  /* momentum family 1 - beta = c eta^alpha */
-  double dampening; /* hb/nesterov (PyTorch) */
-  double wd;        /* weight decay (PyTorch) */
+  double dampening; /* hb/nesterov (PyTorch); unused when mu = 0 */
+  double wd;        /* weight decay (PyTorch): its SDE limit is that of
+                       sde_problem_alloc_decay (pb, wd), not of pb */
   int m0_grad;      /* sgdm: m_0 = g_0 instead of 0 */
   unsigned svag;    /* SVAG(l), 1 = plain */
   sde_schedule schedule;
@@ -95,11 +96,13 @@ struct sde_optim
 int sde_optim_parse (sde_optim *o, const char **text);
 
 /* Resolves the method at base learning rate ETA (> 0): beta from the
-   family when not given; hb/nesterov without lr get lr = eta (1 - mu) so
-   their effective learning rate lr / (1 - mu) is eta; SVAG divides the
-   step's learning rate and the SDE time step by l.  With an explicit
-   hb/nesterov lr, ETA is ignored and eta = lr / (1 - mu).  Returns
-   GSL_EDOM when beta leaves [0, 1) or the family needs a smaller eta.  */
+   family when not given; hb/nesterov without lr get lr = eta (1 - mu) /
+   (1 - d), d the dampening, so their effective learning rate lr (1 - d) /
+   (1 - mu) is eta (with mu = 0, PyTorch keeps no buffer and ignores d:
+   lr = eta); SVAG divides the step's learning rate and the SDE time step
+   by l.  With an explicit hb/nesterov lr, ETA is ignored and eta = lr (1 -
+   d) / (1 - mu).  Returns GSL_EDOM when beta leaves [0, 1) or the family
+   needs a smaller eta.  */
 int sde_optim_set (sde_optim *o, double eta);
 
 /* Step k of the resolved method: lr = step_lr lambda(k dt).  */

@@ -67,6 +67,11 @@ struct sde_problem
   sde_problem_batch_fn batch; /* finite sums: minibatch gradients */
   void *params;
   size_t work; /* scratch doubles per path the callbacks need */
+  /* The library's mark, read by sde_problem_free and sde_problem_spec: the
+     struct's own address when an allocator made it.  Anything else (NULL
+     in a zeroed, user-filled struct, or a copy's stale address) marks a
+     problem the library does not own.  */
+  const sde_problem *owned;
 };
 
 /* ---- Catalog ---- */
@@ -85,11 +90,21 @@ sde_problem *sde_problem_alloc (const char *spec, const char *datadir);
 sde_problem *sde_problem_alloc_expr (const char *expr, double s,
                                      const char *x0);
 
-/* Frees a problem from either allocator; NULL is a no-op.  */
+/* The problem L + wd |x|^2 / 2 with the noise of PB (borrowed; it must
+   outlive the result): hb/nesterov with PyTorch's weight_decay wd on PB are
+   exactly hb/nesterov without it on this problem, so its SDE limits are
+   theirs.  It has no constant Hessian, minimizer or closed-form Phi (the
+   engines that need them refuse it).  NULL through gsl_error for wd < 0 or
+   a problem without gradient.  */
+sde_problem *sde_problem_alloc_decay (const sde_problem *pb, double wd);
+
+/* Frees a problem from any allocator; NULL, a user-filled struct and a
+   copy of an allocated one are left alone.  */
 void sde_problem_free (sde_problem *pb);
 
 /* The canonical specification with every parameter ("quadratic:h=1,10,
-   s=1,x0=1,1"), or the expression.  */
+   s=1,x0=1,1"), or the expression; the name of a problem the library did
+   not allocate.  */
 const char *sde_problem_spec (const sde_problem *pb);
 
 /* The catalog, index 0.. until NULL: name, description, parameters.  */
@@ -98,8 +113,9 @@ const char *sde_problem_name (size_t index, const char **description,
 
 /* Makes PB evaluate one-path callbacks (x[d] in, out as above with P = 1)
    path by path.  The callbacks get PARAMS.  Hessian, third and factor may
-   be NULL (the factor then is the identity, r = d).  PB is zeroed first;
-   its fields can be adjusted afterwards.  */
+   be NULL (the factor then is the identity, r = d).  PB is zeroed first
+   (so it is marked as the user's); its fields can be adjusted
+   afterwards.  */
 typedef int (*sde_problem_path_fn) (const double *x, double *out, void *params);
 typedef struct
 {
@@ -111,7 +127,8 @@ int sde_problem_set_path (sde_problem *pb, size_t dim, size_t noise_dim,
 
 /* Finite differences of the gradient (central, step h) into out[(i*d+j)P+p]
    and of the loss into grad: for checks and for problems without a
-   Hessian.  WORK: pb->work * P + 3 d P doubles.  */
+   Hessian.  WORK: sde_problem_work (pb) * P doubles, that is pb->work * P
+   + 3 d P (fd_grad uses d P + 2 P of the 3 d P, fd_hess all of it).  */
 int sde_problem_fd_hess (const sde_problem *pb, size_t P, const double *x,
                          double h, double *out, double *work);
 int sde_problem_fd_grad (const sde_problem *pb, size_t P, const double *x,

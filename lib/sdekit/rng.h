@@ -37,6 +37,10 @@ typedef struct sde_rng sde_rng;
 
 /* Allocates a generator.  NAME is "philox" (or NULL) for the counter-based
    default, or the name of any GSL generator ("mt19937", "taus2", ...).
+   A GSL generator is reseeded for every block with a 32-bit hash of the
+   block's coordinates (GSL's seeding keeps no more), so among B blocks
+   about B^2 / 2^33 pairs repeat the same variates: harmless for a few
+   thousand blocks, not for large ensembles, which should use Philox.
    Returns NULL, with GSL_EINVAL through gsl_error, for an unknown name.  */
 sde_rng *sde_rng_alloc (const char *name, uint64_t seed);
 
@@ -55,9 +59,10 @@ int sde_rng_is_counter (const sde_rng *r);
    (stream, step), distributed by LAW (PARAM is nu for SDE_RNG_STUDENT and
    ignored otherwise).  With Philox each variate is a pure function of
    (seed, stream, step, path, draw): any one can be regenerated alone.  With a
-   GSL generator the block is drawn sequentially from a generator seeded by
-   (seed, stream, step, path0): reproducible for the same blocks only, and R
-   must not be shared between threads.  Returns GSL_SUCCESS or GSL_EINVAL.  */
+   GSL generator the block is drawn sequentially from a generator seeded by a
+   32-bit hash of (seed, stream, step, path0) (see sde_rng_alloc):
+   reproducible for the same blocks only, and R must not be shared between
+   threads.  Returns GSL_SUCCESS or GSL_EINVAL.  */
 int sde_rng_sample (sde_rng *r, sde_rng_law law, double param, uint32_t stream,
                     uint64_t step, uint64_t path0, size_t npaths, size_t n,
                     double *x, size_t ld);

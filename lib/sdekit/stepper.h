@@ -25,7 +25,12 @@ enum
    deterministic function of (t, h, x, dw, aux), so unit tests can pass
    hand-picked increments and coupled processes share noise by
    construction.  dw holds r rows of P increments, drawn from LAW and scaled
-   by sqrt(h); aux holds aux(r) rows of two-point variables +-h.  */
+   by sqrt(h); aux holds aux(r) rows of two-point variables +-h.  A step
+   evaluates the coefficients only at times in [t, t + h): at t, and where
+   a scheme needs the end of the step (weak2), just inside it, as the left
+   limit at t + h.  So coefficients that jump in time (a step schedule,
+   right-continuous like sde_schedule_factor) take on each step their
+   value on [t, t + h), with no O(h) error from a jump at a grid time.  */
 typedef struct
 {
   const char *name;
