@@ -258,9 +258,12 @@ worker_free (worker *w, size_t nproc)
   free (w);
 }
 
+/* NULL on failure; *stepper_failed says the stepper refused (its reason
+   is already reported), else memory ran out.  */
 static worker *
-worker_alloc (const sde_ensemble *e)
+worker_alloc (const sde_ensemble *e, int *stepper_failed)
 {
+  *stepper_failed = 0;
   worker *w = calloc (1, sizeof *w);
   if (w == NULL)
     return NULL;
@@ -311,7 +314,10 @@ worker_alloc (const sde_ensemble *e)
           s->stepper = sde_stepper_alloc (p->scheme, p->sys, P);
           ok &= s->stepper != NULL;
           if (s->stepper == NULL)
-            break;
+            {
+              *stepper_failed = 1;
+              break;
+            }
           s->naux = sde_stepper_aux (s->stepper);
           s->sub = p->substeps;
           ok &= (s->dw = malloc (sizeof (double) * r * P)) != NULL;
@@ -740,9 +746,16 @@ sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
 
 #pragma omp parallel num_threads(threads)
   {
-    worker *w = worker_alloc (e);
+    int refused;
+    worker *w = worker_alloc (e, &refused);
     int st = GSL_SUCCESS;
-    if (w == NULL)
+    if (w == NULL && refused)
+      {
+        st = GSL_EINVAL;
+#pragma omp atomic write
+        status = st;
+      }
+    else if (w == NULL)
       {
         st = sde_error (GSL_ENOMEM,
                         "ensemble: out of memory for a worker's buffers "

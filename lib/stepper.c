@@ -52,13 +52,7 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
     GSL_ERROR_NULL ("system needs d, r > 0, a drift and a diffusion",
                     GSL_EINVAL);
   const size_t r = sys->noise_dim;
-  if ((T->needs & SDE_STEPPER_JACOBIAN) && sys->jacobian == NULL)
-    {
-      sde_error (GSL_EINVAL,
-                 "%s needs the jacobian of the diffusion; use milstein-df",
-                 T->name);
-      return NULL;
-    }
+  /* Commutativity first: milstein-df, the hint below, needs it too.  */
   if ((T->needs & SDE_STEPPER_COMMUTATIVE) && r > 1
       && !(sys->noise
            & (SDE_NOISE_DIAGONAL | SDE_NOISE_COMMUTATIVE | SDE_NOISE_ADDITIVE)))
@@ -66,6 +60,13 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
       sde_error (GSL_EINVAL,
                  "%s: noise is neither scalar, diagonal nor commutative; "
                  "it would need Levy areas, which are not implemented",
+                 T->name);
+      return NULL;
+    }
+  if ((T->needs & SDE_STEPPER_JACOBIAN) && sys->jacobian == NULL)
+    {
+      sde_error (GSL_EINVAL,
+                 "%s needs the jacobian of the diffusion; use milstein-df",
                  T->name);
       return NULL;
     }

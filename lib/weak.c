@@ -10,12 +10,31 @@
 #include <string.h>
 #include <time.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 
 #include "sdekit/spec.h"
 #include "sdekit/weak.h"
 
 #define Z95 1.959963984540054
+
+/* Below this fraction of the observable's scale an error counts as zero
+   for --target-ci (roundoff-level differences, identical methods).  */
+#define ZERO_SCALE 1e-6
+
+double
+sde_weak_crit (size_t ncheck)
+{
+  if (ncheck <= 1)
+    return Z95;
+  /* Sidak: P(max_j |Z_j| <= c) >= prod_j P(|Z_j| <= c) = 0.95 for any
+     correlation of a centred Gaussian vector (Sidak 1967), so the
+     intervals at every checkpoint hold together, and the one at the
+     data-chosen t_star keeps its 95%.  1 - 0.95^(1/J) without
+     cancellation:  */
+  const double alpha = -expm1 (log (0.95) / (double)ncheck);
+  return gsl_cdf_ugaussian_Qinv (alpha / 2);
+}
 
 static int
 cmp_desc (const void *a, const void *b)
@@ -185,8 +204,9 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
       }
   fit->se = 1 / sqrt (sxx);
   if (exact)
-    /* No sampling error: the SE measures the departure from a power law. */
-    fit->se = fit->used > 2 ? sqrt (chi2 / (double)(fit->used - 2) / sxx) : 0;
+    /* No sampling error: the SE measures the departure from a power law,
+       which two points cannot show: unknown, not 0.  */
+    fit->se = fit->used > 2 ? sqrt (chi2 / (double)(fit->used - 2) / sxx) : NAN;
   else if (fit->used > 2)
     {
       fit->chi2dof = chi2 / (double)(fit->used - 2);
@@ -199,15 +219,19 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
 }
 
 void
-sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope)
+sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope,
+                       double *se)
 {
   for (size_t i = 0; i + 1 < n; i++)
     {
       const sde_weak_point *a = &pts[i], *b = &pts[i + 1];
-      slope[i]
-          = (a->floor || b->floor || !(fabs (a->e) > 0) || !(fabs (b->e) > 0))
-                ? NAN
-                : log (fabs (a->e) / fabs (b->e)) / log (a->eta / b->eta);
+      const int none
+          = a->floor || b->floor || !(fabs (a->e) > 0) || !(fabs (b->e) > 0);
+      const double dx = log (a->eta / b->eta);
+      slope[i] = none ? NAN : log (fabs (a->e) / fabs (b->e)) / dx;
+      /* Delta method; the two etas use independent samples.  */
+      if (se)
+        se[i] = none ? NAN : hypot (a->se / a->e, b->se / b->e) / fabs (dx);
     }
 }
 
@@ -241,6 +265,7 @@ sde_weak_rows_exact (double eta, size_t nmethods, size_t nobs, size_t ncheck,
         const size_t L = ncheck - 1;
         p->e = a - r;
         p->se = 0;
+        p->crit = NAN;
         p->lo = p->hi = p->e;
         p->t_star = (double)check[cs] * eta;
         p->est = a;
@@ -271,6 +296,7 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
            const sde_ensemble_sums *s, double eta, sde_weak_point *rows)
 {
   const size_t ref = (size_t)e->ref, last = e->ncheck - 1;
+  const double crit = sde_weak_crit (e->ncheck);
   for (size_t m = 0; m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
       {
@@ -298,16 +324,19 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
         sde_stat df = sde_ensemble_diff (s, m, o, last);
         p->e = d.mean;
         p->se = d.se;
-        p->lo = d.mean - Z95 * d.se;
-        p->hi = d.mean + Z95 * d.se;
-        p->t_star = (double)e->check[cstar] * eta;
+        p->crit = crit;
+        p->lo = d.mean - crit * d.se;
+        p->hi = d.mean + crit * d.se;
+        p->t_star = (double)e->check[cstar] * e->eta;
         p->est = va.mean;
         p->est_ref = vr.mean;
         p->se_est = va.se;
         p->se_ref = vr.se;
         p->e_final = df.mean;
         p->se_final = df.se;
-        p->floor = !(fabs (d.mean) >= 2 * d.se);
+        /* 2 SE (MATH.md 8.2) at one checkpoint; over several, the
+           simultaneous value, as t_star was chosen from the data.  */
+        p->floor = !(fabs (d.mean) >= fmax (2.0, crit) * d.se);
         p->n = (uint64_t)d.n;
         p->diverged = sde_ensemble_diverged (s, m);
         p->diverged_ref = sde_ensemble_diverged (s, ref);
@@ -322,6 +351,39 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
             p->ref_err_se = f * c.se;
           }
       }
+}
+
+/* --target-ci: marks each row's stop "target" when its CI half-width is
+   at most F |e|, or "small" when it is at most F A, with A a negligible
+   error (ZERO_SCALE times the observable's scale: its estimates and its
+   spread), which a row whose true error is 0 reaches while F |e| does
+   not; other rows keep stop NULL.  Returns the factor by which the paths
+   must grow for every row to stop (by the SE's 1/sqrt(N) law): <= 1
+   when all have.  */
+static double
+target_status (sde_weak_point *rows, size_t nrows, double F)
+{
+  double need = 0;
+  for (size_t r = 0; r < nrows; r++)
+    {
+      sde_weak_point *p = &rows[r];
+      const double h = p->crit * p->se;
+      const double scale = fmax (fmax (fabs (p->est), fabs (p->est_ref)),
+                                 p->se_ref * sqrt ((double)p->n));
+      const double small = ZERO_SCALE * scale;
+      p->stop = NULL;
+      if (h <= F * fabs (p->e))
+        p->stop = "target";
+      else if (h <= F * small)
+        p->stop = "small";
+      else
+        {
+          const double goal = F * fmax (fabs (p->e), small);
+          const double ratio = goal > 0 ? h / goal : INFINITY;
+          need = isnan (ratio) ? INFINITY : fmax (need, ratio * ratio);
+        }
+    }
+  return need;
 }
 
 int
@@ -347,10 +409,17 @@ sde_weak_run (const sde_weak_sweep *w)
           const size_t nrows = w->nmethods * e.nobs;
           free (rows);
           rows = malloc (sizeof *rows * nrows);
+          if (rows == NULL)
+            {
+              sde_ensemble_sums_free (s);
+              return sde_error (GSL_ENOMEM, "out of memory for %zu rows",
+                                nrows);
+            }
           uint64_t done = 0, want = w->paths;
           /* Batches after the first start on a canonical chunk.  */
           if (w->target_ci > 0)
             want = (want + e.chunk - 1) / e.chunk * e.chunk;
+          /* "max" for the rows still short of the target at the cap.  */
           const char *stop = "fixed";
           for (;;)
             {
@@ -365,21 +434,9 @@ sde_weak_run (const sde_weak_sweep *w)
               make_rows (w, &e, s, eta, rows);
               if (!(w->target_ci > 0))
                 break;
-              /* Paths needed for a CI half-width of target |e| in every
-                 row, from the SE's 1/sqrt(N) law.  */
-              double need = 0;
-              for (size_t r = 0; r < nrows; r++)
-                {
-                  double h = Z95 * rows[r].se,
-                         goal = w->target_ci * fabs (rows[r].e);
-                  double ratio = goal > 0 ? h / goal : INFINITY;
-                  need = fmax (need, ratio * ratio);
-                }
+              double need = target_status (rows, nrows, w->target_ci);
               if (need <= 1)
-                {
-                  stop = "target";
-                  break;
-                }
+                break;
               if (done >= w->max_paths)
                 {
                   stop = "max";
@@ -401,7 +458,9 @@ sde_weak_run (const sde_weak_sweep *w)
             }
           for (size_t r = 0; r < nrows; r++)
             {
-              rows[r].stop = stop;
+              /* With a target, each row says whether it met it.  */
+              if (!(w->target_ci > 0) || rows[r].stop == NULL)
+                rows[r].stop = stop;
               rows[r].substeps = substeps;
             }
           /* An SDE reference must be ten times more accurate than the
@@ -411,8 +470,12 @@ sde_weak_run (const sde_weak_sweep *w)
           if (w->check_ref && w->auto_substeps && substeps < w->max_substeps)
             for (size_t r = 0; r < nrows; r++)
               {
-                double ref = fabs (rows[r].ref_err) + 2 * rows[r].ref_err_se;
-                double scale = fmax (fabs (rows[r].e), 2 * rows[r].se);
+                const sde_weak_point *p = &rows[r];
+                double ref = fabs (p->ref_err) + 2 * p->ref_err_se;
+                /* A zero error cannot ask for a zero reference error.  */
+                double scale = fmax (
+                    fmax (fabs (p->e), 2 * p->se),
+                    ZERO_SCALE * fmax (fabs (p->est), fabs (p->est_ref)));
                 if (ref > 0.1 * scale)
                   redo = 1;
               }

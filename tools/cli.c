@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "sdekit/report.h"
 #include "sdekit/spec.h"
 
 #define MAXOPT 64
@@ -34,8 +36,26 @@ cli_parallel (int is_writer, void (*end) (int status))
 }
 static struct option longopts[MAXOPT + 1];
 static char shortopts[3 * MAXOPT + 2];
-static char reason[1024];
 static char cmdline[4096];
+
+/* ---- Reasons ----
+
+   GSL's handler is called from the engine's worker threads too, so the
+   reason is kept under a lock.  Within a parallel failure the first
+   worker's reason wins: the others are usually echoes of it (a chunk
+   that saw the failure and stopped).  Errors of the main thread outside a
+   parallel region replace the reason as GSL's nesting intends (the outer
+   call adds context).  */
+
+/* Provided by libgomp when the tool is linked with OpenMP (the engine's
+   threads); absent otherwise.  */
+extern int omp_in_parallel (void) __attribute__ ((weak));
+
+static pthread_mutex_t reason_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t main_thread;
+static int have_main_thread;
+static char reason[1024];
+static int reason_held; /* a parallel failure's first reason, unread */
 
 static void
 keep_reason (const char *r, const char *file, int line, int gsl_errno)
@@ -43,13 +63,55 @@ keep_reason (const char *r, const char *file, int line, int gsl_errno)
   (void)file;
   (void)line;
   (void)gsl_errno;
-  snprintf (reason, sizeof reason, "%s", r);
+  const int parallel
+      = (have_main_thread && !pthread_equal (pthread_self (), main_thread))
+        || (omp_in_parallel && omp_in_parallel ());
+  pthread_mutex_lock (&reason_lock);
+  if (!(parallel && reason_held))
+    {
+      snprintf (reason, sizeof reason, "%s", r ? r : "");
+      reason_held = parallel;
+    }
+  pthread_mutex_unlock (&reason_lock);
 }
 
 const char *
 cli_reason (void)
 {
-  return reason;
+  /* A copy, so a late worker cannot change the text being printed.  */
+  static __thread char copy[sizeof reason];
+  pthread_mutex_lock (&reason_lock);
+  memcpy (copy, reason, sizeof copy);
+  reason_held = 0;
+  pthread_mutex_unlock (&reason_lock);
+  return copy;
+}
+
+const char *
+cli_reason_for (int status)
+{
+  const char *r = cli_reason ();
+  if (*r)
+    return r;
+  /* A status raised without gsl_error: GSL's name for it is still better
+     than an empty message.  */
+  const char *s = gsl_strerror (status);
+  return s && *s ? s : "unknown failure";
+}
+
+void
+cli_reason_clear (void)
+{
+  pthread_mutex_lock (&reason_lock);
+  reason[0] = '\0';
+  reason_held = 0;
+  pthread_mutex_unlock (&reason_lock);
+}
+
+const char *
+cli_prog (void)
+{
+  return tool ? tool->prog : "sdekit";
 }
 
 const char *
@@ -97,6 +159,8 @@ void
 cli_init (const cli_tool *t, int argc, char **argv)
 {
   tool = t;
+  main_thread = pthread_self ();
+  have_main_thread = 1;
   gsl_set_error_handler (keep_reason);
   size_t n = 0, k = 0;
   shortopts[k++] = ':'; /* ':' reports a missing value apart from '?' */
@@ -261,10 +325,53 @@ cli_file_mode (int fd)
 }
 
 static char out_final[PATH_MAX], out_tmp[PATH_MAX + 16];
-static FILE *out_file;
+static FILE *out_file; /* the temporary file; NULL for stdout */
+static int out_fd = -1;
 static volatile sig_atomic_t out_keep, out_active;
-static char out_trailer[64];
+static int out_format = SDE_FORMAT_TEXT;
+/* JSON and LaTeX are cut back to the end of the last complete row (a
+   mark) before the closing lines, which assume an open table.  */
+static volatile off_t out_mark = -1;
+static char trailer_sig[512], trailer_err[512];
+static size_t trailer_sig_len, trailer_err_len;
 
+/* What closes a kept document: WHY says how it ended.  Built before any
+   signal can arrive, since a handler may not format text.  */
+static size_t
+make_trailer (char *buf, size_t len, int interrupted)
+{
+  const char *why = interrupted
+                        ? "interrupted: the rows above were finished before "
+                          "the signal"
+                        : "stopped by an error (see the message on stderr): "
+                          "the rows above are finished";
+  switch (out_format)
+    {
+    case SDE_FORMAT_JSON:
+      snprintf (buf, len,
+                "\n      ]\n    }\n  ],\n  \"%s\": true,\n  \"notes\": [\n"
+                "    \"%s\"\n  ]\n}\n",
+                interrupted ? "interrupted" : "failed", why);
+      break;
+    case SDE_FORMAT_LATEX:
+      snprintf (buf, len,
+                "%% %s\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
+                "\\end{document}\n",
+                why);
+      break;
+    default:
+      snprintf (buf, len, "# %s\n", why);
+    }
+  return strlen (buf);
+}
+
+static int
+output_cut (void)
+{
+  return out_format == SDE_FORMAT_JSON || out_format == SDE_FORMAT_LATEX;
+}
+
+/* Async-signal-safe: only write, ftruncate, lseek, rename and unlink.  */
 static void
 output_abandon (int interrupted)
 {
@@ -273,15 +380,21 @@ output_abandon (int interrupted)
   out_active = 0;
   if (out_keep)
     {
-      if (interrupted && out_trailer[0])
+      const off_t mark = out_mark;
+      if (out_file && output_cut () && mark >= 0)
         {
-          int fd = fileno (out_file);
-          ssize_t w = write (fd, out_trailer, strlen (out_trailer));
-          (void)w;
+          int ok = ftruncate (out_fd, mark) == 0;
+          ok = ok && lseek (out_fd, mark, SEEK_SET) == mark;
+          (void)ok;
         }
-      rename (out_tmp, out_final);
+      const char *t = interrupted ? trailer_sig : trailer_err;
+      size_t n = interrupted ? trailer_sig_len : trailer_err_len;
+      ssize_t w = write (out_fd, t, n);
+      (void)w;
+      if (out_file)
+        rename (out_tmp, out_final);
     }
-  else
+  else if (out_file)
     unlink (out_tmp);
 }
 
@@ -291,6 +404,32 @@ on_signal (int sig)
   output_abandon (1);
   signal (sig, SIG_DFL);
   raise (sig);
+}
+
+static void
+catch_signals (void)
+{
+  signal (SIGINT, on_signal);
+  signal (SIGTERM, on_signal);
+  signal (SIGHUP, on_signal);
+}
+
+/* Holds the signals off while the output is being closed, so a handler
+   never sees it half committed.  */
+static void
+block_signals (int block, sigset_t *old)
+{
+  if (block)
+    {
+      sigset_t s;
+      sigemptyset (&s);
+      sigaddset (&s, SIGINT);
+      sigaddset (&s, SIGTERM);
+      sigaddset (&s, SIGHUP);
+      sigprocmask (SIG_BLOCK, &s, old);
+    }
+  else
+    sigprocmask (SIG_SETMASK, old, NULL);
 }
 
 void
@@ -340,18 +479,49 @@ cli_output_open (const char *path)
   out_file = fdopen (fd, "w");
   if (out_file == NULL)
     cli_die (CLI_RUNTIME, "--output=%s: %s", path, strerror (errno));
+  out_fd = fd;
   out_active = 1;
-  signal (SIGINT, on_signal);
-  signal (SIGTERM, on_signal);
-  signal (SIGHUP, on_signal);
+  catch_signals ();
   return out_file;
+}
+
+void
+cli_output_format (int format)
+{
+  out_format = format;
 }
 
 void
 cli_output_keep (void)
 {
+  if (!writer)
+    return;
+  trailer_sig_len = make_trailer (trailer_sig, sizeof trailer_sig, 1);
+  trailer_err_len = make_trailer (trailer_err, sizeof trailer_err, 0);
+  if (out_file == NULL)
+    {
+      /* stdout: the closing lines are appended (a pipe cannot be cut;
+         its rows are whole, as each was flushed).  */
+      fflush (stdout);
+      out_fd = STDOUT_FILENO;
+      out_active = 1;
+      catch_signals ();
+    }
+  cli_output_mark ();
   out_keep = 1;
-  snprintf (out_trailer, sizeof out_trailer, "# interrupted\n");
+}
+
+void
+cli_output_mark (void)
+{
+  if (!out_active || out_file == NULL)
+    return;
+  if (fflush (out_file) == 0)
+    {
+      off_t m = ftello (out_file);
+      if (m >= 0)
+        out_mark = m;
+    }
 }
 
 int
@@ -359,20 +529,27 @@ cli_output_commit (void)
 {
   if (!writer)
     return 0;
+  sigset_t old;
+  block_signals (1, &old);
+  int bad;
   if (out_file == NULL)
-    return fflush (stdout) || ferror (stdout) ? -1 : 0;
-  int bad = fflush (out_file) != 0 || ferror (out_file);
+    {
+      out_active = 0;
+      bad = fflush (stdout) || ferror (stdout);
+      block_signals (0, &old);
+      return bad ? -1 : 0;
+    }
+  bad = fflush (out_file) != 0 || ferror (out_file);
   bad |= fsync (fileno (out_file)) != 0;
   bad |= fclose (out_file) != 0;
   out_file = NULL;
-  if (bad)
-    {
-      out_active = 0;
-      unlink (out_tmp);
-      return -1;
-    }
   out_active = 0;
-  return rename (out_tmp, out_final);
+  if (bad)
+    unlink (out_tmp);
+  else
+    bad = rename (out_tmp, out_final) != 0;
+  block_signals (0, &old);
+  return bad ? -1 : 0;
 }
 
 /* ---- Numbers ---- */

@@ -51,6 +51,9 @@ void cli_init (const cli_tool *tool, int argc, char **argv);
    the program with status 2.  */
 int cli_next (int argc, char **argv, const char **arg);
 
+/* The running tool's name, for messages printed outside cli_die.  */
+const char *cli_prog (void);
+
 /* The command line as one shell-quoted string (for provenance).  */
 const char *cli_command_line (void);
 
@@ -58,8 +61,17 @@ const char *cli_command_line (void);
 void cli_die (int status, const char *fmt, ...)
     __attribute__ ((noreturn, format (printf, 2, 3)));
 
-/* The last reason the library reported through gsl_error ("" if none).  */
+/* The reason the library last reported through gsl_error ("" if none).
+   Thread-safe: when worker threads fail together, the first one's reason
+   is kept until it is read.  */
 const char *cli_reason (void);
+
+/* cli_reason, or GSL's text for STATUS when no reason was given: a
+   message is never empty.  */
+const char *cli_reason_for (int status);
+
+/* Forgets the reason (before a run whose failure is to be reported).  */
+void cli_reason_clear (void);
 
 /* Strict numbers: the whole string, finite, within range; otherwise exit 2
    naming the option and value.  A bound is exclusive when its flag is
@@ -76,10 +88,24 @@ size_t cli_doubles (const char *opt, const char *s, double lo, int lo_open,
 /* Output that never leaves a partial file: cli_output_open writes to a
    temporary name beside PATH (stdout for NULL or "-"); cli_output_commit
    renames it into place.  If the program dies before, cli_die and the
-   signal handlers still rename it when it holds finished rows (KEEP set),
-   or remove it otherwise.  */
+   signal handlers remove the file, or, once cli_output_keep was called
+   (the file holds finished rows), close the document with a line saying
+   it was interrupted (JSON: "interrupted": true; LaTeX: a % comment, the
+   table and document closed) and rename it into place.  JSON and LaTeX
+   are first cut back to the last cli_output_mark.  */
 FILE *cli_output_open (const char *path);
+
+/* The sde_format of the document (default text), for the closing lines.  */
+void cli_output_format (int format);
+
+/* From now on finished rows are kept; a table must be open.  On stdout
+   the closing lines are appended on an interrupt as well.  */
 void cli_output_keep (void);
+
+/* The document is complete up to here with a table open: after each row
+   and each table head.  */
+void cli_output_mark (void);
+
 int cli_output_commit (void);
 
 /* Wall-clock seconds (monotonic).  */

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "sdekit/spec.h"
 
 #define Z95 1.959963984540054
 
@@ -29,6 +30,9 @@ static const sde_column error_cols[] = {
   { "ci_lo", "95\\% CI lo", 11, 'e', 3 },
   { "ci_hi", "95\\% CI hi", 11, 'e', 3 },
   { "floor", "floor", 5, 's', 0 },
+  { "ci_z", "$z$", 5, 'f', 2 },
+  { "se_estimate", "SE$(\\hat E\\varphi(x))$", 11, 'e', 2 },
+  { "se_reference", "SE$(\\hat E\\varphi(X))$", 12, 'e', 2 },
   { "t_max", "$t^*$", 7, 'g', 4 },
   { "error_T", "$e_T$", 11, 'e', 3 },
   { "se_T", "SE$_T$", 9, 'e', 2 },
@@ -38,6 +42,7 @@ static const sde_column error_cols[] = {
   { "diverged_ref", "div.ref", 7, 'd', 0 },
   { "substeps", "$M$", 5, 'd', 0 },
   { "ref_error", "ref.err", 10, 'e', 2 },
+  { "ref_error_se", "SE(ref.err)", 12, 'e', 2 },
   { "grid_error", "grid err.", 10, 'e', 2 },
   { "stop", "stop", 6, 's', 0 },
   { "seconds", "s", 8, 'f', 2 },
@@ -56,6 +61,7 @@ static const sde_column fit_cols[] = {
   { "floored", "floor", 5, 'd', 0 },
   { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3 },
   { "local_slopes", "local slopes", 24, 's', 0 },
+  { "local_slopes_se", "SE of the local slopes", 24, 's', 0 },
 };
 
 void
@@ -63,7 +69,28 @@ compare_begin (compare *c)
 {
   sde_report_table (c->rep, "errors", error_cols,
                     sizeof error_cols / sizeof error_cols[0]);
+  cli_output_mark ();
 }
+
+/* Every row so far, kept for the fits and the figure.  */
+static int
+keep_row (compare *c, const sde_weak_point *p)
+{
+  if (c->nrows == c->cap)
+    {
+      size_t cap = c->cap ? 2 * c->cap : 64;
+      sde_weak_point *r = realloc (c->rows, sizeof *r * cap);
+      if (r == NULL)
+        return sde_error (GSL_ENOMEM, "out of memory for %zu table rows", cap);
+      c->rows = r;
+      c->cap = cap;
+    }
+  c->rows[c->nrows++] = *p;
+  return GSL_SUCCESS;
+}
+
+/* A number, or "not available" for NAN.  */
+#define CELL_OR_NONE(x) (isnan (x) ? SDE_CELL_NONE : SDE_CELL_D (x))
 
 int
 compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
@@ -74,6 +101,9 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
       const sde_weak_point *p = &rows[k];
       const int exact
           = strcmp (p->stop, "exact") == 0 || strcmp (p->stop, "density") == 0;
+      int st = keep_row (c, p);
+      if (st)
+        return st;
       sde_cell row[] = {
         SDE_CELL_D (p->eta),
         SDE_CELL_S (c->method_names[p->method]),
@@ -86,6 +116,9 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_D (p->lo),
         SDE_CELL_D (p->hi),
         SDE_CELL_S (p->floor ? "*" : ""),
+        exact ? SDE_CELL_NONE : CELL_OR_NONE (p->crit),
+        SDE_CELL_D (p->se_est),
+        SDE_CELL_D (p->se_ref),
         SDE_CELL_D (p->t_star),
         SDE_CELL_D (p->e_final),
         SDE_CELL_D (p->se_final),
@@ -94,17 +127,35 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_I ((long long)p->diverged),
         SDE_CELL_I ((long long)p->diverged_ref),
         c->sde_reference ? SDE_CELL_I ((long long)p->substeps) : SDE_CELL_NONE,
-        isnan (p->ref_err) ? SDE_CELL_NONE : SDE_CELL_D (p->ref_err),
-        isnan (p->grid_err) ? SDE_CELL_NONE : SDE_CELL_D (p->grid_err),
+        CELL_OR_NONE (p->ref_err),
+        isnan (p->ref_err) ? SDE_CELL_NONE : CELL_OR_NONE (p->ref_err_se),
+        CELL_OR_NONE (p->grid_err),
         SDE_CELL_S (p->stop),
         SDE_CELL_D (p->seconds),
       };
       if (sde_report_row (c->rep, row))
-        return GSL_EFAILED;
-      if (c->nrows < COMPARE_MAXROWS)
-        c->rows[c->nrows++] = *p;
+        return sde_error (GSL_EFAILED, "writing the table failed");
+      cli_output_mark ();
     }
   return 0;
+}
+
+void
+compare_free (compare *c)
+{
+  free (c->rows);
+  c->rows = NULL;
+  c->nrows = c->cap = 0;
+}
+
+/* Room for any series of the table.  */
+static sde_weak_point *
+scratch (const compare *c)
+{
+  sde_weak_point *p = malloc (sizeof *p * (c->nrows ? c->nrows : 1));
+  if (p == NULL)
+    cli_die (CLI_RUNTIME, "out of memory for %zu table rows", c->nrows);
+  return p;
 }
 
 /* The rows of one (method, observable), in decreasing eta.  */
@@ -116,6 +167,20 @@ series (const compare *c, size_t m, size_t o, sde_weak_point *out)
     if (c->rows[k].method == m && c->rows[k].obs == o)
       out[n++] = c->rows[k];
   return n;
+}
+
+static void
+table (compare *c, const char *name, const sde_column *cols, size_t ncols)
+{
+  sde_report_table (c->rep, name, cols, ncols);
+  cli_output_mark ();
+}
+
+static void
+row (compare *c, const sde_cell *cells)
+{
+  sde_report_row (c->rep, cells);
+  cli_output_mark ();
 }
 
 static void note (compare *c, const char *fmt, ...)
@@ -150,8 +215,8 @@ static const sde_column svag_cols[] = {
 static void
 svag_fits (compare *c, double eta)
 {
-  static sde_weak_point pts[COMPARE_MAXROWS];
-  int table = 0;
+  sde_weak_point *pts = scratch (c);
+  int have_table = 0;
   for (size_t m = 0; m < c->nmethods; m++)
     {
       /* Group: the first method of each inner spec.  */
@@ -179,24 +244,35 @@ svag_fits (compare *c, double eta)
               }
           sde_weak_fit f;
           sde_weak_fit_points (pts, n, &f);
-          if (!table)
-            sde_report_table (c->rep, "svag_fits", svag_cols,
-                              sizeof svag_cols / sizeof svag_cols[0]);
-          table = 1;
-          sde_cell row[] = {
+          if (!have_table)
+            table (c, "svag_fits", svag_cols,
+                   sizeof svag_cols / sizeof svag_cols[0]);
+          have_table = 1;
+          sde_cell cells[] = {
             SDE_CELL_S (c->svag_inner[m]),
             SDE_CELL_S (c->obs_names[o]),
             SDE_CELL_D (eta),
             f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
-            f.ok ? SDE_CELL_D (f.se) : SDE_CELL_NONE,
-            f.ok ? SDE_CELL_D (f.lo) : SDE_CELL_NONE,
-            f.ok ? SDE_CELL_D (f.hi) : SDE_CELL_NONE,
+            f.ok ? CELL_OR_NONE (f.se) : SDE_CELL_NONE,
+            f.ok ? CELL_OR_NONE (f.lo) : SDE_CELL_NONE,
+            f.ok ? CELL_OR_NONE (f.hi) : SDE_CELL_NONE,
             SDE_CELL_D (1.0),
             SDE_CELL_I ((long long)f.used),
           };
-          sde_report_row (c->rep, row);
+          row (c, cells);
         }
     }
+  free (pts);
+}
+
+/* Appends X as "%.2f" (or "nan") to a space-separated list.  */
+static void
+append_number (char *buf, size_t size, size_t *len, double x)
+{
+  if (*len + 16 >= size)
+    return;
+  *len += (size_t)snprintf (buf + *len, size - *len, "%s%.2f", *len ? " " : "",
+                            x);
 }
 
 void
@@ -207,9 +283,12 @@ compare_fits (compare *c, sde_weak_fit *fits)
     one_eta &= c->rows[k].eta == c->rows[0].eta;
   if (one_eta && c->svag)
     svag_fits (c, c->rows[0].eta);
-  sde_report_table (c->rep, "fits", fit_cols,
-                    sizeof fit_cols / sizeof fit_cols[0]);
-  static sde_weak_point pts[COMPARE_MAXROWS];
+  table (c, "fits", fit_cols, sizeof fit_cols / sizeof fit_cols[0]);
+  sde_weak_point *pts = scratch (c);
+  double *ls = malloc (sizeof (double) * 2 * (c->nrows ? c->nrows : 1));
+  if (ls == NULL)
+    cli_die (CLI_RUNTIME, "out of memory for the local slopes");
+  double *lse = ls + (c->nrows ? c->nrows : 1);
   for (size_t m = 0; m < c->nmethods; m++)
     for (size_t o = 0; o < c->nobs; o++)
       {
@@ -218,32 +297,40 @@ compare_fits (compare *c, sde_weak_fit *fits)
         sde_weak_fit_points (pts, n, &f);
         if (fits)
           fits[m * c->nobs + o] = f;
-        char slopes[256] = "";
-        double ls[COMPARE_MAXROWS];
-        sde_weak_local_slopes (pts, n, ls);
-        size_t len = 0;
-        for (size_t i = 0; i + 1 < n && len < sizeof slopes - 16; i++)
-          len += (size_t)snprintf (slopes + len, sizeof slopes - len, "%s%.2f",
-                                   i ? " " : "", ls[i]);
-        sde_cell row[] = {
+        char slopes[256] = "", slopes_se[256] = "";
+        size_t len = 0, len_se = 0;
+        sde_weak_local_slopes (pts, n, ls, lse);
+        for (size_t i = 0; i + 1 < n; i++)
+          {
+            append_number (slopes, sizeof slopes, &len, ls[i]);
+            append_number (slopes_se, sizeof slopes_se, &len_se, lse[i]);
+          }
+        sde_cell cells[] = {
           SDE_CELL_S (c->method_names[m]),
           SDE_CELL_S (c->obs_names[o]),
           f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
-          f.ok ? SDE_CELL_D (f.se) : SDE_CELL_NONE,
-          f.ok ? SDE_CELL_D (f.lo) : SDE_CELL_NONE,
-          f.ok ? SDE_CELL_D (f.hi) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.se) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.lo) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.hi) : SDE_CELL_NONE,
           isnan (c->theory[m]) ? SDE_CELL_NONE : SDE_CELL_D (c->theory[m]),
           SDE_CELL_S (c->theory_kind[m]),
           SDE_CELL_I ((long long)f.used),
           SDE_CELL_I ((long long)f.floored),
           f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
           SDE_CELL_S (slopes),
+          SDE_CELL_S (slopes_se),
         };
-        sde_report_row (c->rep, row);
+        row (c, cells);
         if (!f.ok && !one_eta)
           note (c,
                 "%s %s: fewer than two points above the noise floor: no "
                 "order can be fitted",
+                c->method_names[m], c->obs_names[o]);
+        else if (f.ok && isnan (f.se))
+          note (c,
+                "%s %s: the order comes from two exact points: it has no "
+                "sampling error, and the departure from a power law that "
+                "its SE would measure needs a third point: SE n/a",
                 c->method_names[m], c->obs_names[o]);
         else if (f.chi2dof > 4)
           note (c,
@@ -256,6 +343,21 @@ compare_fits (compare *c, sde_weak_fit *fits)
 
   if (one_eta)
     note (c, "one eta: no order in eta can be fitted");
+  /* How the intervals were made, when the checkpoints made a difference. */
+  double zlo = INFINITY, zhi = 0;
+  for (size_t k = 0; k < c->nrows; k++)
+    if (c->rows[k].crit > 0)
+      {
+        zlo = fmin (zlo, c->rows[k].crit);
+        zhi = fmax (zhi, c->rows[k].crit);
+      }
+  if (zhi > 1.96)
+    note (c,
+          "ci_z: the error is the largest over the checkpoints, so its 95%% "
+          "CI (e -+ ci_z SE) and the floor flag hold simultaneously over "
+          "them (Sidak; ci_z from %.2f to %.2f; conservative for "
+          "correlated times)",
+          zlo, zhi);
   /* Row-level warnings.  */
   for (size_t k = 0; k < c->nrows; k++)
     {
@@ -263,9 +365,9 @@ compare_fits (compare *c, sde_weak_fit *fits)
       const char *mn = c->method_names[p->method], *on = c->obs_names[p->obs];
       if (p->floor)
         note (c,
-              "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
+              "eta=%g %s %s: |e| < %.3g SE: inside the Monte Carlo noise "
               "floor, left out of the fit",
-              p->eta, mn, on);
+              p->eta, mn, on, isnan (p->crit) ? 2.0 : fmax (2.0, p->crit));
       if (p->kurtosis > 100)
         note (c,
               "eta=%g %s %s: kurtosis %.3g of the paired differences: "
@@ -281,22 +383,31 @@ compare_fits (compare *c, sde_weak_fit *fits)
           && fabs (p->ref_err) + 2 * p->ref_err_se
                  > 0.1 * fmax (fabs (p->e), 2 * p->se))
         note (c,
-              "eta=%g %s %s: the reference's own error %.3g is above a "
-              "tenth of |e|",
-              p->eta, mn, on, p->ref_err);
+              "eta=%g %s %s: the reference's own error %.3g (SE %.2g) is "
+              "above a tenth of |e|",
+              p->eta, mn, on, p->ref_err, p->ref_err_se);
       if (strcmp (p->stop, "max") == 0 && !p->floor)
         note (c, "eta=%g %s %s: --max-paths reached before the CI target",
               p->eta, mn, on);
     }
   /* Consistency (Giles): successive reference estimates of the same
-     expectation at the same time must agree within their errors.  */
-  for (size_t o = 0; o < c->nobs; o++)
+     expectation at the same time must agree within their errors.  Only
+     when the reference is one SDE for every eta.  */
+  int sampled = 0;
+  for (size_t k = 0; k < c->nrows; k++)
+    sampled |= c->rows[k].se_ref > 0;
+  if (c->sde_reference && c->ref_varies && sampled)
+    note (c,
+          "consistency check of the reference across etas skipped: the "
+          "reference changes with eta (%s)",
+          c->ref_varies);
+  for (size_t o = 0; c->sde_reference && !c->ref_varies && o < c->nobs; o++)
     {
       size_t n = series (c, 0, o, pts);
       for (size_t i = 0; i + 1 < n; i++)
         {
           const sde_weak_point *a = &pts[i], *b = &pts[i + 1];
-          if (a->t_star != b->t_star || !c->sde_reference)
+          if (a->t_star != b->t_star)
             continue;
           /* Different etas use independent samples: the marginal SEs.  */
           double tol = 3 * hypot (a->se_ref, b->se_ref)
@@ -310,6 +421,8 @@ compare_fits (compare *c, sde_weak_fit *fits)
                   c->obs_names[o], a->t_star, a->eta, b->eta, diff, tol);
         }
     }
+  free (ls);
+  free (pts);
 }
 
 int
@@ -323,18 +436,21 @@ compare_expect (const compare *c, const sde_weak_fit *fits, double P, double Q)
         if (!f->ok)
           {
             fprintf (stderr,
-                     "sde-compare: --expect-order=%g: %s %s has no fitted "
+                     "%s: --expect-order=%g: %s %s has no fitted "
                      "order\n",
-                     P, c->method_names[m], c->obs_names[o]);
+                     cli_prog (), P, c->method_names[m], c->obs_names[o]);
             bad = 1;
           }
         else if (fabs (f->order - P) > Q)
           {
+            char se[32] = "n/a";
+            if (!isnan (f->se))
+              snprintf (se, sizeof se, "%.3f", f->se);
             fprintf (stderr,
-                     "sde-compare: --expect-order=%g --tolerance=%g: %s %s "
-                     "has order %.3f (SE %.3f)\n",
-                     P, Q, c->method_names[m], c->obs_names[o], f->order,
-                     f->se);
+                     "%s: --expect-order=%g --tolerance=%g: %s %s "
+                     "has order %.3f (SE %s)\n",
+                     cli_prog (), P, Q, c->method_names[m], c->obs_names[o],
+                     f->order, se);
             bad = 1;
           }
       }
@@ -342,6 +458,13 @@ compare_expect (const compare *c, const sde_weak_fit *fits, double P, double Q)
 }
 
 /* ---- Figure ---- */
+
+/* The error bars are the table's intervals.  */
+static double
+halfwidth (const sde_weak_point *p)
+{
+  return (p->crit > 0 ? p->crit : Z95) * p->se;
+}
 
 static const char *
 extension (const char *file)
@@ -369,7 +492,7 @@ static void
 write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
                 const char *title)
 {
-  static sde_weak_point pts[COMPARE_MAXROWS];
+  sde_weak_point *pts = scratch (c);
   fprintf (f,
            "%% sdekit %s convergence figure; paste the tikzpicture into "
            "a paper\n",
@@ -394,7 +517,7 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
           if (fabs (pts[i].e) > 0)
             fprintf (f, "  (%.10g, %.10g) +- (0, %.10g)\n", pts[i].eta,
                      fabs (pts[i].e),
-                     fmin (Z95 * pts[i].se, 0.999 * fabs (pts[i].e)));
+                     fmin (halfwidth (&pts[i]), 0.999 * fabs (pts[i].e)));
         fputs ("};\n", f);
         fprintf (f, "\\addlegendentry{%s, %s}\n", c->method_names[m],
                  c->obs_names[o]);
@@ -422,13 +545,14 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
       fprintf (f, "\\addlegendentry{slope %g}\n", c->theory[0]);
     }
   fputs ("\\end{loglogaxis}\n\\end{tikzpicture}\n\\end{document}\n", f);
+  free (pts);
 }
 
 static void
 write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
                const char *file, const char *out, const char *title)
 {
-  static sde_weak_point pts[COMPARE_MAXROWS];
+  sde_weak_point *pts = scratch (c);
   const char *x = extension (file);
   const char *term = strcmp (x, "png") == 0   ? "pngcairo size 900,650"
                      : strcmp (x, "svg") == 0 ? "svg size 900,650"
@@ -474,11 +598,12 @@ write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
           if (fabs (pts[i].e) > 0)
             fprintf (g, "%.10g %.10g %.10g %.10g\n", pts[i].eta,
                      fabs (pts[i].e),
-                     fmax (fabs (pts[i].e) - Z95 * pts[i].se,
+                     fmax (fabs (pts[i].e) - halfwidth (&pts[i]),
                            1e-3 * fabs (pts[i].e)),
-                     fabs (pts[i].e) + Z95 * pts[i].se);
+                     fabs (pts[i].e) + halfwidth (&pts[i]));
         fputs ("e\n", g);
       }
+  free (pts);
 }
 
 void

@@ -9,8 +9,6 @@
 #include "sdekit/report.h"
 #include "sdekit/weak.h"
 
-#define COMPARE_MAXROWS 4096
-
 typedef struct
 {
   sde_report *rep;
@@ -23,17 +21,25 @@ typedef struct
   const unsigned *svag;          /* per method: SVAG's l (1: plain) */
   const char *const *svag_inner; /* per method: the wrapped method */
   int sde_reference;             /* show the reference's substeps and error */
-  /* every row so far, for the fits and the figure */
-  sde_weak_point rows[COMPARE_MAXROWS];
-  size_t nrows;
+  /* Why the reference changes with eta (fixed sigma, SME-2, a fixed
+     minibatch): the consistency check across etas does not apply.  NULL:
+     one reference for every eta.  */
+  const char *ref_varies;
+  /* every row so far, for the fits and the figure (grown as needed) */
+  sde_weak_point *rows;
+  size_t nrows, cap;
   int warned_target;
 } compare;
 
 /* Starts the error table.  */
 void compare_begin (compare *c);
 
-/* The row callback of sde_weak_run: prints and keeps the rows.  */
+/* The row callback of sde_weak_run: prints and keeps the rows (a status
+   with a reason when memory or the output fails).  */
 int compare_rows (void *ctx, const sde_weak_point *rows, size_t n);
+
+/* Frees the rows kept (the struct itself is the caller's).  */
+void compare_free (compare *c);
 
 /* Prints the fit table and the warnings; fills fits[method * nobs + obs]
    (may be NULL).  */

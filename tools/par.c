@@ -14,10 +14,30 @@
 
 static int rank, size = 1;
 
+#ifdef HAVE_MPI
+static int mpi_on;
+
+/* Whether a launcher (mpirun, srun) started us.  A singleton MPI_Init
+   costs about half a second of start-up, so a plain run skips MPI.  */
+static int
+launched (void)
+{
+  static const char *const vars[]
+      = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE" };
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+    if (getenv (vars[i]))
+      return 1;
+  return 0;
+}
+#endif
+
 void
 par_init (int *argc, char ***argv)
 {
 #ifdef HAVE_MPI
+  if (!launched ())
+    return;
+  mpi_on = 1;
   MPI_Init (argc, argv);
   MPI_Comm_rank (MPI_COMM_WORLD, &rank);
   MPI_Comm_size (MPI_COMM_WORLD, &size);
@@ -35,7 +55,8 @@ void
 par_finalize (void)
 {
 #ifdef HAVE_MPI
-  MPI_Finalize ();
+  if (mpi_on)
+    MPI_Finalize ();
 #endif
 }
 

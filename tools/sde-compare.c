@@ -76,7 +76,8 @@ static const cli_option options[] = {
     "2^-3:2^-9" },
   { "horizon", 'T', "T", "horizon in SDE time (each eta must divide it)", "1" },
   { "checkpoints", 'C', "TIMES",
-    "'every' step (the error is the maximum over time) or a list of times",
+    "'every' step, or every k-th step beyond 4096 steps so there are at "
+    "most 4096 (the error is the maximum over them), or a list of times",
     "every" },
   { "observable", 'O', "LIST",
     "test functions: x<i>, norm2, loss, cos:w=..., "
@@ -85,7 +86,9 @@ static const cli_option options[] = {
   { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",
     "10000" },
   { "target-ci", OPT_TARGET, "F",
-    "add paths until the 95% CI half-width is at most F |e| (0: off)", "0.1" },
+    "add paths until the 95% CI half-width is at most F |e|, or F times "
+    "1e-6 of the observable's scale for an error that is zero (0: off)",
+    "0.1" },
   { "max-paths", OPT_MAXPATHS, "N", "cap of --target-ci", "2000000" },
   { "estimator", 'E', "KIND", "coupled (common Brownian path) or independent",
     "coupled" },
@@ -163,6 +166,7 @@ typedef struct
   double tau, sigma;
   sde_schedule schedule;
   sde_limit lim;
+  sde_problem *limpb; /* L + wd |x|^2/2 when the methods decay weights */
   sde_system sys, sys2;
   sde_process proc[SDE_ENSEMBLE_MAXPROC];
   sde_observable obs[16];
@@ -182,20 +186,13 @@ schedule_lambda (double t, const void *p)
   return sde_schedule_factor (p, t);
 }
 
+/* The oracle at eta and the temperature it gives (MATH.md 1 and 2).  */
 static int
-build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
+eta_noise (const ctx *c, double eta, sde_oracle *o, double *tau)
 {
-  ctx *c = vctx;
-  for (size_t k = 0; k < c->nm; k++)
-    {
-      c->res[k] = c->methods[k];
-      if (sde_optim_set (&c->res[k], eta))
-        return GSL_EDOM;
-    }
-  sde_oracle o = c->orc;
-  double tau;
+  *o = c->orc;
   const sde_problem *pb = c->pb;
-  if (o.law == SDE_ORACLE_MINIBATCH)
+  if (o->law == SDE_ORACLE_MINIBATCH)
     {
       double n = (double)pb->nsamples;
       if (c->auto_batch)
@@ -206,21 +203,59 @@ build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
                               "minibatch B = eta/tau = %g at eta = %g is not "
                               "a whole number in [1, %g]",
                               B, eta, n);
-          o.batch = (size_t)round (B);
+          o->batch = (size_t)round (B);
         }
-      double B = (double)o.batch;
-      tau = eta / B * (o.replace ? 1.0 : (n - B) / (n - 1));
+      double B = (double)o->batch;
+      *tau = eta / B * (o->replace ? 1.0 : (n - B) / (n - 1));
     }
   else if (c->tau_scaling)
     {
-      o.sigma = sqrt (c->tau / eta);
-      tau = c->tau;
+      o->sigma = sqrt (c->tau / eta);
+      *tau = c->tau;
     }
   else
     {
-      o.sigma = c->sigma;
-      tau = eta * c->sigma * c->sigma;
+      o->sigma = c->sigma;
+      *tau = eta * c->sigma * c->sigma;
     }
+  return GSL_SUCCESS;
+}
+
+/* The reference's limit SDE at eta into c->sys.  */
+static int
+make_limit (ctx *c, double eta, double tau)
+{
+  c->lim = (sde_limit){ .kind = c->ref == REF_SME1   ? SDE_LIMIT_SME1
+                                : c->ref == REF_SME2 ? SDE_LIMIT_SME2
+                                                     : SDE_LIMIT_UNDERDAMPED,
+                        .prob = c->limpb ? c->limpb : c->pb,
+                        .tau = tau,
+                        .eta = eta,
+                        .c = c->udc };
+  if (c->schedule.kind != SDE_SCHEDULE_CONSTANT)
+    {
+      c->lim.lambda = schedule_lambda;
+      c->lim.lambda_params = &c->schedule;
+    }
+  return sde_system_limit (&c->sys, &c->lim);
+}
+
+static int
+build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
+{
+  ctx *c = vctx;
+  for (size_t k = 0; k < c->nm; k++)
+    {
+      c->res[k] = c->methods[k];
+      if (sde_optim_set (&c->res[k], eta))
+        return GSL_EDOM;
+    }
+  sde_oracle o;
+  double tau;
+  const sde_problem *pb = c->pb;
+  int st = eta_noise (c, eta, &o, &tau);
+  if (st)
+    return st;
   size_t np = 0;
   for (size_t k = 0; k < c->nm; k++)
     {
@@ -248,21 +283,7 @@ build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
     }
   else
     {
-      c->lim
-          = (sde_limit){ .kind = c->ref == REF_SME1   ? SDE_LIMIT_SME1
-                                 : c->ref == REF_SME2 ? SDE_LIMIT_SME2
-                                                      : SDE_LIMIT_UNDERDAMPED,
-                         .prob = pb,
-                         .tau = tau,
-                         .eta = eta,
-                         .c = c->udc };
-      if (c->schedule.kind != SDE_SCHEDULE_CONSTANT)
-        {
-          c->lim.lambda = schedule_lambda;
-          c->lim.lambda_params = &c->schedule;
-        }
-      int st = sde_system_limit (&c->sys, &c->lim);
-      if (st)
+      if ((st = make_limit (c, eta, tau)))
         return st;
       const int ud = c->ref == REF_UNDERDAMPED;
       for (int twice = 0; twice < 2; twice++)
@@ -354,6 +375,13 @@ run_exact (ctx *c, const double *etas, compare *cmp)
       const size_t nc = e.ncheck, nm = c->nm, no = c->nobs;
       double *val = malloc (sizeof (double) * (nm + 1) * nc * no);
       sde_weak_point *rows = malloc (sizeof *rows * nm * no);
+      if (val == NULL || rows == NULL)
+        {
+          free (val);
+          free (rows);
+          st = sde_error (GSL_ENOMEM, "out of memory at eta = %g", eta);
+          break;
+        }
       const double t0 = cli_wall ();
       for (size_t k = 0; k < nm && !st; k++)
         st = sde_exact_method (ex, &c->res[k], e.proc[k].oracle.sigma, c->x0,
@@ -424,8 +452,15 @@ run_density (ctx *c, const double *etas, compare *cmp,
       gc.n = (g.n * 2 / 3) & ~(size_t)1;
       gc.lost = 0;
       double *val = malloc (sizeof (double) * (nm + 1) * nc * no * 2);
-      double *valc = val + (nm + 1) * nc * no;
       sde_weak_point *rows = malloc (sizeof *rows * nm * no * 2);
+      if (val == NULL || rows == NULL)
+        {
+          free (val);
+          free (rows);
+          st = sde_error (GSL_ENOMEM, "out of memory at eta = %g", eta);
+          break;
+        }
+      double *valc = val + (nm + 1) * nc * no;
       const double t0 = cli_wall ();
       st = density_pass (c, &e, eta, &g, val);
       if (!st)
@@ -452,6 +487,29 @@ run_density (ctx *c, const double *etas, compare *cmp,
       free (rows);
     }
   return st;
+}
+
+/* Why the reference SDE differs from one eta to the next, or NULL: then
+   its estimates at different etas must agree (compare.c's consistency
+   check).  */
+static const char *
+ref_varies (const ctx *c)
+{
+  if (c->ref == REF_METHOD)
+    return NULL;
+  if (c->ref == REF_SME2)
+    return "SME-2's drift has eta in it";
+  if (c->orc.law == SDE_ORACLE_MINIBATCH)
+    {
+      if (!c->auto_batch)
+        return "a fixed minibatch B: tau = eta/B";
+      if (!c->orc.replace)
+        return "B = eta/tau without replacement: tau (n - B)/(n - 1)";
+      return NULL;
+    }
+  if (!c->tau_scaling)
+    return "sigma is fixed: tau = eta sigma^2";
+  return NULL;
 }
 
 static void
@@ -675,6 +733,15 @@ main (int argc, char **argv)
                             "drop --tau, or drop B to get B = eta/tau");
       c.auto_batch = !gave_b;
     }
+  /* The oracle would ignore sigma: say so rather than run another
+     experiment than the one asked for.  */
+  if (!isnan (sigma) && c.orc.law == SDE_ORACLE_MINIBATCH)
+    cli_die (CLI_USAGE,
+             "--sigma: minibatch noise takes its scale from the batch: give "
+             "--noise=minibatch:B=N for a fixed sigma = 1/sqrt(B)");
+  if (!isnan (sigma) && c.orc.law == SDE_ORACLE_NONE)
+    cli_die (CLI_USAGE, "--sigma: the noise law is none: there is no noise "
+                        "to scale");
   c.nm = setup_methods ("methods", methods_arg, c.methods, MAXM);
   setup_schedule (sched_arg, c.T, c.methods, c.nm);
   c.schedule = c.methods[0].schedule;
@@ -711,17 +778,40 @@ main (int argc, char **argv)
     }
   if (c.ref == REF_METHOD)
     c.refm.schedule = c.schedule;
+  /* PyTorch weight decay wd makes the methods' limit that of
+     L + wd |x|^2 / 2; one SDE reference serves them only when they share
+     it.  */
+  if (c.ref != REF_METHOD)
+    for (size_t k = 1; k < c.nm; k++)
+      if (c.methods[k].wd != c.methods[0].wd)
+        cli_die (CLI_USAGE,
+                 "--methods: %s and %s have different weight decay, so no "
+                 "one SDE is the limit of both (compare them with "
+                 "--reference=METHOD)",
+                 c.methods[0].spec, c.methods[k].spec);
+  if (c.ref != REF_METHOD && c.nm > 0 && c.methods[0].wd != 0)
+    {
+      c.limpb = sde_problem_alloc_decay (c.pb, c.methods[0].wd);
+      if (c.limpb == NULL)
+        cli_die (CLI_USAGE, "--methods: %s: %s", c.methods[0].spec,
+                 cli_reason ());
+    }
   if (c.ref == REF_SME2 && c.tau_scaling)
     cli_die (CLI_USAGE, "--reference=sme2 is the fixed-sigma expansion: give "
                         "--sigma (MATH.md 4.2)");
   if (c.ref == REF_UNDERDAMPED)
     {
       c.xud = calloc (2 * c.pb->dim, sizeof (double));
+      if (c.xud == NULL)
+        cli_die (CLI_RUNTIME, "out of memory");
       memcpy (c.xud, c.x0, sizeof (double) * c.pb->dim);
       if (ref_arg && strstr (ref_arg, "m0=grad"))
         {
-          double *w = malloc (sizeof (double) * (c.pb->work + 1));
-          c.pb->grad (c.pb, 1, c.x0, c.xud + c.pb->dim, w);
+          const sde_problem *gp = c.limpb ? c.limpb : c.pb;
+          double *w = malloc (sizeof (double) * (gp->work + 1));
+          if (w == NULL)
+            cli_die (CLI_RUNTIME, "out of memory");
+          gp->grad (gp, 1, c.x0, c.xud + c.pb->dim, w);
           free (w);
         }
     }
@@ -743,6 +833,18 @@ main (int argc, char **argv)
           sde_optim t = c.methods[k];
           if (sde_optim_set (&t, etas[i]))
             cli_die (CLI_USAGE, "--methods: %s", cli_reason ());
+          /* The underdamped SDE is the limit of momentum with
+             1 - beta = c eta only (MATH.md 4.3): against anything else
+             the table would measure no convergence and claim order 1. */
+          const double omb = 1 - t.mom, want = c.udc * etas[i];
+          if (c.ref == REF_UNDERDAMPED && fabs (omb - want) > 1e-9 * want)
+            cli_die (CLI_USAGE,
+                     "--reference=underdamped:c=%g is the limit of momentum "
+                     "with 1 - beta = c eta (MATH.md 4.3), but %s has "
+                     "1 - beta = %g at eta = %g, not %g: use "
+                     "sgdm:alpha=1,c=%g (or --alpha=1 --c=%g)",
+                     c.udc, c.methods[k].spec, omb, etas[i], want, c.udc,
+                     c.udc);
         }
       if (c.auto_batch)
         {
@@ -756,6 +858,18 @@ main (int argc, char **argv)
     }
   c.nobs = setup_observables (obs_arg, c.pb->dim, c.pb, c.obs, 16);
   c.coupled = strcmp (estimator, "coupled") == 0;
+  /* The reference SDE and its scheme, built now at the first eta, so a
+     combination the library refuses is a usage error before any output
+     (the schedule and the noise do not change with eta).  */
+  sde_oracle probe_o;
+  double probe_tau;
+  if (c.ref != REF_METHOD && eta_noise (&c, etas[0], &probe_o, &probe_tau) == 0
+      && make_limit (&c, etas[0], probe_tau))
+    cli_die (CLI_USAGE, "--reference=%s%s%s: %s", ref_arg ? ref_arg : "sme1",
+             c.schedule.kind != SDE_SCHEDULE_CONSTANT ? " with --schedule="
+                                                      : "",
+             c.schedule.kind != SDE_SCHEDULE_CONSTANT ? c.schedule.spec : "",
+             cli_reason ());
   char why[160] = "";
   int exact_ok
       = sde_exact_applies (c.pb, c.orc.law, c.obs, c.nobs, why, sizeof why);
@@ -780,9 +894,13 @@ main (int argc, char **argv)
                            "or SME-2");
   if (dens_ok && c.schedule.kind != SDE_SCHEDULE_CONSTANT)
     dens_ok = 0, snprintf (dwhy, sizeof dwhy, "a schedule");
+  if (dens_ok && c.limpb)
+    dens_ok = 0, snprintf (dwhy, sizeof dwhy, "weight decay");
   if (strcmp (engine, "density") == 0 && !dens_ok)
     cli_die (CLI_USAGE, "--engine=density: %s (use --engine=mc)", dwhy);
   int use_density = dens_ok && !use_exact && strcmp (engine, "mc") != 0;
+  if (c.ref != REF_METHOD && !use_exact && !use_density)
+    setup_scheme ("reference", c.scheme, &c.sys);
   c.threads = threads;
   c.bound = bound;
   if (paths > maxpaths && target > 0)
@@ -794,13 +912,18 @@ main (int argc, char **argv)
 
   /* ---- Run ---- */
   FILE *out = cli_output_open (output);
+  cli_output_format (fmt);
   sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  if (rep == NULL)
+    cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[1024];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
   snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
+  if (c.limpb)
+    sde_report_meta (rep, "limit", sde_problem_spec (c.limpb));
   if (c.orc.law == SDE_ORACLE_MINIBATCH)
     snprintf (buf, sizeof buf, "minibatch, %s, B = %s",
               c.orc.replace ? "with replacement" : "without replacement",
@@ -841,8 +964,12 @@ main (int argc, char **argv)
                      c.coupled ? "coupled: common Brownian "
                                  "path"
                                : "independent samples");
-  snprintf (buf, sizeof buf, "horizon %.17g, checkpoints %s, schedule %s", c.T,
-            c.checkpoints, c.schedule.spec);
+  snprintf (buf, sizeof buf, "horizon %.17g, checkpoints %s%s, schedule %s",
+            c.T, c.checkpoints,
+            strcmp (c.checkpoints, "every") == 0
+                ? " (at most 4096: every k-th step beyond)"
+                : "",
+            c.schedule.spec);
   sde_report_meta (rep, "time", buf);
   if (target > 0)
     snprintf (buf, sizeof buf,
@@ -879,6 +1006,7 @@ main (int argc, char **argv)
   cmp.sde_reference = c.ref != REF_METHOD;
   cmp.svag = svl;
   cmp.svag_inner = inner;
+  cmp.ref_varies = ref_varies (&c);
   compare_begin (&cmp);
   cli_output_keep ();
 
@@ -898,6 +1026,7 @@ main (int argc, char **argv)
                         .row_ctx = &cmp,
                         .row = compare_rows,
                         .run = par_run };
+  cli_reason_clear ();
   int st = use_exact     ? run_exact (&c, etas, &cmp)
            : use_density ? run_density (&c, etas, &cmp, &grid0)
                          : sde_weak_run (&sw);
@@ -905,12 +1034,16 @@ main (int argc, char **argv)
     fputs ("\r\033[K", stderr);
   if (st)
     {
-      char stop[600];
-      snprintf (stop, sizeof stop, "run stopped: %s", cli_reason ());
+      /* The reason is read once: a late worker cannot change it between
+         the note and the message.  */
+      char reason[1100];
+      snprintf (reason, sizeof reason, "%s", cli_reason_for (st));
+      char stop[1200];
+      snprintf (stop, sizeof stop, "run stopped: %s", reason);
       sde_report_note (rep, stop);
       sde_report_finish (rep);
       cli_output_commit ();
-      cli_die (CLI_RUNTIME, "%s", cli_reason ());
+      cli_die (CLI_RUNTIME, "%s", reason);
     }
   sde_weak_fit fits[MAXM * 16];
   compare_fits (&cmp, fits);
@@ -929,10 +1062,12 @@ main (int argc, char **argv)
     }
   int status
       = isnan (expect) ? CLI_OK : compare_expect (&cmp, fits, expect, tol);
+  compare_free (&cmp);
   free (c.check);
   free (c.x0);
   free (c.xud);
   sde_rng_free (c.rng);
+  sde_problem_free (c.limpb);
   sde_problem_free (c.pb);
   par_finalize ();
   return status;

@@ -51,26 +51,35 @@ static const cli_option options[] = {
     "optimizers, e.g. sgd,sgdm:beta=0.9,hb:lr=0.01,momentum=0.9,"
     "svag:l=4,sgd (see --list-methods)",
     "sgd" },
-  { "eta", 'e', "ETA", "learning rate (the effective one for momentum)",
+  { "eta", 'e', "ETA",
+    "optimizer mode: the learning rate (the effective one for momentum)",
     "0.01" },
   { "noise", 'N', "LAW",
-    "gaussian, rademacher, label, student:nu=V or minibatch:B=N,replace=0|1",
+    "optimizer mode: gaussian, rademacher, label, student:nu=V or "
+    "minibatch:B=N,replace=0|1",
     "the problem's own" },
-  { "sigma", 'g', "SIGMA", "noise scale sigma of g = grad L + sigma z", "1" },
+  { "sigma", 'g', "SIGMA",
+    "optimizer mode: noise scale sigma of g = grad L + sigma z (not for "
+    "minibatch noise, whose scale comes from B)",
+    "1" },
   { "tau", OPT_TAU, "TAU",
-    "hold the temperature instead: sigma = sqrt(TAU/ETA)", NULL },
+    "optimizer mode: hold the temperature instead: sigma = sqrt(TAU/ETA)",
+    NULL },
   { "schedule", OPT_SCHEDULE, "SPEC",
-    "learning-rate schedule: constant, step:at=T1,...,factor=F, cosine, "
-    "table:t=...,v=...",
+    "optimizer mode: learning-rate schedule: constant, "
+    "step:at=T1,...,factor=F, cosine, table:t=...,v=...",
     "constant" },
-  { "x0", OPT_X0, "LIST", "initial point (one value or d values)",
+  { "x0", OPT_X0, "LIST",
+    "optimizer mode: initial point (one value or d values); an SDE's is in "
+    "--sde",
     "the problem's" },
   { "observable", 'O', "LIST",
     "what to average: x<i>, norm2, loss, cos:w=..., trace",
     "x0 (SDE), loss,x0 (methods)" },
   { "horizon", 'T', "T", "final time (SDE time t = k eta for methods)", "1" },
   { "times", 't', "LIST",
-    "comma-separated output times, each a multiple of the step",
+    "comma-separated output times, each a multiple of the step, or 'every' "
+    "step (every k-th beyond 4096 steps)",
     "T/4,T/2,3T/4,T" },
   { "paths", 'n', "N", "number of sample paths", "100000" },
   { "bound", OPT_BOUND, "B",
@@ -156,6 +165,8 @@ main (int argc, char **argv)
   double h = 0.01, T = 1.0, eta = 0.01, sigma = 1, tau = NAN, bound = 1e10;
   uint64_t npaths = 100000, seed = 1;
   int fmt = SDE_FORMAT_TEXT, threads = 0, have_sigma = 0, method_mode = 0;
+  /* Options of one mode only: given in the other, they would be ignored. */
+  const char *sde_only = NULL, *method_only = NULL;
   const char *arg;
   int c;
 
@@ -170,9 +181,11 @@ main (int argc, char **argv)
         break;
       case 'm':
         scheme = arg;
+        sde_only = "--scheme";
         break;
       case 'k':
         h = cli_double ("step", arg, 0, 1, INFINITY, 0);
+        sde_only = "--step";
         break;
       case 'p':
         problem = arg;
@@ -188,22 +201,28 @@ main (int argc, char **argv)
         break;
       case 'e':
         eta = cli_double ("eta", arg, 0, 1, 1e6, 0);
+        method_only = "--eta";
         break;
       case 'N':
         noise = arg;
+        method_only = "--noise";
         break;
       case 'g':
         sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
         have_sigma = 1;
+        method_only = "--sigma";
         break;
       case OPT_TAU:
         tau = cli_double ("tau", arg, 0, 0, 1e12, 0);
+        method_only = "--tau";
         break;
       case OPT_SCHEDULE:
         schedule = arg;
+        method_only = "--schedule";
         break;
       case OPT_X0:
         x0_arg = arg;
+        method_only = "--x0";
         break;
       case 'O':
         obs_arg = arg;
@@ -260,6 +279,17 @@ main (int argc, char **argv)
                         "--method simulate optimizers: choose one");
   if (have_sigma && !isnan (tau))
     cli_die (CLI_USAGE, "--sigma and --tau exclude each other");
+  if (!method_mode && method_only)
+    cli_die (CLI_USAGE,
+             "%s applies to optimizers (--problem, --loss or --method), not "
+             "to an SDE: set the SDE's parameters in --sde=NAME:KEY=VALUE "
+             "(--list-sdes)",
+             method_only);
+  if (method_mode && sde_only)
+    cli_die (CLI_USAGE,
+             "%s applies to an SDE (--sde), not to optimizers: they step by "
+             "--eta",
+             sde_only);
   sde_rng *rng = sde_rng_alloc (rngname, seed);
   if (rng == NULL)
     cli_die (CLI_USAGE, "--rng=%s: unknown generator", rngname);
@@ -284,10 +314,7 @@ main (int argc, char **argv)
       sys = sde_system_alloc (spec);
       if (sys == NULL)
         cli_die (CLI_USAGE, "--sde=%s: %s", spec, cli_reason ());
-      sde_stepper *probe = sde_stepper_alloc (type, &sys->sys, 1);
-      if (probe == NULL)
-        cli_die (CLI_USAGE, "--scheme=%s: %s", scheme, cli_reason ());
-      sde_stepper_free (probe);
+      setup_scheme ("scheme", type, &sys->sys);
       step = h;
       nobs = setup_observables (obs_arg ? obs_arg : "x0", sys->sys.dim, NULL,
                                 obs, 16);
@@ -321,6 +348,15 @@ main (int argc, char **argv)
                      step, methods[i].eta);
           step = methods[i].eta;
         }
+      /* Minibatch noise has its scale from B and exact gradients have
+         none: a sigma or tau would be silently ignored.  */
+      if ((have_sigma || !isnan (tau))
+          && (orc.law == SDE_ORACLE_MINIBATCH || orc.law == SDE_ORACLE_NONE))
+        cli_die (CLI_USAGE, "%s: %s", have_sigma ? "--sigma" : "--tau",
+                 orc.law == SDE_ORACLE_NONE
+                     ? "the noise law is none: there is no noise to scale"
+                     : "minibatch noise takes its scale from the batch "
+                       "(sigma = 1/sqrt(B)): choose B in --noise instead");
       orc.sigma = isnan (tau) ? sigma : sqrt (tau / step);
       nobs = setup_observables (obs_arg ? obs_arg : "loss,x0", pb->dim, pb, obs,
                                 16);
@@ -337,9 +373,10 @@ main (int argc, char **argv)
             cli_die (CLI_USAGE, "--noise: %s", cli_reason ());
         }
     }
+  /* The step first: its error names the step's option.  */
+  size_t nsteps = setup_steps (method_mode ? "eta" : "step", T, step);
   size_t *check;
   size_t ncheck = setup_checkpoints ("times", times_arg, T, step, &check);
-  size_t nsteps = setup_steps (method_mode ? "eta" : "step", T, step);
 
   sde_ensemble ens = { .eta = step,
                        .nsteps = nsteps,
@@ -368,6 +405,22 @@ main (int argc, char **argv)
   snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "rng", sde_rng_name (rng));
+  if (strcmp (sde_rng_name (rng), "philox") != 0)
+    {
+      /* A GSL generator is reseeded per block with a 32-bit hash, so
+         blocks can repeat (birthday bound over at least steps x chunks
+         blocks): say how likely that is rather than hide it.  */
+      double blocks = (double)nsteps * ceil ((double)npaths / 256.0);
+      double pairs = blocks * (blocks - 1) / 2 / 4294967296.0;
+      snprintf (buf, sizeof buf,
+                "%s is reseeded for each of >= %.3g blocks of 256 paths "
+                "from a 32-bit seed: about %.2g pairs of blocks repeat%s",
+                sde_rng_name (rng), blocks, pairs,
+                pairs >= 0.1 ? " (use --rng=philox for large runs)" : "");
+      sde_report_note (rep, buf);
+      if (pairs >= 0.1 && par_rank () == 0)
+        fprintf (stderr, "sde-sim: warning: %s\n", buf);
+    }
   if (!method_mode)
     {
       sde_report_meta (rep, "sde", sys->spec);
@@ -378,17 +431,27 @@ main (int argc, char **argv)
   else
     {
       sde_report_meta (rep, "problem", sde_problem_spec (pb));
-      snprintf (buf, sizeof buf,
-                "%s, sigma %.17g, eta %.17g, %zu steps, "
-                "%llu paths",
-                sde_oracle_law_name (proc[0].oracle.law), proc[0].oracle.sigma,
-                step, nsteps, (unsigned long long)npaths);
+      const sde_oracle *o = &proc[0].oracle;
+      if (o->law == SDE_ORACLE_MINIBATCH)
+        snprintf (buf, sizeof buf,
+                  "minibatch, B = %zu %s replacement, eta %.17g, %zu steps, "
+                  "%llu paths",
+                  o->batch, o->replace ? "with" : "without", step, nsteps,
+                  (unsigned long long)npaths);
+      else
+        snprintf (buf, sizeof buf,
+                  "%s, sigma %.17g, eta %.17g, %zu steps, "
+                  "%llu paths",
+                  sde_oracle_law_name (o->law), o->sigma, step, nsteps,
+                  (unsigned long long)npaths);
       sde_report_meta (rep, "noise", buf);
       sde_report_meta (rep, "schedule", methods[0].schedule.spec);
     }
 
-  if (par_run (NULL, &ens, 0, npaths, sums))
-    cli_die (CLI_RUNTIME, "simulation failed: %s", cli_reason ());
+  cli_reason_clear ();
+  int run_st = par_run (NULL, &ens, 0, npaths, sums);
+  if (run_st)
+    cli_die (CLI_RUNTIME, "simulation failed: %s", cli_reason_for (run_st));
 
   static const sde_column cols[] = {
     { "process", NULL, 14, 's', 0 },

@@ -534,7 +534,10 @@ main (int argc, char **argv)
 
   /* ---- Run ---- */
   FILE *out = cli_output_open (output);
+  cli_output_format (fmt);
   sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  if (rep == NULL)
+    cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[1024];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
@@ -661,17 +664,22 @@ main (int argc, char **argv)
                         .row_ctx = &cmp,
                         .row = compare_rows,
                         .run = run };
+  cli_reason_clear ();
   int st = sde_weak_run (&sw);
   if (c.progress)
     fputs ("\r\033[K", stderr);
   if (st)
     {
-      char stop[600];
-      snprintf (stop, sizeof stop, "run stopped: %s", cli_reason ());
+      /* The reason is read once: a late worker cannot change it between
+         the note and the message.  */
+      char reason[1100];
+      snprintf (reason, sizeof reason, "%s", cli_reason_for (st));
+      char stop[1200];
+      snprintf (stop, sizeof stop, "run stopped: %s", reason);
       sde_report_note (rep, stop);
       sde_report_finish (rep);
       cli_output_commit ();
-      cli_die (CLI_RUNTIME, "%s", cli_reason ());
+      cli_die (CLI_RUNTIME, "%s", reason);
     }
   for (size_t i = 0; i < c.neta; i++)
     if (c.calls[i] && c.steps[i])
@@ -697,6 +705,7 @@ main (int argc, char **argv)
     }
   int status
       = isnan (expect) ? CLI_OK : compare_expect (&cmp, fits, expect, tol);
+  compare_free (&cmp);
   free (c.check);
   free (c.x0);
   sde_manifold_free (c.man);

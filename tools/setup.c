@@ -39,6 +39,8 @@ setup_x0 (const sde_problem *pb, const char *x0)
 {
   const size_t d = pb->dim;
   double *v = malloc (sizeof (double) * (d > 64 ? d : 64));
+  if (v == NULL)
+    cli_die (CLI_RUNTIME, "out of memory for --x0");
   memcpy (v, pb->x0, sizeof (double) * d);
   if (x0)
     {
@@ -146,39 +148,96 @@ setup_observables (const char *list, size_t d, const sde_problem *pb,
   return (size_t)n;
 }
 
+void
+setup_scheme (const char *opt, const sde_stepper_type *T, const sde_system *sys)
+{
+  const unsigned commuting
+      = SDE_NOISE_DIAGONAL | SDE_NOISE_COMMUTATIVE | SDE_NOISE_ADDITIVE;
+  /* Checked before the allocation, whose first complaint for Milstein
+     would be the missing jacobian, with a hint (milstein-df) that fails
+     the same way on this noise.  */
+  if ((T->needs & SDE_STEPPER_COMMUTATIVE) && sys->noise_dim > 1
+      && !(sys->noise & commuting))
+    cli_die (CLI_USAGE,
+             "--%s: %s needs commutative noise, and this SDE's %zu noise "
+             "columns are not known to commute (Levy areas are not "
+             "implemented): use em, weak-euler or weak2",
+             opt, T->name, sys->noise_dim);
+  sde_stepper *probe = sde_stepper_alloc (T, sys, 1);
+  if (probe == NULL)
+    cli_die (CLI_USAGE, "--%s: %s", opt, cli_reason ());
+  sde_stepper_free (probe);
+}
+
+/* T / h as a whole number of steps, or 0 when it is not one.  */
+static size_t
+steps_of (double T, double h, double *ratio)
+{
+  double n = T / h;
+  *ratio = n;
+  /* Range first: llround of a huge ratio is undefined.  */
+  if (!(n >= 0.5) || n > SETUP_MAXSTEPS)
+    return 0;
+  size_t k = (size_t)llround (n);
+  return fabs (n - (double)k) > 1e-9 * n ? 0 : k;
+}
+
 size_t
 setup_steps (const char *opt, double T, double h)
 {
   if (h > T)
     cli_die (CLI_USAGE, "--%s=%g is larger than the horizon %g", opt, h, T);
-  double n = T / h;
-  size_t k = (size_t)llround (n);
-  if (fabs (n - (double)k) > 1e-9 * n)
+  double n;
+  size_t k = steps_of (T, h, &n);
+  if (n > SETUP_MAXSTEPS)
+    cli_die (CLI_USAGE,
+             "--%s=%g: the horizon %g takes %.3g steps, more than 2^40", opt, h,
+             T, n);
+  if (k == 0)
     cli_die (CLI_USAGE, "--%s=%g does not divide the horizon %g (T/h = %.6g)",
              opt, h, T, n);
-  if (k > ((size_t)1 << 40))
-    cli_die (CLI_USAGE, "--%s=%g: more than 2^40 steps", opt, h);
   return k;
+}
+
+static size_t *
+checked_alloc (size_t n)
+{
+  size_t *p = malloc (sizeof (size_t) * (n ? n : 1));
+  if (p == NULL)
+    cli_die (CLI_RUNTIME, "out of memory for %zu checkpoints", n);
+  return p;
 }
 
 size_t
 setup_checkpoints (const char *opt, const char *spec, double T, double h,
                    size_t **out)
 {
-  size_t nsteps = setup_steps ("horizon", T, h);
+  double ratio;
+  size_t nsteps = steps_of (T, h, &ratio);
+  if (nsteps == 0)
+    /* Callers check the step with setup_steps first, naming its option;
+       this is the last line of defence.  */
+    cli_die (CLI_USAGE,
+             "--%s: the step %g does not divide the horizon %g into at "
+             "most 2^40 steps",
+             opt, h, T);
   if (spec && strcmp (spec, "every") == 0)
     {
-      *out = malloc (sizeof (size_t) * nsteps);
-      for (size_t k = 0; k < nsteps; k++)
-        (*out)[k] = k + 1;
-      return nsteps;
+      /* Every step, or every s-th beyond SETUP_MAXCHECK (and the last):
+         the sums kept per checkpoint must not grow with the steps.  */
+      size_t stride = (nsteps + SETUP_MAXCHECK - 1) / SETUP_MAXCHECK;
+      size_t n = nsteps / stride + (nsteps % stride != 0);
+      *out = checked_alloc (n);
+      for (size_t k = 0; k < n; k++)
+        (*out)[k] = k + 1 < n ? (k + 1) * stride : nsteps;
+      return n;
     }
   double t[256];
   size_t n;
   if (spec == NULL)
     {
       /* The steps nearest T/4, T/2, 3T/4 and T, without repeats.  */
-      *out = malloc (sizeof (size_t) * 4);
+      *out = checked_alloc (4);
       n = 0;
       for (int i = 1; i <= 4; i++)
         {
@@ -189,7 +248,7 @@ setup_checkpoints (const char *opt, const char *spec, double T, double h,
       return n;
     }
   n = cli_doubles (opt, spec, 0, 1, T, 0, t, 256);
-  *out = malloc (sizeof (size_t) * n);
+  *out = checked_alloc (n);
   for (size_t i = 0; i < n; i++)
     {
       double k = t[i] / h;

@@ -31,6 +31,11 @@ void setup_noise (sde_oracle *o, const sde_problem *pb, const char *noise);
 size_t setup_methods (const char *opt, const char *list, sde_optim *m,
                       size_t max);
 
+/* Whether scheme T applies to SYS: exits 2 naming --OPT when not (with
+   the schemes to use instead for non-commutative noise).  */
+void setup_scheme (const char *opt, const sde_stepper_type *T,
+                   const sde_system *sys);
+
 /* --schedule=SPEC into every method; cosine without T gets the horizon. */
 void setup_schedule (const char *spec, double horizon, sde_optim *m, size_t n);
 
@@ -38,13 +43,25 @@ void setup_schedule (const char *spec, double horizon, sde_optim *m, size_t n);
 size_t setup_observables (const char *list, size_t d, const sde_problem *pb,
                           sde_observable *obs, size_t max);
 
-/* Checkpoints: "every", or a list of times, each a multiple of step h on
-   (0, T]; default T/4, T/2, 3T/4, T.  Returns the count; *out (owned by
-   the caller) holds step indices.  */
+/* At most this many checkpoints for "every": their sums take memory per
+   thread and per process, and the maximum over 4096 evenly spaced times
+   is already the error over time.  */
+#define SETUP_MAXCHECK 4096
+
+/* At most this many steps T / h.  */
+#define SETUP_MAXSTEPS 0x1p40
+
+/* Checkpoints: "every" step (when there are more than SETUP_MAXCHECK
+   steps, every s-th step with s = ceil(steps / SETUP_MAXCHECK), and the
+   last), or a list of times, each a multiple of step h on (0, T];
+   default T/4, T/2, 3T/4, T.  Call setup_steps first: it names the
+   step's option when h does not divide T.  Returns the count; *out
+   (owned by the caller) holds step indices.  */
 size_t setup_checkpoints (const char *opt, const char *spec, double T, double h,
                           size_t **out);
 
-/* The number of steps T / h, which must be a whole number.  */
+/* The number of steps T / h, which must be a whole number of at most
+   2^40; exits 2 naming --OPT otherwise.  */
 size_t setup_steps (const char *opt, double T, double h);
 
 #endif /* SDEKIT_SETUP_H */

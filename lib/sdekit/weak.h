@@ -18,35 +18,54 @@ extern "C" {
    reason through gsl_error.  Values are returned in decreasing order.  */
 size_t sde_weak_grid (const char *spec, double *eta, size_t max);
 
+/* The critical value of the 95% intervals over NCHECK checkpoints, which
+   hold simultaneously: Sidak's c with P(|Z| <= c)^NCHECK = 0.95, valid for
+   any correlation between the checkpoints (1.96 for one checkpoint;
+   about 3.2 for 32, 4.4 for 4096).  Conservative when the checkpoints are
+   strongly correlated, as neighbouring times are.  */
+double sde_weak_crit (size_t ncheck);
+
 /* One row of a comparison: method `method` against the reference for
    observable `obs` at learning rate eta.  The error e is the largest
    |E phi(method) - E phi(ref)| over the checkpoints (MATH.md 8.1), taken at
-   t_star; e_final is the error at the last checkpoint.  */
+   t_star; e_final is the error at the last checkpoint.  Since t_star is
+   chosen from the data, the interval and the floor flag at t_star use
+   the simultaneous critical value over the checkpoints (sde_weak_crit):
+   with a pointwise 1.96 a null comparison over many checkpoints would
+   leave the noise floor far more often than 5% of the time.  */
 typedef struct
 {
   double eta;
   size_t method, obs;
-  double e, se, lo, hi; /* signed error at t_star, its SE and 95% CI */
+  double e, se, lo, hi; /* signed error at t_star, its SE, and the 95% CI
+                           e -+ crit SE */
+  double crit;          /* sde_weak_crit (checkpoints); NAN when exact */
   double t_star, est, est_ref;
-  double se_est, se_ref; /* marginal SEs of the two estimates */
-  double e_final, se_final;
-  int floor;            /* |e| < 2 SE: inside the Monte Carlo noise */
+  double se_est, se_ref;    /* marginal SEs of the two estimates */
+  double e_final, se_final; /* at the last checkpoint: pointwise */
+  int floor; /* |e| < max(2, crit) SE: inside the Monte Carlo noise */
   uint64_t n, diverged; /* paths used; diverged paths of the method */
   uint64_t diverged_ref;
   double vrf;      /* (Var phi + Var phi_ref) / Var(phi - phi_ref) */
   double kurtosis; /* of the paired differences at t_star */
   double ref_err;  /* estimated error of an SDE reference (NAN: none) */
   double ref_err_se;
-  size_t substeps;  /* of an SDE reference */
-  double grid_err;  /* density engine: the error from the grid */
-  const char *stop; /* "fixed", "target" or "max" */
+  size_t substeps; /* of an SDE reference */
+  double grid_err; /* density engine: the error from the grid */
+  /* "fixed" (no target), "target" (CI half-width <= target |e|), "small"
+     (CI half-width <= target times a negligible error, 1e-6 of the
+     observable's scale: a zero error), "max" (the cap came first),
+     "exact" or "density" */
+  const char *stop;
   double seconds;
 } sde_weak_point;
 
 /* A weighted least-squares fit of log |e| = log C + p log eta over the
    points not in the noise floor, with weights (e / SE)^2 (delta method).
    When chi2 per degree of freedom exceeds 1 the SE is scaled by its square
-   root (the points scatter more than their SEs say).  */
+   root (the points scatter more than their SEs say).  Exact points (SE 0)
+   are fitted by ordinary least squares and the SE is the residuals'; with
+   two points it is unknown: NAN, as are lo and hi.  */
 typedef struct
 {
   double order, se, lo, hi; /* p, its SE and 95% CI */
@@ -61,8 +80,11 @@ void sde_weak_fit_points (const sde_weak_point *pts, size_t n,
 
 /* Local slopes between neighbouring etas, log(e_i/e_j)/log(eta_i/eta_j),
    so a reader can see the approach to the asymptotic order: slope[i] for
-   points i and i+1 (NAN across a floored point).  */
-void sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope);
+   points i and i+1 (NAN across a floored point), and when SE is not NULL
+   its standard error by the delta method (independent samples per eta;
+   0 for exact points).  */
+void sde_weak_local_slopes (const sde_weak_point *pts, size_t n, double *slope,
+                            double *se);
 
 /* Rows of one eta from exact expectations (an engine with no sampling
    error): val[(m * ncheck + c) * nobs + o] is E phi_o at checkpoint c for
@@ -95,8 +117,11 @@ typedef struct
   size_t nmethods;
   uint64_t paths;     /* per eta (the first batch when adaptive) */
   uint64_t max_paths; /* adaptive cap */
-  double target_ci;   /* > 0: add paths until the 95% CI half-width is at
-                         most target_ci |e| for every row, or max_paths */
+  double target_ci;   /* > 0: add paths until every row's 95% CI
+                         half-width is at most target_ci |e| ("target") or
+                         target_ci times a negligible error ("small"), or
+                         max_paths is reached ("max" for the rows short
+                         of it) */
   int check_ref;      /* build a check SDE (2x substeps) */
   size_t substeps;    /* initial reference substeps */
   int auto_substeps;  /* double until the reference error < |e| / 10 */

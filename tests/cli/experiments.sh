@@ -38,14 +38,16 @@ within "$p" 1 0.15 && pass || fail "SVAG: order in 1/l $p, want ~1"
 # 4. Coupled against independent on the default table at eta = 2^-8: the
 #    variance-reduction factor of SGD's row exceeds 10.
 "$c" --eta=2^-8 --target-ci=0 --paths=20000 --format=csv >"$tmpdir/vrf.csv"
-v=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $15 }' "$tmpdir/vrf.csv")
+# col FILE NAME: the index of column NAME of the errors table.
+col () { awk -F, -v n="$2" '/^eta,/ { for (i = 1; i <= NF; i++) if ($i == n) { print i; exit } }' "$1"; }
+v=$(awk -F, -v k="$(col "$tmpdir/vrf.csv" vrf)" '$1 == 0.00390625 && $2 == "sgd" { print $k }' "$tmpdir/vrf.csv")
 awk -v v="$v" 'BEGIN { exit !(v > 10) }' && pass || fail "VRF of SGD at 2^-8 is $v"
 # ... and it agrees with the ratio of the independent estimator's variance
 #    to the coupled one within a factor 2 (different samples, and the time
 #    of the maximum may differ).
 "$c" --eta=2^-8 --target-ci=0 --paths=20000 --estimator=independent --format=csv >"$tmpdir/ind.csv"
-si=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $8 }' "$tmpdir/ind.csv")
-sc=$(awk -F, '$1 == 0.00390625 && $2 == "sgd" { print $8 }' "$tmpdir/vrf.csv")
+si=$(awk -F, -v k="$(col "$tmpdir/ind.csv" se)" '$1 == 0.00390625 && $2 == "sgd" { print $k }' "$tmpdir/ind.csv")
+sc=$(awk -F, -v k="$(col "$tmpdir/vrf.csv" se)" '$1 == 0.00390625 && $2 == "sgd" { print $k }' "$tmpdir/vrf.csv")
 awk -v si="$si" -v sc="$sc" -v v="$v" 'BEGIN { r = (si / sc)^2; exit !(r > 0.5 * v && r < 2 * v) }' && pass ||
   fail "independent/coupled variance ratio $si/$sc vs VRF $v"
 

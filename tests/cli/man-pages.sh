@@ -3,7 +3,7 @@
 # man/<tool>.x run.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 
-for t in sde-sim sde-compare; do
+for t in sde-sim sde-compare sde-slow; do
   man=$top_builddir/man/$t.1
   [ -f "$man" ] || man=$top_srcdir/man/$t.1
   "$tools/$t" --help >"$tmpdir/help" || fail "$t --help failed"
@@ -20,7 +20,7 @@ for t in sde-sim sde-compare; do
     # Quick versions: fewer paths; the examples are shell command lines, so
     # eval keeps their quoting.  Files they write go to the scratch dir.
     quick="--paths=2000"
-    [ "$t" = sde-compare ] && quick="--paths=2000 --target-ci=0 --max-paths=2000"
+    [ "$t" != sde-sim ] && quick="--paths=2000 --target-ci=0 --max-paths=2000"
     if (cd "$tmpdir" && eval "\"\$tools/$t\" $args $quick") >"$tmpdir/ex" 2>"$tmpdir/exerr"; then pass; else
       st=$?
       # --expect-order may legitimately report 3 on a quick run; only usage

@@ -16,6 +16,12 @@ done
 # The adaptive runs really added paths (more than the first 3072).
 awk -F, '/^0.015625,sgd,/ { exit !($4 > 3072) }' "$tmpdir/one" && pass || fail "no adaptive batch happened"
 
+# sde-slow, where every path also runs the projection Phi.
+sargs="--problem=labelvalley:delta=0.5,x0=1.5,0 --eta=2^-2:2^-4 --checkpoints=1 --paths=3000 --format=csv"
+"$tools/sde-slow" $sargs --threads=2 | strip >"$tmpdir/slow1" || fail "sde-slow one process"
+$mpi -np 2 "$tools/sde-slow" $sargs --threads=1 2>"$tmpdir/slowerr" | strip >"$tmpdir/slow2"
+if [ -s "$tmpdir/slow1" ] && cmp -s "$tmpdir/slow1" "$tmpdir/slow2"; then pass; else fail "sde-slow with 2 ranks differs: $(head -c 300 "$tmpdir/slowerr")"; fi
+
 # sde-sim in both modes.
 for mode in "--sde=ou --scheme=weak2 --step=0.05" "--problem=nonconvex2d --method=sgd,sgdm:beta=0.9 --eta=0.05"; do
   "$tools/sde-sim" $mode --paths=5000 | grep -v '^# command' >"$tmpdir/s1"

@@ -22,6 +22,100 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=[t["name"] for t 
 grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" && grep -q '^\\end{document}' "$tmpdir/t.tex" && pass || fail "latex"
 "$cmp_" $small --format=md | grep -q '^| 0.25 | sgd |' && pass || fail "md"
 
+# Every number a reader sees carries its uncertainty, in every format: the
+# SEs of both estimates, of the reference's own error and of the local
+# slopes, and the critical value of the CI.
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+e = d["tables"][0]; c = e["columns"]
+for r in e["rows"]:
+    for k in ("se_estimate", "se_reference", "ref_error_se", "ci_z"):
+        assert r[c.index(k)] > 0, (k, r)
+    z, se, err = r[c.index("ci_z")], r[c.index("se")], r[c.index("error")]
+    assert abs(r[c.index("ci_hi")] - (err + z * se)) < 1e-12 + 1e-9 * abs(err), r
+f = d["tables"][1]; c = f["columns"]
+for r in f["rows"]:
+    s, se = r[c.index("local_slopes")].split(), r[c.index("local_slopes_se")].split()
+    assert len(s) == len(se) == 3 and all(float(x) > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
+for f in text csv md; do
+  "$cmp_" $small --format=$f >"$tmpdir/u.$f"
+  for k in se_estimate se_reference ref_error_se ci_z local_slopes_se; do
+    grep -q "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
+  done
+done
+for k in 'SE$(\hat E\varphi(x))$' 'SE$(\hat E\varphi(X))$' 'SE(ref.err)' 'SE of the local slopes'; do
+  grep -qF "$k" "$tmpdir/t.tex" && pass || fail "latex lacks $k"
+done
+
+# A failure that comes without a reason (here a full disk) still says
+# what went wrong.
+if [ -w /dev/full ]; then
+  "$cmp_" --eta=2^-2:2^-3 --paths=500 --target-ci=0 >/dev/full 2>"$tmpdir/full"
+  st=$?
+  [ "$st" -eq 1 ] && grep -q '^sde-compare: [a-z]' "$tmpdir/full" && pass ||
+    fail "write failure: exit $st, message '$(cat "$tmpdir/full")'"
+fi
+
+# More rows than the old fixed table (4096) all reach the fits: 26 etas x
+# 10 methods x 16 observables by the exact engine, every fit on 26 points.
+"$cmp_" --problem=quadratic:h=1,4 --checkpoints=1 --eta=2^-1:2^-26 --format=json \
+  --methods=sgd,sgdm:beta=0.5,sgdm:beta=0.9,hb:momentum=0.5,hb:momentum=0.9,nesterov:momentum=0.5,nesterov:momentum=0.9,svag:l=2,sgd,svag:l=4,sgd,sgdm:beta=0.7 \
+  --observable=x0,x1,x0x1,x1x1,x0x0,norm2,loss,cos:w=1,0,cos:w=0,1,cos:w=1,1,cos:w=2,0,cos:w=0,2,cos:w=2,2,cos:w=1,2,cos:w=2,1,cos:w=3,1 \
+  >"$tmpdir/big.json" || fail "4160-row run"
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert len(d["tables"][0]["rows"]) == 4160
+f = d["tables"][1]; i = f["columns"].index("points")
+bad = [r[:2] for r in f["rows"] if r[i] != 26]
+assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
+
+# --checkpoints=every keeps at most 4096 times: at 2^-12 and 2^-13 the
+# same 4096, so the same simultaneous critical value.
+"$cmp_" --methods=sgd --eta=2^-12:2^-13 --paths=256 --target-ci=0 --engine=mc \
+  --reference=sme1:scheme=weak2,substeps=1 --format=json >"$tmpdir/cap.json" || fail "2^-13 run"
+python3 -c 'import json,sys
+from statistics import NormalDist
+d = json.load(open(sys.argv[1])); t = d["tables"][0]; c = t["columns"]
+z = [r[c.index("ci_z")] for r in t["rows"]]
+want = NormalDist().inv_cdf(1 - (1 - 0.95 ** (1 / 4096)) / 2)
+assert len(z) == 2 and all(abs(x - want) < 1e-9 for x in z), (z, want)' "$tmpdir/cap.json" && pass || fail "checkpoints not capped at 4096"
+
+# A null comparison (SGD against SGD, independent samples) is inside the
+# noise floor about 95% of the time however many checkpoints the maximum
+# runs over: the floor uses the simultaneous critical value.
+for chk in every 1; do
+  n=0
+  for s in $(seq 1 30); do
+    "$cmp_" --methods=sgd --reference=sgd --estimator=independent --eta=2^-5 \
+      --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv |
+      awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "*") }' && n=$((n + 1))
+  done
+  [ "$n" -ge 27 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
+done
+
+# --target-ci: a row whose error is exactly 0 (the trace on a quadratic)
+# does not push every eta to the cap, and each row says how it stopped.
+"$cmp_" --problem=quadratic:h=1,4 --methods=sgd --engine=mc --observable=norm2,trace \
+  --eta=2^-2:2^-4 --max-paths=200000 --format=csv >"$tmpdir/zero.csv" || fail "zero-error run"
+awk -F, '/^0\.[0-9]+,sgd,/ { rows++; if ($4 >= 200000 || $26 != "target") bad++ }
+  END { exit !(rows == 6 && bad == 0) }' "$tmpdir/zero.csv" && pass ||
+  fail "zero-error row: $(grep '^0\.' "$tmpdir/zero.csv" | cut -d, -f1-4,26)"
+
+# The exact engine through two points: no SE (not 0), and a note says why.
+"$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3:2^-4 --format=json >"$tmpdir/ex2.json"
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); f = d["tables"][1]; c = f["columns"]
+r = f["rows"][0]
+assert r[c.index("order")] is not None and r[c.index("se")] is None, r
+assert any("SE n/a" in n for n in d["notes"]), d["notes"]' "$tmpdir/ex2.json" && pass || fail "exact two-point fit SE"
+
+# The consistency check across etas is for one reference SDE: with a fixed
+# sigma the temperature changes with eta, so it is skipped, with a note.
+"$cmp_" --sigma=1 --methods=sgd --eta=2^-2:2^-6 --checkpoints=1 --paths=20000 --target-ci=0 --engine=mc \
+  >"$tmpdir/giles.txt" || fail "--sigma run"
+if grep -q '^# consistency:' "$tmpdir/giles.txt"; then fail "consistency false alarm under --sigma"; else pass; fi
+grep -q 'consistency check .* skipped' "$tmpdir/giles.txt" && pass || fail "no note on the skipped consistency check"
+
 # --expect-order: SGD's order 1 passes; 2 fails with status 3.
 "$cmp_" $small --methods=sgd --expect-order=1 --tolerance=0.2 >/dev/null && pass || fail "--expect-order=1"
 "$cmp_" $small --methods=sgd --expect-order=2 --tolerance=0.2 >/dev/null 2>"$tmpdir/e"
@@ -50,18 +144,37 @@ assert abs(p - 1) < 0.01, p' "$tmpdir/ex.json" && pass || fail "exact engine tab
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3 --engine=mc --paths=1000 --target-ci=0 | grep -q '^# engine: mc' && pass || fail "--engine=mc"
 expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
 
-# Interrupted: rows finished before the signal stay in the renamed file.
-"$cmp_" --eta=2^-2:2^-14 --paths=2000 --target-ci=0 --output="$tmpdir/int.txt" >/dev/null 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 100 ]; do
-  if ls "$tmpdir"/int.txt.tmp* >/dev/null 2>&1 && grep -q '^0.0625 ' "$tmpdir"/int.txt.tmp* 2>/dev/null; then break; fi
-  sleep 0.1; i=$((i + 1))
+# Interrupted: rows finished before the signal stay in the renamed file,
+# which stays a valid document: JSON parses and says "interrupted", LaTeX
+# closes its table with a % comment.
+for f in text json latex; do
+  out=$tmpdir/int.$f
+  "$cmp_" --eta=2^-2:2^-14 --paths=2000 --target-ci=0 --format=$f --output="$out" >/dev/null 2>&1 &
+  pid=$!
+  i=0
+  while [ $i -lt 100 ]; do
+    if ls "$out".tmp* >/dev/null 2>&1 && grep -q '0\.0625' "$out".tmp* 2>/dev/null; then break; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  kill -INT $pid 2>/dev/null
+  wait $pid
+  case $f in
+    text) grep -q '^0.25 ' "$out" && grep -q '^# interrupted' "$out" ;;
+    json) python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert d["interrupted"] is True
+assert d["tables"][0]["rows"][0][0] == 0.25' "$out" ;;
+    latex) grep -q '^0.25 ' "$out" || grep -q '^\$0.25\$' "$out" && grep -q '^% interrupted' "$out" &&
+      grep -q '^\\bottomrule' "$out" && tail -n 1 "$out" | grep -q '^\\end{document}' ;;
+  esac && pass || fail "interrupted $f run lost its rows or is not valid: $(tail -n 3 "$out" 2>&1)"
+  if ls "$out".tmp* >/dev/null 2>&1; then fail "temporary file left after the interrupt"; else pass; fi
 done
-kill -INT $pid 2>/dev/null
-wait $pid
-if [ -f "$tmpdir/int.txt" ] && grep -q '^0.25 ' "$tmpdir/int.txt" && grep -q '^# interrupted' "$tmpdir/int.txt"; then pass; else
-  fail "interrupted run lost its rows"; fi
-if ls "$tmpdir"/int.txt.tmp* >/dev/null 2>&1; then fail "temporary file left after the interrupt"; else pass; fi
+
+# Weight decay: the reference is the SDE of L + wd |x|^2/2.  At eta = 2^-6
+# heavy ball with wd = 1 is within 0.03 of it (about 10 SE); the SDE of L
+# alone is 0.08 away.
+"$tools/sde-compare" --methods=hb:momentum=0.5,wd=1 --eta=2^-3:2^-6 --paths=4000 --target-ci=0 --seed=3 --format=csv >"$tmpdir/wd" 2>&1 || fail "weight decay run"
+sed 's/"[^"]*"/M/' "$tmpdir/wd" | awk -F, '/^0.015625,/ { found = 1; e = $7 < 0 ? -$7 : $7; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(grep '^0.015625' "$tmpdir/wd")"
+grep -q '^# limit: .*weight decay wd=1' "$tmpdir/wd" && pass || fail "the decayed limit problem is not reported"
 
 finish

@@ -18,7 +18,12 @@ for v in -1 0 nan inf; do
   expect_usage sde-sim --horizon="$v"; expect_mentions "--horizon"
 done
 expect_usage sde-sim --step=2 --horizon=1; expect_mentions "larger than"
-expect_usage sde-sim --step=0.3 --horizon=1; expect_mentions "does not divide"
+expect_usage sde-sim --step=0.3 --horizon=1; expect_mentions "--step=0.3 does not divide"
+expect_usage sde-sim --step=1e-13; expect_mentions "2^40"
+# Options of optimizer mode would be ignored by an SDE: refused, named.
+for o in --eta=0.1 --noise=gaussian --sigma=2 --tau=1 --schedule=cosine --x0=2; do
+  expect_usage sde-sim --sde=ou "$o"; expect_mentions "${o%%=*} applies to optimizers"
+done
 expect_usage sde-sim --times=0.5,0.25; expect_mentions "increase"
 expect_usage sde-sim --times=0.123; expect_mentions "multiple"
 expect_usage sde-sim --times=2; expect_mentions "--times"
