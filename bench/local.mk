@@ -9,9 +9,10 @@ bench_bench_sgd_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
-	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py
+	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
+	bench/run-mpi.sh
 
-bench: bench-normals bench-sgd
+bench: bench-normals bench-sgd bench-mpi
 
 bench-normals: bench/bench_normals$(EXEEXT)
 	@echo "== normals per second, one core =="
@@ -23,4 +24,8 @@ bench-sgd: bench/bench_sgd$(EXEEXT) tools/sde-compare$(EXEEXT)
 	@echo "== SGD ensembles and time to table =="
 	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' $(srcdir)/bench/run-sgd.sh \
 	  bench/bench_sgd$(EXEEXT) tools/sde-compare$(EXEEXT)
-.PHONY: bench bench-normals bench-sgd
+# 2 ranks against 1 under mpirun, with the scaling model (--with-mpi).
+bench-mpi: tools/sde-compare$(EXEEXT)
+	@echo "== sde-compare under MPI: 2 ranks against 1 =="
+	@MPIRUN='$(MPIRUN)' $(srcdir)/bench/run-mpi.sh tools/sde-compare$(EXEEXT)
+.PHONY: bench bench-normals bench-sgd bench-mpi
