@@ -191,8 +191,8 @@ typedef struct
   int64_t div[SDE_ENSEMBLE_MAXPROC], calls[SDE_ENSEMBLE_MAXPROC],
       steps[SDE_ENSEMBLE_MAXPROC];
   size_t F, r, P;
-  size_t G; /* eta-steps per draw: 2 when F r is odd, so no normal of a
-               Box-Muller pair is wasted */
+  size_t G; /* eta-steps per draw: G F r >= 8 and even, so no normal of
+               a Box-Muller pair is wasted */
 } worker;
 
 /* Fine Brownian steps per eta at most.  */
@@ -326,7 +326,12 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
       if (uses_brownian (e, p))
         w->r = r;
     }
-  w->G = (w->F * w->r) % 2 ? 2 : 1;
+  /* At least 8 normals per path and draw, an even count: small draws
+     spend more on the call than on the numbers.  */
+  const size_t fr = w->F * w->r > 0 ? w->F * w->r : 1;
+  w->G = (8 + fr - 1) / fr;
+  if (w->G * fr % 2)
+    w->G++;
   if (ok && w->r)
     ok = (w->base = malloc (sizeof (double) * w->G * w->F * w->r * P)) != NULL;
   if (!ok)
@@ -379,6 +384,18 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
       const sde_oracle *o = &p->oracle;
       const size_t l = s->sub, d = o->prob->dim, r = o->prob->noise_dim;
       const size_t nf = w->F / l;
+      if (coupled && l == 1 && nf == 1)
+        {
+          /* The common case: xi = -dW is the fine normal itself, so the
+             oracle reads the Brownian buffer with sigma negated, which is
+             bitwise the copy-and-negate of fine_sum.  */
+          sde_oracle neg = *o;
+          neg.sigma = -o->sigma;
+          if ((st = sde_oracle_apply (&neg, P, s->x, w->base + g0 * w->r * P,
+                                      s->idx, s->g, s->owork)))
+            return st;
+          return sde_optim_apply (p->method, k, P, d, s->x, s->m, s->g);
+        }
       for (size_t j = 0; j < l; j++)
         {
           const uint64_t step = k * l + j;

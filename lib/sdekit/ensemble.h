@@ -52,7 +52,10 @@ typedef struct
 
 /* Streams: each eta of a sweep should use its own block of 16 streams,
    stream0 = 16 * (index of eta); the engine uses stream0 for the shared
-   Brownian path and stream0 + 2 + i for process i's own noise.  */
+   Brownian path and stream0 + 2 + i for process i's own noise.  The
+   Brownian path's fine normals come G eta-steps per draw, G F r >= 8 and
+   even (F fine steps per eta, r noise rows): fine step f of eta-step k,
+   row j, is draw ((k mod G) F + f) r + j at rng step k / G.  */
 #define SDE_ENSEMBLE_STREAMS 16
 #define SDE_ENSEMBLE_MAXPROC 12
 
