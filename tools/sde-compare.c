@@ -964,14 +964,18 @@ main (int argc, char **argv)
                      c.coupled ? "coupled: common Brownian "
                                  "path"
                                : "independent samples");
-  snprintf (buf, sizeof buf, "horizon %.17g, checkpoints %s%s, schedule %s",
-            c.T, c.checkpoints,
-            strcmp (c.checkpoints, "every") == 0
-                ? " (at most 4096: every k-th step beyond)"
-                : "",
-            c.schedule.spec);
+  snprintf (
+      buf, sizeof buf, "horizon %.17g, checkpoints %s%s, schedule %s", c.T,
+      strcmp (c.checkpoints, "every") == 0 ? "at every step" : c.checkpoints,
+      strcmp (c.checkpoints, "every") == 0
+          ? " (every k-th step beyond 4096 steps)"
+          : "",
+      c.schedule.spec);
   sde_report_meta (rep, "time", buf);
-  if (target > 0)
+  if (use_exact || use_density)
+    snprintf (buf, sizeof buf, "none: the %s engine has no sampling error",
+              use_exact ? "exact" : "density");
+  else if (target > 0)
     snprintf (buf, sizeof buf,
               "%llu first, then up to %llu until the 95%% "
               "CI half-width is %g |e|",
