@@ -940,6 +940,12 @@ main (int argc, char **argv)
   sde_report_meta (rep, "scaling", buf);
   if (c.ref == REF_METHOD)
     snprintf (buf, sizeof buf, "%s", c.refm.spec);
+  else if (use_exact || use_density)
+    snprintf (buf, sizeof buf, "%s, solved by the %s engine",
+              c.ref == REF_SME1   ? "SME-1"
+              : c.ref == REF_SME2 ? "SME-2"
+                                  : "underdamped SDE",
+              use_exact ? "exact" : "density");
   else
     snprintf (buf, sizeof buf, "%s, scheme %s, substeps %s",
               c.ref == REF_SME1   ? "SME-1"
@@ -951,6 +957,10 @@ main (int argc, char **argv)
     snprintf (buf, sizeof buf,
               "exact (linear-Gaussian moments, no sampling "
               "error)%s",
+              strcmp (engine, "auto") == 0 ? ": picked by --engine=auto" : "");
+  else if (use_density)
+    snprintf (buf, sizeof buf,
+              "density (the law on a grid, no sampling error)%s",
               strcmp (engine, "auto") == 0 ? ": picked by --engine=auto" : "");
   else
     snprintf (buf, sizeof buf, "mc (Monte Carlo)%s%s",

@@ -143,6 +143,10 @@ f = d["tables"][1]; p = f["rows"][0][f["columns"].index("order")]
 assert abs(p - 1) < 0.01, p' "$tmpdir/ex.json" && pass || fail "exact engine table"
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3 --engine=mc --paths=1000 --target-ci=0 | grep -q '^# engine: mc' && pass || fail "--engine=mc"
 expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
+# The density engine says so in its provenance, and claims no paths.
+"$cmp_" --methods=sgd --engine=density --eta=2^-3 >"$tmpdir/den" &&
+  grep -q '^# engine: density' "$tmpdir/den" && grep -q '^# paths: none' "$tmpdir/den" &&
+  grep -q '^# reference: SME-1, solved by the density engine' "$tmpdir/den" && pass || fail "density provenance: $(grep '^# ' "$tmpdir/den")"
 
 # Interrupted: rows finished before the signal stay in the renamed file,
 # which stays a valid document: JSON parses and says "interrupted", LaTeX
