@@ -465,7 +465,10 @@ sde_weak_run (const sde_weak_sweep *w)
             }
           /* An SDE reference must be ten times more accurate than the
              errors it measures, with the upper end of its own confidence
-             interval: else double its substeps and redo.  */
+             interval: else double its substeps and redo, as long as its
+             error is resolved (2 SE): more substeps cannot shrink Monte
+             Carlo noise (independent samples), which the row's note
+             reports instead.  */
           int redo = 0;
           if (w->check_ref && w->auto_substeps && substeps < w->max_substeps)
             for (size_t r = 0; r < nrows; r++)
@@ -476,7 +479,7 @@ sde_weak_run (const sde_weak_sweep *w)
                 double scale = fmax (
                     fmax (fabs (p->e), 2 * p->se),
                     ZERO_SCALE * fmax (fabs (p->est), fabs (p->est_ref)));
-                if (ref > 0.1 * scale)
+                if (ref > 0.1 * scale && fabs (p->ref_err) > 2 * p->ref_err_se)
                   redo = 1;
               }
           if (!redo)

@@ -383,9 +383,13 @@ compare_fits (compare *c, sde_weak_fit *fits)
           && fabs (p->ref_err) + 2 * p->ref_err_se
                  > 0.1 * fmax (fabs (p->e), 2 * p->se))
         note (c,
-              "eta=%g %s %s: the reference's own error %.3g (SE %.2g) is "
-              "above a tenth of |e|",
-              p->eta, mn, on, p->ref_err, p->ref_err_se);
+              "eta=%g %s %s: the reference's own error %.3g (SE %.2g) may "
+              "be above a tenth of |e|%s",
+              p->eta, mn, on, p->ref_err, p->ref_err_se,
+              fabs (p->ref_err) > 2 * p->ref_err_se
+                  ? ""
+                  : " (not resolved from noise: more paths, or the coupled "
+                    "estimator, would tell)");
       if (strcmp (p->stop, "max") == 0 && !p->floor)
         note (c, "eta=%g %s %s: --max-paths reached before the CI target",
               p->eta, mn, on);

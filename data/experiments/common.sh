@@ -14,13 +14,20 @@ tool () {
 }
 OUT=${OUT:-$here/results}
 mkdir -p "$OUT"
-# run NAME TOOL ARGS...: prints the table and keeps it as $OUT/NAME.md.
+# run NAME TOOL ARGS...: prints the table and keeps it as $OUT/NAME.md; a
+# failing tool stops the script with its status (a pipe would hide it).
 run () {
   _n=$1
   shift
   echo "== $_n"
   _t0=$(date +%s)
-  tool "$@" --format=md | tee "$OUT/$_n.md"
+  _st=0
+  tool "$@" --format=md >"$OUT/$_n.md" || _st=$?
+  cat "$OUT/$_n.md"
+  if [ "$_st" -ne 0 ]; then
+    echo "$_n: the tool failed with status $_st" >&2
+    exit "$_st"
+  fi
   echo "(wall $(( $(date +%s) - _t0 )) s)"
   echo
 }

@@ -181,4 +181,11 @@ done
 sed 's/"[^"]*"/M/' "$tmpdir/wd" | awk -F, '/^0.015625,/ { found = 1; e = $7 < 0 ? -$7 : $7; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(grep '^0.015625' "$tmpdir/wd")"
 grep -q '^# limit: .*weight decay wd=1' "$tmpdir/wd" && pass || fail "the decayed limit problem is not reported"
 
+# With independent samples the reference's error check is noise-bound:
+# its substeps must not climb (more substeps cannot shrink the noise), and
+# the note says the check is unresolved.
+"$cmp_" --eta=2^-8 --target-ci=0 --paths=20000 --estimator=independent --format=csv >"$tmpdir/ind" 2>&1 || fail "independent run"
+sed 's/"[^"]*"/M/' "$tmpdir/ind" | awk -F, '/^0.0039/ { n++; if ($22 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(grep '^0' "$tmpdir/ind" | cut -c1-300)"
+grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no unresolved-reference note"
+
 finish
