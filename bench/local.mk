@@ -10,9 +10,9 @@ bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh
+	bench/run-mpi.sh bench/run-engines.sh
 
-bench: bench-normals bench-sgd bench-mpi
+bench: bench-normals bench-sgd bench-engines bench-mpi
 
 bench-normals: bench/bench_normals$(EXEEXT)
 	@echo "== normals per second, one core =="
@@ -28,4 +28,8 @@ bench-sgd: bench/bench_sgd$(EXEEXT) tools/sde-compare$(EXEEXT)
 bench-mpi: tools/sde-compare$(EXEEXT)
 	@echo "== sde-compare under MPI: 2 ranks against 1 =="
 	@MPIRUN='$(MPIRUN)' $(srcdir)/bench/run-mpi.sh tools/sde-compare$(EXEEXT)
-.PHONY: bench bench-normals bench-sgd bench-mpi
+# The exact and density engines against Monte Carlo on the same problems.
+bench-engines: tools/sde-compare$(EXEEXT)
+	@echo "== engines without sampling error against Monte Carlo =="
+	@$(srcdir)/bench/run-engines.sh tools/sde-compare$(EXEEXT)
+.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi

@@ -77,6 +77,10 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   s->sys = sys;
   s->P = P;
   s->naux = T->aux (r);
+  /* Platen's scheme needs no aux variates under additive noise (see
+     weak2_additive).  */
+  if (T == sde_stepper_weak2 && (sys->noise & SDE_NOISE_ADDITIVE))
+    s->naux = 0;
   size_t nwork = T->work (sys->dim, r, P) + sys->work * P;
   s->work = malloc (sizeof (double) * (nwork ? nwork : 1));
   if (s->work == NULL)

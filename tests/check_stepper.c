@@ -227,6 +227,85 @@ START_TEST (test_stepper_weak2_one_step_closed_form)
 }
 END_TEST
 
+/* Additive noise with a time-dependent factor and a nonlinear drift:
+   a_i(x) = -x_i + 0.3 sin(x_{1-i}), b(t) = (1 + t) B0.  */
+static const double B0[2][2] = { { 0.4, -0.2 }, { 0.1, 0.5 } };
+
+static int
+add_drift (double t, size_t P, const double *x, double *out, double *work,
+           void *params)
+{
+  (void)t;
+  (void)work;
+  (void)params;
+  for (size_t p = 0; p < P; p++)
+    {
+      out[p] = -x[p] + 0.3 * sin (x[P + p]);
+      out[P + p] = -x[P + p] + 0.3 * sin (x[p]);
+    }
+  return 0;
+}
+
+static int
+add_diffusion (double t, size_t P, const double *x, double *out, double *work,
+               void *params)
+{
+  (void)x;
+  (void)work;
+  (void)params;
+  for (size_t i = 0; i < 2; i++)
+    for (size_t j = 0; j < 2; j++)
+      for (size_t p = 0; p < P; p++)
+        out[(i * 2 + j) * P + p] = (1 + t) * B0[i][j];
+  return 0;
+}
+
+static void
+add_step (unsigned noise, double t, double *x)
+{
+  sde_system sys;
+  memset (&sys, 0, sizeof sys);
+  sys.dim = sys.noise_dim = 2;
+  sys.noise = noise;
+  sys.drift = add_drift;
+  sys.diffusion = add_diffusion;
+  sde_stepper *s = sde_stepper_alloc (sde_stepper_weak2, &sys, 1);
+  ck_assert_ptr_nonnull (s);
+  /* The short form draws no aux variates; the general one gets some.  */
+  ck_assert_uint_eq (sde_stepper_aux (s), noise & SDE_NOISE_ADDITIVE ? 0 : 1);
+  double aux[1] = { 0.05 };
+  ck_assert_int_eq (sde_stepper_apply (s, t, hstep, 1, x, dwv, aux), 0);
+  sde_stepper_free (s);
+}
+
+START_TEST (test_stepper_weak2_additive_short_form)
+{
+  /* K&P (15.1.3) with b independent of x:
+     x' = x + (a(U) + a(x)) h/2 + (b(t) + b(t+h)) dW / 2,
+     U = x + a(x) h + b(t) dW; the short form and the general one agree.  */
+  const double t = 0.3;
+  double a[2], u[2], au[2], want[2];
+  add_drift (t, 1, (double[]){ x0v[0], x0v[1] }, a, NULL, NULL);
+  for (int i = 0; i < 2; i++)
+    u[i] = x0v[i] + a[i] * hstep
+           + (1 + t) * (B0[i][0] * dwv[0] + B0[i][1] * dwv[1]);
+  add_drift (t + hstep, 1, u, au, NULL, NULL);
+  /* b at the end of the step is taken at (t + h)-, 2^-24 h inside.  */
+  const double te = t + (hstep - hstep * 0x1p-24);
+  for (int i = 0; i < 2; i++)
+    want[i] = x0v[i] + 0.5 * (a[i] + au[i]) * hstep
+              + 0.5 * (2 + t + te) * (B0[i][0] * dwv[0] + B0[i][1] * dwv[1]);
+  double xs[2] = { x0v[0], x0v[1] }, xg[2] = { x0v[0], x0v[1] };
+  add_step (SDE_NOISE_ADDITIVE, t, xs);
+  add_step (SDE_NOISE_GENERAL, t, xg);
+  for (int i = 0; i < 2; i++)
+    {
+      ck_assert_close (xs[i], want[i], 1e-14);
+      ck_assert_close (xs[i], xg[i], 1e-14);
+    }
+}
+END_TEST
+
 START_TEST (test_stepper_milstein_refuses_noncommutative)
 {
   sde_system sys;
@@ -810,6 +889,7 @@ stepper_suite (void)
   tcase_add_test (tc, test_stepper_em_one_step_closed_form);
   tcase_add_test (tc, test_stepper_milstein_one_step_closed_form);
   tcase_add_test (tc, test_stepper_weak2_one_step_closed_form);
+  tcase_add_test (tc, test_stepper_weak2_additive_short_form);
   tcase_add_test (tc, test_stepper_milstein_refuses_noncommutative);
   tcase_add_test (tc, test_stepper_registry_finds_every_scheme);
   tcase_add_test (tc, test_stepper_gbm_discrete_moments_within_se);
