@@ -13,11 +13,13 @@
 #
 # usage: run-engines.sh [SDE_COMPARE]
 # environment: SDE_BENCH_ENGINES_REPS (3), SDE_BENCH_ENGINES_PATHS (MC
-#   paths, 20000).
+#   paths on the d = 100 quadratic, 2000), SDE_BENCH_ENGINES_PATHS1 (MC
+#   paths on the double well, 100000).
 set -eu
 cmp=${1:-tools/sde-compare}
 reps=${SDE_BENCH_ENGINES_REPS:-3}
-paths=${SDE_BENCH_ENGINES_PATHS:-20000}
+paths=${SDE_BENCH_ENGINES_PATHS:-2000}
+paths1=${SDE_BENCH_ENGINES_PATHS1:-100000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 wall () { date +%s.%N; }
@@ -54,7 +56,7 @@ timed exact $quad --engine=exact --eta=2^-2:2^-13
 timed exact_mc $quad --engine=mc --eta=2^-2:2^-4 --paths="$paths" --target-ci=0
 dw="--methods=sgd --eta=2^-10"
 timed density $dw --engine=density
-timed density_mc $dw --engine=mc --paths="$paths" --target-ci=0
+timed density_mc $dw --engine=mc --paths="$paths1" --target-ci=0
 
 te=$(median exact)
 tm=$(median exact_mc)
@@ -69,13 +71,13 @@ e_dm=$(col "$tmp/density_mc.csv" 0.0009765625 error)
 se_dm=$(col "$tmp/density_mc.csv" 0.0009765625 se)
 awk -v te="$te" -v tm="$tm" -v td="$td" -v tdm="$tdm" -v rows="$rows" \
   -v emc="$e_mc" -v semc="$se_mc" -v ed="$e_d" -v gd="$g_d" -v edm="$e_dm" \
-  -v sedm="$se_dm" -v paths="$paths" 'BEGIN {
+  -v sedm="$se_dm" -v paths="$paths" -v paths1="$paths1" 'BEGIN {
   printf "%-52s %9s  %s\n", "run", "seconds", "result"
   printf "%-52s %9.3f  %d etas, SE 0 (goal < 1 s: %s)\n", "exact, d=100, eta 2^-2..2^-13", te, rows, (te < 1) ? "met" : "MISSED"
-  printf "%-52s %9.3f  3 etas; at 2^-4 error %s, SE %s (%.1f%%)\n", "mc, same problem, eta 2^-2..2^-4, " paths " paths", tm, emc, semc, 100 * semc / (emc < 0 ? -emc : emc)
-  printf "%-52s %9.3f  error %s, grid error %s (goal 1e-8 in < 10 s: %s)\n", "density, double well, eta 2^-10", td, ed, gd, ((gd < 0 ? -gd : gd) <= 1e-8 && td < 10) ? "met" : "MISSED"
-  printf "%-52s %9.3f  error %s, SE %s\n", "mc, same, " paths " paths", tdm, edm, sedm
+  printf "%-52s %9.3f  3 etas; at 2^-4 error %.4g, SE %.2g (%.1f%%)\n", "mc, same problem, eta 2^-2..2^-4, " paths " paths", tm, emc, semc, 100 * semc / (emc < 0 ? -emc : emc)
+  printf "%-52s %9.3f  error %.10g, grid error %.2g (goal 1e-8 in < 10 s: %s)\n", "density, double well, eta 2^-10", td, ed, gd, (gd != "" && (gd < 0 ? -gd : gd) <= 1e-8 && td < 10) ? "met" : "MISSED"
+  printf "%-52s %9.3f  error %.6g, SE %.2g\n", "mc, same, " paths1 " paths", tdm, edm, sedm
   if (sedm > 0)
-    printf "MC paths to reach the density engine'\''s accuracy at 2^-10: about %.2g (SE 1/sqrt(N) law)\n", paths * (sedm / (gd < 0 ? -gd : gd)) ^ 2
+    printf "MC paths to reach the density engine'\''s accuracy at 2^-10: about %.2g (SE 1/sqrt(N) law)\n", paths1 * (sedm / (gd < 0 ? -gd : gd)) ^ 2
 }'
 echo "# $(load) after"

@@ -251,7 +251,7 @@ sde_report_table (sde_report *r, const char *name, const sde_column *cols,
 /* Formats a cell as text into buf.  */
 static void
 format_cell (const sde_column *col, const sde_cell *cell, char *buf, size_t len,
-             int json)
+             int json, int csv)
 {
   switch (cell->kind)
     {
@@ -262,7 +262,8 @@ format_cell (const sde_column *col, const sde_cell *cell, char *buf, size_t len,
                        : (isnan (cell->d) ? "nan"
                           : cell->d > 0   ? "inf"
                                           : "-inf"));
-      else if (json)
+      else if (json || csv)
+        /* Machine-read formats keep every bit; PREC is for eyes.  */
         snprintf (buf, len, "%.17g", cell->d);
       else if (col->conv == 'e')
         snprintf (buf, len, "%.*e", col->prec, cell->d);
@@ -297,7 +298,8 @@ sde_report_row (sde_report *r, const sde_cell *cells)
     {
       const sde_column *col = &r->cols[c];
       int json = r->fmt == SDE_FORMAT_JSON;
-      format_cell (col, &cells[c], buf, sizeof buf, json);
+      format_cell (col, &cells[c], buf, sizeof buf, json,
+                   r->fmt == SDE_FORMAT_CSV);
       switch (r->fmt)
         {
         case SDE_FORMAT_TEXT:
