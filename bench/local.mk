@@ -10,7 +10,7 @@ bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh
 
 bench: bench-normals bench-sgd bench-engines bench-mpi
 

@@ -22,8 +22,8 @@ paths=${SDE_BENCH_ENGINES_PATHS:-2000}
 paths1=${SDE_BENCH_ENGINES_PATHS1:-100000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-wall () { date +%s.%N; }
-load () { awk '{ printf "load average %s %s %s", $1, $2, $3 }' /proc/loadavg 2>/dev/null || true; }
+times=$tmp/times
+. "$(dirname "$0")/lib.sh"
 # timed NAME ARGS...: runs sde-compare REPS times, keeps the last table as
 # $tmp/NAME.csv and appends "NAME seconds" per run to $tmp/times.
 timed () {
@@ -34,12 +34,10 @@ timed () {
     _t0=$(wall)
     "$cmp" "$@" --threads=1 --format=csv >"$tmp/$_n.csv"
     _t1=$(wall)
-    echo "$_n $(awk -v a="$_t0" -v b="$_t1" 'BEGIN { print b - a }')" >>"$tmp/times"
+    record "$_n" "$_t0" "$_t1"
     _i=$((_i + 1))
   done
 }
-median () { awk -v k="$1" '$1 == k { print $2 }' "$tmp/times" | sort -g |
-  awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # col FILE ETA NAME: column NAME of the first row at ETA (CSV, quotes
 # removed first so that method specs with commas do not shift columns).
 col () {

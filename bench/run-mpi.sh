@@ -24,10 +24,10 @@ fi
 mpi="$mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca oob_tcp_if_include lo"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+times=$tmp/times
+. "$(dirname "$0")/lib.sh"
 args="--engine=mc --eta=$grid --paths=$paths --target-ci=0 --threads=1 --format=csv"
 strip () { grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//'; }
-wall () { date +%s.%N; }
-load () { awk '{ printf "load average %s %s %s", $1, $2, $3 }' /proc/loadavg 2>/dev/null || true; }
 
 echo "# $(nproc) cores, $(load) before"
 echo "# workload: sde-compare $args"
@@ -45,18 +45,16 @@ while [ "$i" -lt "$reps" ]; do
       echo "run-mpi: the table with $k ranks differs from one process: $(head -c 300 "$tmp/err")" >&2
       exit 1
     fi
-    echo "$k $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$tmp/times"
+    record "$k" "$t0" "$t1"
   done
   # The launch cost S: the same command on a tiny run.
   t0=$(wall)
   $mpi -np 2 "$cmp" --engine=mc --eta=2^-2 --paths=256 --target-ci=0 --threads=1 >/dev/null 2>&1
   t1=$(wall)
-  echo "S $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$tmp/times"
+  record S "$t0" "$t1"
   i=$((i + 1))
 done
 
-median () { awk -v k="$1" '$1 == k { print $2 }' "$tmp/times" | sort -g |
-  awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 t1=$(median 1)
 t2=$(median 2)
 s=$(median S)
