@@ -14,6 +14,7 @@
 #include <omp.h>
 #endif
 
+#include "fused.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/spec.h"
 #include "simd.h"
@@ -391,8 +392,14 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
              bitwise the copy-and-negate of fine_sum.  */
           sde_oracle neg = *o;
           neg.sigma = -o->sigma;
-          if ((st = sde_oracle_apply (&neg, P, s->x, w->base + g0 * w->r * P,
-                                      s->idx, s->g, s->owork)))
+          const double *z = w->base + g0 * w->r * P;
+          /* Plain SGD with a constant noise factor: noise and update in
+             one pass (bitwise the same).  */
+          if (p->method->type == sde_optim_sgd && sde__oracle_sgd_fusable (o))
+            return sde__oracle_sgd_step (&neg, sde__optim_lr (p->method, k), P,
+                                         s->x, z, s->g, s->owork);
+          if ((st
+               = sde_oracle_apply (&neg, P, s->x, z, s->idx, s->g, s->owork)))
             return st;
           return sde_optim_apply (p->method, k, P, d, s->x, s->m, s->g);
         }

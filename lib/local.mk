@@ -15,7 +15,7 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
 	lib/density.c lib/manifold.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
-	lib/problem_internal.h lib/xsum.h
+	lib/problem_internal.h lib/xsum.h lib/fused.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
 	$(MATHEVAL_CFLAGS) $(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
 lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) $(MATHEVAL_LIBS) \

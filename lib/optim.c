@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "fused.h"
 #include "sdekit/optim.h"
 #include "sdekit/spec.h"
 #include "simd.h"
@@ -267,14 +268,20 @@ sde_optim_set (sde_optim *o, double eta)
   return GSL_SUCCESS;
 }
 
-int
-sde_optim_apply (const sde_optim *o, size_t k, size_t P, size_t d, double *x,
-                 double *m, const double *g)
+double
+sde__optim_lr (const sde_optim *o, size_t k)
 {
   double lr = o->step_lr;
   if (o->schedule.kind != SDE_SCHEDULE_CONSTANT)
     lr *= sde_schedule_factor (&o->schedule, (double)k * o->dt);
-  return o->type->apply (o, lr, P, d, x, m, g, k == 0);
+  return lr;
+}
+
+int
+sde_optim_apply (const sde_optim *o, size_t k, size_t P, size_t d, double *x,
+                 double *m, const double *g)
+{
+  return o->type->apply (o, sde__optim_lr (o, k), P, d, x, m, g, k == 0);
 }
 
 const char *

@@ -11,6 +11,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "fused.h"
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
 #include "simd.h"
@@ -251,5 +252,63 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
   if (st)
     return st;
   add_noise (d, r, P, o->sigma, fac, zeta, g);
+  return GSL_SUCCESS;
+}
+
+int
+sde__oracle_sgd_fusable (const sde_oracle *o)
+{
+  return o->law == SDE_ORACLE_GAUSSIAN && o->svag == 1
+         && o->prob->factor_const != NULL;
+}
+
+/* x -= lr (g + c z) row by row: the noise add of add_const_noise (terms
+   with c = 0 skipped alike) with the last column fused into SGD's update,
+   so the operations and their order are those of the two passes.  */
+SDE_CLONES static void
+sgd_const_noise (size_t d, size_t r, size_t P, double sg, const double *S,
+                 const double *restrict zeta, double lr, double *restrict g,
+                 double *restrict x)
+{
+  for (size_t i = 0; i < d; i++)
+    {
+      double *gi = g + i * P, *xi = x + i * P;
+      size_t last = r;
+      while (last > 0 && sg * S[i * r + last - 1] == 0)
+        last--;
+      for (size_t j = 0; j + 1 < last; j++)
+        {
+          const double c = sg * S[i * r + j];
+          if (c == 0)
+            continue;
+          const double *zj = zeta + j * P;
+          for (size_t p = 0; p < P; p++)
+            gi[p] += c * zj[p];
+        }
+      if (last == 0)
+        for (size_t p = 0; p < P; p++)
+          xi[p] -= lr * gi[p];
+      else
+        {
+          const double c = sg * S[i * r + last - 1];
+          const double *zj = zeta + (last - 1) * P;
+          for (size_t p = 0; p < P; p++)
+            xi[p] -= lr * (gi[p] + c * zj[p]);
+        }
+    }
+}
+
+int
+sde__oracle_sgd_step (const sde_oracle *o, double lr, size_t P, double *x,
+                      const double *z, double *g, double *work)
+{
+  const sde_problem *pb = o->prob;
+  const size_t d = pb->dim, r = pb->noise_dim;
+  double *pw = work + d * r * P + d * P + r * P; /* as sde_oracle_apply */
+  int st = pb->grad (pb, P, x, g, pw);
+  if (st)
+    return st;
+  sgd_const_noise (d, r, P, o->sigma == 0 ? 0 : o->sigma, pb->factor_const, z,
+                   lr, g, x);
   return GSL_SUCCESS;
 }

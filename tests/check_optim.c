@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fused.h"
 #include "sdekit/optim.h"
 #include "sdekit/problem.h"
 #include "sdekit/rng.h"
@@ -122,6 +123,59 @@ trajectory (const char *method, double eta, size_t steps, double *out)
   sde_rng_free (r);
   sde_problem_free (pb);
 }
+
+/* The fused SGD step (noise added in the update pass) is bitwise the
+   oracle followed by SGD, with dense, diagonal (zero-skipping) and
+   vanishing noise, and under a step schedule.  */
+START_TEST (test_optim_fused_sgd_bitwise)
+{
+  const char *probs[] = { "quadratic:h=1,3,s=0.5,x0=1,-1",
+                          "quadratic:d=4,cond=10,seed=2", "doublewell" };
+  const double sigmas[] = { 0.7, 1.3, 0 };
+  for (size_t t = 0; t < 3; t++)
+    {
+      sde_problem *pb = sde_problem_alloc (probs[t], NULL);
+      ck_assert_ptr_nonnull (pb);
+      sde_optim o = parse ("sgd");
+      ck_assert_int_eq (
+          sde_schedule_parse (&o.schedule, "step:at=0.1,0.2,factor=0.5"), 0);
+      ck_assert_int_eq (sde_optim_set (&o, 0.05), 0);
+      sde_oracle orc = { pb, SDE_ORACLE_GAUSSIAN, sigmas[t], 0, 0, 0, 1 };
+      ck_assert_int_eq (sde_oracle_check (&orc), 0);
+      ck_assert (sde__oracle_sgd_fusable (&orc));
+      const size_t d = pb->dim, r = pb->noise_dim;
+      double *xa = malloc (sizeof (double) * d * P),
+             *xb = malloc (sizeof (double) * d * P),
+             *g = malloc (sizeof (double) * d * P),
+             *z = malloc (sizeof (double) * r * P),
+             *work = malloc (sizeof (double) * sde_oracle_work (&orc, P));
+      sde_rng *rng = sde_rng_alloc (NULL, 5);
+      for (size_t k = 0; k < d * P; k++)
+        xa[k] = xb[k] = 0.3 + 0.01 * (double)k;
+      for (size_t k = 0; k < 8; k++)
+        {
+          sde_rng_sample (rng, SDE_RNG_NORMAL, 0, 0, k, 0, P, r, z, P);
+          ck_assert_int_eq (sde_oracle_apply (&orc, P, xa, z, NULL, g, work),
+                            0);
+          ck_assert_int_eq (sde_optim_apply (&o, k, P, d, xa, NULL, g), 0);
+          ck_assert_int_eq (sde__oracle_sgd_step (&orc, sde__optim_lr (&o, k),
+                                                  P, xb, z, g, work),
+                            0);
+          ck_assert_msg (memcmp (xa, xb, sizeof (double) * d * P) == 0,
+                         "%s: fused step %zu differs", probs[t], k);
+        }
+      /* The schedule really acted (0.1 and 0.2 are steps 2 and 4).  */
+      ck_assert_double_eq (sde__optim_lr (&o, 5), 0.25 * sde__optim_lr (&o, 0));
+      free (xa);
+      free (xb);
+      free (g);
+      free (z);
+      free (work);
+      sde_rng_free (rng);
+      sde_problem_free (pb);
+    }
+}
+END_TEST
 
 /* Heavy-ball(lr, mu) is SGDM(lr / (1 - mu), mu) on the same noise.  */
 START_TEST (test_optim_hb_equals_sgdm)
@@ -454,6 +508,7 @@ optim_suite (void)
   tcase_add_test (tc, test_optim_momentum_family);
   tcase_add_test (tc, test_optim_parse_errors);
   tcase_add_test (tc, test_optim_schedules);
+  tcase_add_test (tc, test_optim_fused_sgd_bitwise);
   tcase_add_test (tc, test_optim_stationary_variances_within_se);
   suite_add_tcase (s, tc);
   return s;

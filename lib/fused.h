@@ -1,0 +1,25 @@
+/* fused.h: library-internal fast paths that merge steps the public API
+   keeps apart, bitwise equal to the unfused calls.  */
+#ifndef SDEKIT_FUSED_H
+#define SDEKIT_FUSED_H
+
+#include <stddef.h>
+
+#include "sdekit/optim.h"
+#include "sdekit/problem.h"
+
+/* The rate of step K of O (its schedule applied), as sde_optim_apply
+   uses it.  */
+double sde__optim_lr (const sde_optim *o, size_t k);
+
+/* Whether sde__oracle_sgd_step applies: Gaussian noise through a
+   constant factor, no SVAG pair.  */
+int sde__oracle_sgd_fusable (const sde_oracle *o);
+
+/* SGD's whole step x -= lr (grad L + sigma S z) with the noise added in
+   the update pass: bitwise sde_oracle_apply then plain SGD.  G and WORK
+   as for sde_oracle_apply.  */
+int sde__oracle_sgd_step (const sde_oracle *o, double lr, size_t P, double *x,
+                          const double *z, double *g, double *work);
+
+#endif /* SDEKIT_FUSED_H */
