@@ -922,6 +922,8 @@ main (int argc, char **argv)
   snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
+  if (x0_arg)
+    sde_report_meta (rep, "x0", x0_arg); /* in place of the spec's x0 */
   if (c.limpb)
     sde_report_meta (rep, "limit", sde_problem_spec (c.limpb));
   if (c.orc.law == SDE_ORACLE_MINIBATCH)

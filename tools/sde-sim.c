@@ -431,6 +431,8 @@ main (int argc, char **argv)
   else
     {
       sde_report_meta (rep, "problem", sde_problem_spec (pb));
+      if (x0_arg)
+        sde_report_meta (rep, "x0", x0_arg); /* in place of the spec's x0 */
       const sde_oracle *o = &proc[0].oracle;
       if (o->law == SDE_ORACLE_MINIBATCH)
         snprintf (buf, sizeof buf,

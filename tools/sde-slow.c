@@ -544,6 +544,8 @@ main (int argc, char **argv)
   snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
+  if (x0_arg)
+    sde_report_meta (rep, "x0", x0_arg); /* in place of the spec's x0 */
   snprintf (buf, sizeof buf,
             "%s, sigma = %.17g held fixed; time t = k eta^2 (slow time)",
             sde_oracle_law_name (c.orc.law), c.sigma);
@@ -598,7 +600,7 @@ main (int argc, char **argv)
                           g0);
         for (size_t i = 0; i < c.pb->dim && n < 700; i++)
           n += snprintf (buf + n, sizeof buf - n, "%s%.6g", i ? ", " : "",
-                         c.z0[i]);
+                         c.z0[i] + 0.0); /* + 0.0: no "-0" */
         n += snprintf (buf + n, sizeof buf - n, "); burn-in");
         for (size_t i = 0; i < c.neta && n < 900; i++)
           {

@@ -188,4 +188,7 @@ grep -q '^# limit: .*weight decay wd=1' "$tmpdir/wd" && pass || fail "the decaye
 sed 's/"[^"]*"/M/' "$tmpdir/ind" | awk -F, '/^0.0039/ { n++; if ($22 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(grep '^0' "$tmpdir/ind" | cut -c1-300)"
 grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no unresolved-reference note"
 
+# A --x0 that replaces the spec's x0 is in the provenance.
+"$cmp_" --methods=sgd --x0=0.3 --eta=2^-3 --engine=density | grep -q '^# x0: 0.3$' && pass || fail "--x0 not in the provenance"
+
 finish
