@@ -12,7 +12,11 @@ EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
 	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh
 
-bench: bench-normals bench-sgd bench-engines bench-mpi
+BENCH_TARGETS = bench-normals bench-sgd bench-engines
+if HAVE_MPI
+BENCH_TARGETS += bench-mpi
+endif
+bench: $(BENCH_TARGETS)
 
 bench-normals: bench/bench_normals$(EXEEXT)
 	@echo "== normals per second, one core =="

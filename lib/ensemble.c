@@ -259,8 +259,9 @@ worker_free (worker *w, size_t nproc)
   free (w);
 }
 
-/* NULL on failure; *stepper_failed says the stepper refused (its reason
-   is already reported), else memory ran out.  */
+/* NULL when memory runs out; *stepper_failed says the stepper's own
+   allocation did, whose reason is already reported (validate has caught
+   schemes that refuse the system).  */
 static worker *
 worker_alloc (const sde_ensemble *e, int *stepper_failed)
 {
@@ -708,6 +709,15 @@ validate (const sde_ensemble *e)
                           "%s: SDE needs a system, a scheme, "
                           "substeps and its dimension",
                           p->label);
+      else
+        {
+          /* A scheme that refuses the system (Milstein on non-commutative
+             noise, ...) says why here, before any worker starts.  */
+          sde_stepper *t = sde_stepper_alloc (p->scheme, p->sys, 1);
+          if (t == NULL)
+            return GSL_EINVAL;
+          sde_stepper_free (t);
+        }
       if (uses_brownian (e, p))
         {
           size_t pr = p->kind == SDE_PROCESS_SDE ? p->sys->noise_dim
@@ -775,7 +785,7 @@ sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
     int st = GSL_SUCCESS;
     if (w == NULL && refused)
       {
-        st = GSL_EINVAL;
+        st = GSL_ENOMEM;
 #pragma omp atomic write
         status = st;
       }

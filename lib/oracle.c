@@ -308,7 +308,9 @@ sde__oracle_sgd_step (const sde_oracle *o, double lr, size_t P, double *x,
   int st = pb->grad (pb, P, x, g, pw);
   if (st)
     return st;
-  sgd_const_noise (d, r, P, o->sigma == 0 ? 0 : o->sigma, pb->factor_const, z,
+  /* sigma = 0 adds no noise at all, as in sde_oracle_apply (0 * inf in
+     S would otherwise be NaN).  */
+  sgd_const_noise (d, o->sigma == 0 ? 0 : r, P, o->sigma, pb->factor_const, z,
                    lr, g, x);
   return GSL_SUCCESS;
 }

@@ -22,6 +22,18 @@
    for --target-ci (roundoff-level differences, identical methods).  */
 #define ZERO_SCALE 1e-6
 
+int
+sde_weak_ref_ok (const sde_weak_point *p)
+{
+  if (isnan (p->ref_err))
+    return 1;
+  double ref = fabs (p->ref_err) + 2 * p->ref_err_se;
+  /* A zero error cannot ask for a zero reference error.  */
+  double scale = fmax (fmax (fabs (p->e), 2 * p->se),
+                       ZERO_SCALE * fmax (fabs (p->est), fabs (p->est_ref)));
+  return ref <= 0.1 * scale;
+}
+
 double
 sde_weak_crit (size_t ncheck)
 {
@@ -474,12 +486,8 @@ sde_weak_run (const sde_weak_sweep *w)
             for (size_t r = 0; r < nrows; r++)
               {
                 const sde_weak_point *p = &rows[r];
-                double ref = fabs (p->ref_err) + 2 * p->ref_err_se;
-                /* A zero error cannot ask for a zero reference error.  */
-                double scale = fmax (
-                    fmax (fabs (p->e), 2 * p->se),
-                    ZERO_SCALE * fmax (fabs (p->est), fabs (p->est_ref)));
-                if (ref > 0.1 * scale && fabs (p->ref_err) > 2 * p->ref_err_se)
+                if (!sde_weak_ref_ok (p)
+                    && fabs (p->ref_err) > 2 * p->ref_err_se)
                   redo = 1;
               }
           if (!redo)

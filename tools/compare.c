@@ -379,9 +379,7 @@ compare_fits (compare *c, sde_weak_fit *fits)
               "left out of the averages",
               p->eta, mn, (unsigned long long)p->diverged,
               (unsigned long long)p->diverged_ref);
-      if (!isnan (p->ref_err)
-          && fabs (p->ref_err) + 2 * p->ref_err_se
-                 > 0.1 * fmax (fabs (p->e), 2 * p->se))
+      if (!sde_weak_ref_ok (p))
         note (c,
               "eta=%g %s %s: the reference's own error %.3g (SE %.2g) may "
               "be above a tenth of |e|%s",

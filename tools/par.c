@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_errno.h>
 #ifdef HAVE_MPI
@@ -17,13 +18,19 @@ static int rank, size = 1;
 #ifdef HAVE_MPI
 static int mpi_on;
 
-/* Whether a launcher (mpirun, srun) started us.  A singleton MPI_Init
-   costs about half a second of start-up, so a plain run skips MPI.  */
+/* Whether a launcher (mpirun, srun) started us: SDEKIT_MPI=1 or 0 says
+   so outright, else the variables Open MPI, PMIx, PMI-1/2 and MVAPICH
+   set.  A singleton MPI_Init costs about half a second of start-up, so a
+   plain run skips MPI.  */
 static int
 launched (void)
 {
+  const char *force = getenv ("SDEKIT_MPI");
+  if (force && *force)
+    return strcmp (force, "0") != 0;
   static const char *const vars[]
-      = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE" };
+      = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "PMI_FD",
+          "MV2_COMM_WORLD_SIZE" };
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
     if (getenv (vars[i]))
       return 1;
@@ -36,7 +43,22 @@ par_init (int *argc, char ***argv)
 {
 #ifdef HAVE_MPI
   if (!launched ())
-    return;
+    {
+      /* srun without an MPI plugin starts K copies that would each run
+         the whole job: say so rather than write K tables.  */
+      const char *nt = getenv ("SLURM_STEP_NUM_TASKS");
+      if (nt && atoi (nt) > 1)
+        {
+          const char *prog = *argc > 0 ? strrchr ((*argv)[0], '/') : NULL;
+          prog = prog ? prog + 1 : *argc > 0 ? (*argv)[0] : "sdekit";
+          fprintf (stderr,
+                   "%s: warning: %s tasks under srun but no MPI launcher "
+                   "found: every task runs the whole job (use srun "
+                   "--mpi=pmix, or SDEKIT_MPI=1)\n",
+                   prog, nt);
+        }
+      return;
+    }
   mpi_on = 1;
   MPI_Init (argc, argv);
   MPI_Comm_rank (MPI_COMM_WORLD, &rank);

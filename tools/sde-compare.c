@@ -876,6 +876,8 @@ main (int argc, char **argv)
   for (size_t k = 0; exact_ok && k < c.nm; k++)
     if (c.methods[k].wd != 0)
       exact_ok = 0, snprintf (why, sizeof why, "weight decay");
+  if (exact_ok && c.ref == REF_METHOD && c.refm.wd != 0)
+    exact_ok = 0, snprintf (why, sizeof why, "weight decay in the reference");
   if (exact_ok && c.ref == REF_SME1 && c.schedule.kind != SDE_SCHEDULE_CONSTANT
       && c.schedule.kind != SDE_SCHEDULE_STEP)
     exact_ok = 0,

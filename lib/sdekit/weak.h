@@ -60,6 +60,11 @@ typedef struct
   double seconds;
 } sde_weak_point;
 
+/* Whether the reference's own error is within a tenth of the row's error
+   scale, by the upper end of its interval (|ref_err| + 2 SE <= 0.1
+   max(|e|, 2 SE, 1e-6 of the estimates)); 1 when it was not measured.  */
+int sde_weak_ref_ok (const sde_weak_point *p);
+
 /* A weighted least-squares fit of log |e| = log C + p log eta over the
    points not in the noise floor, with weights (e / SE)^2 (delta method).
    When chi2 per degree of freedom exceeds 1 the SE is scaled by its square

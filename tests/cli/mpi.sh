@@ -22,6 +22,13 @@ sargs="--problem=labelvalley:delta=0.5,x0=1.5,0 --eta=2^-2:2^-4 --checkpoints=1 
 $mpi -np 2 "$tools/sde-slow" $sargs --threads=1 2>"$tmpdir/slowerr" | strip >"$tmpdir/slow2"
 if [ -s "$tmpdir/slow1" ] && cmp -s "$tmpdir/slow1" "$tmpdir/slow2"; then pass; else fail "sde-slow with 2 ranks differs: $(head -c 300 "$tmpdir/slowerr")"; fi
 
+# A plain run skips MPI; SDEKIT_MPI=1 initializes it anyway (a singleton)
+# with the same table; srun tasks without a launcher are warned about.
+"$tools/sde-compare" --eta=2^-2:2^-3 --paths=1000 --target-ci=0 --format=csv | strip >"$tmpdir/p0"
+SDEKIT_MPI=1 "$tools/sde-compare" --eta=2^-2:2^-3 --paths=1000 --target-ci=0 --format=csv 2>"$tmpdir/perr" | strip >"$tmpdir/p1"
+[ -s "$tmpdir/p0" ] && cmp -s "$tmpdir/p0" "$tmpdir/p1" && pass || fail "SDEKIT_MPI=1 singleton differs: $(head -c 300 "$tmpdir/perr")"
+SLURM_STEP_NUM_TASKS=2 "$tools/sde-compare" --version 2>&1 >/dev/null | grep -q "warning: 2 tasks under srun" && pass || fail "no warning for srun tasks without MPI"
+
 # sde-sim in both modes.
 for mode in "--sde=ou --scheme=weak2 --step=0.05" "--problem=nonconvex2d --method=sgd,sgdm:beta=0.9 --eta=0.05"; do
   "$tools/sde-sim" $mode --paths=5000 | grep -v '^# command' >"$tmpdir/s1"

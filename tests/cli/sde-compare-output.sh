@@ -191,4 +191,8 @@ grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no u
 # A --x0 that replaces the spec's x0 is in the provenance.
 "$cmp_" --methods=sgd --x0=0.3 --eta=2^-3 --engine=density | grep -q '^# x0: 0.3$' && pass || fail "--x0 not in the provenance"
 
+# Weight decay in a method reference rules the exact engine out up front.
+"$cmp_" --problem=quadratic:h=1,4 --methods=sgd --reference=hb:momentum=0.5,wd=1 --eta=2^-3 --paths=1000 --target-ci=0 >"$tmpdir/rwd" 2>&1 &&
+  grep -q '^# engine: mc.*weight decay in the reference' "$tmpdir/rwd" && pass || fail "reference with weight decay: $(grep -e '^# engine' -e 'sde-compare:' "$tmpdir/rwd")"
+
 finish
