@@ -205,8 +205,10 @@ awk -v full="$sdk_full" -v subt="$sdk_sub" -v measured="$measured" \
     split($0, c, ",")
     key = sprintf("%.6g %s", c[col["eta"]], c[col["method"]])
     e_sdk[key] = c[col["error"]]; se_sdk[key] = c[col["se"]]
+    # sdekit half-widths use its simultaneous critical value ci_z.
+    z_sdk[key] = (col["ci_z"] && c[col["ci_z"]] != "") ? c[col["ci_z"]] : 1.96
     st = c[col["stop"]]
-    if (st != "target") sdk_miss = sdk_miss " " key "(" st ")"
+    if (st != "target" && st != "small") sdk_miss = sdk_miss " " key "(" st ")"
     keys[++nk] = key
     next
   }
@@ -225,7 +227,7 @@ awk -v full="$sdk_full" -v subt="$sdk_sub" -v measured="$measured" \
     for (i = 1; i <= nk; i++) {
       k = keys[i]
       printf "%-24s %12.4e %10.2e %12.4e %10.2e %8s\n", k, e_sdk[k], \
-        1.96 * se_sdk[k], e_np[k], 1.96 * se_np[k], stop_np[k]
+        z_sdk[k] * se_sdk[k], e_np[k], 1.96 * se_np[k], stop_np[k]
     }
     printf "(numpy rows stopped by budget/cap do not meet the CI target; their e is shown as measured)\n"
     printf "\n%-28s %11s %11s %10s   %11s %11s %10s\n", "time to table (s)", \

@@ -88,7 +88,7 @@ weak2_additive (const sde_system *sys, double t, double h, size_t P, double *x,
         y[i * P + p] = u;
         dx[i * P + p] = n;
       }
-  status = sys->drift (step_end (t, h), P, y, au, w, sys->params);
+  status = sys->drift (te, P, y, au, w, sys->params);
   if (status)
     return status;
   for (size_t k = 0; k < d * P; k++)
