@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "sdekit/optim.h"
+#include "sdekit/problem.h"
 #include "sdekit/spec.h"
 
 #define Z95 1.959963984540054
@@ -647,4 +649,110 @@ compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
       unlink (tmp);
       cli_die (CLI_RUNTIME, "--plot=%s: the figure could not be written", file);
     }
+}
+
+/* ---- Shared options ---- */
+
+int
+compare_arg (compare_args *a, int key, const char *arg)
+{
+  switch (key)
+    {
+    case 'p':
+      a->problem = arg;
+      break;
+    case CMP_OPT_LOSS:
+      a->loss = arg;
+      break;
+    case 'N':
+      a->noise = arg;
+      break;
+    case 'g':
+      a->sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
+      break;
+    case 'M':
+      a->methods = arg;
+      break;
+    case CMP_OPT_ALPHA:
+      a->alpha = cli_double ("alpha", arg, 0, 0, 1, 0);
+      break;
+    case CMP_OPT_C:
+      a->cfam = cli_double ("c", arg, 0, 1, 1e12, 0);
+      break;
+    case 'r':
+      a->ref = arg;
+      break;
+    case 'e':
+      a->eta = arg;
+      break;
+    case 'T':
+      a->T = cli_double ("horizon", arg, 0, 1, a->T_max, 0);
+      break;
+    case 'C':
+      a->checkpoints = arg;
+      break;
+    case 'O':
+      a->obs = arg;
+      break;
+    case 'n':
+      a->paths = cli_uint ("paths", arg, 2, UINT64_C (1) << 32);
+      break;
+    case CMP_OPT_TARGET:
+      a->target = cli_double ("target-ci", arg, 0, 0, 1e6, 0);
+      break;
+    case CMP_OPT_MAXPATHS:
+      a->maxpaths = cli_uint ("max-paths", arg, 2, UINT64_C (1) << 32);
+      break;
+    case 'E':
+      if (strcmp (arg, "coupled") && strcmp (arg, "independent"))
+        cli_die (CLI_USAGE, "--estimator=%s: use coupled or independent", arg);
+      a->estimator = arg;
+      break;
+    case CMP_OPT_X0:
+      a->x0 = arg;
+      break;
+    case CMP_OPT_BOUND:
+      a->bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
+      break;
+    case 'S':
+      a->seed = cli_uint ("seed", arg, 0, UINT64_MAX);
+      break;
+    case CMP_OPT_THREADS:
+      a->threads = (int)cli_uint ("threads", arg, 0, 1024);
+      break;
+    case 'f':
+      a->fmt = sde_report_format_find (arg);
+      if (a->fmt < 0)
+        cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
+                 arg);
+      break;
+    case 'o':
+      a->output = arg;
+      break;
+    case 'P':
+      a->plot = arg;
+      break;
+    case CMP_OPT_EXPECT:
+      a->expect = cli_double ("expect-order", arg, -100, 0, 100, 0);
+      break;
+    case CMP_OPT_TOL:
+      a->tol = cli_double ("tolerance", arg, 0, 0, 100, 0);
+      break;
+    case CMP_OPT_LIST_PROBLEMS:
+      {
+        const char *d, *p;
+        for (size_t i = 0; sde_problem_name (i, &d, &p); i++)
+          printf ("%s: %s\n    %s\n", sde_problem_name (i, NULL, NULL), d, p);
+        return 2;
+      }
+    case CMP_OPT_LIST_METHODS:
+      for (const sde_optim_type *const *t = sde_optim_types (); *t; t++)
+        printf ("%-9s %s\n", (*t)->name, (*t)->description);
+      printf ("%-9s %s\n", "svag",
+              "svag:l=L,METHOD: SVAG(L), eta/L and L times the steps");
+      return 2;
+    default:
+      return 0;
+    }
+  return 1;
 }

@@ -4,10 +4,45 @@
 #ifndef SDEKIT_COMPARE_H
 #define SDEKIT_COMPARE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sdekit/report.h"
 #include "sdekit/weak.h"
+
+/* Options sde-compare and sde-slow share, with one meaning and one parser:
+   the keys of the long-only ones (a tool's own start at CMP_OPT_NEXT) and
+   their values.  */
+enum
+{
+  CMP_OPT_LOSS = 256,
+  CMP_OPT_ALPHA,
+  CMP_OPT_C,
+  CMP_OPT_TARGET,
+  CMP_OPT_MAXPATHS,
+  CMP_OPT_THREADS,
+  CMP_OPT_EXPECT,
+  CMP_OPT_TOL,
+  CMP_OPT_LIST_PROBLEMS,
+  CMP_OPT_LIST_METHODS,
+  CMP_OPT_X0,
+  CMP_OPT_BOUND,
+  CMP_OPT_NEXT
+};
+
+typedef struct
+{
+  const char *problem, *loss, *noise, *methods, *ref, *eta, *checkpoints;
+  const char *obs, *x0, *estimator, *output, *plot;
+  double sigma, alpha, cfam, T, T_max, target, expect, tol, bound;
+  uint64_t paths, maxpaths, seed;
+  int fmt, threads;
+} compare_args;
+
+/* Stores a shared option's checked value in A: 1 when KEY is one, 2 when
+   it was a listing, already printed (the tool then ends with status 0),
+   0 for any other key.  Bad values end the program with status 2.  */
+int compare_arg (compare_args *a, int key, const char *arg);
 
 typedef struct
 {

@@ -27,21 +27,9 @@
 
 enum
 {
-  OPT_LOSS = 256,
-  OPT_TAU,
-  OPT_ALPHA,
-  OPT_C,
-  OPT_TARGET,
-  OPT_MAXPATHS,
-  OPT_THREADS,
-  OPT_EXPECT,
-  OPT_TOL,
-  OPT_LIST_PROBLEMS,
-  OPT_LIST_METHODS,
+  OPT_TAU = CMP_OPT_NEXT,
   OPT_LIST_SCHEMES,
-  OPT_X0,
   OPT_SCHEDULE,
-  OPT_BOUND,
   OPT_ENGINE,
   OPT_GRID
 };
@@ -49,7 +37,7 @@ enum
 static const cli_option options[] = {
   { "problem", 'p', "SPEC",
     "the problem NAME[:KEY=VALUE,...] (--list-problems)", "doublewell" },
-  { "loss", OPT_LOSS, "EXPR",
+  { "loss", CMP_OPT_LOSS, "EXPR",
     "a loss in x0, x1, ... instead, with isotropic unit Gaussian noise", NULL },
   { "noise", 'N', "LAW",
     "gaussian, rademacher, label, student:nu=V, minibatch[:B=N,replace=0|1]",
@@ -64,10 +52,10 @@ static const cli_option options[] = {
     "optimizers compared, e.g. sgd,sgdm:beta=0.9,svag:l=4,sgd "
     "(--list-methods); all at one effective learning rate",
     "sgd,sgdm:beta=0.9" },
-  { "alpha", OPT_ALPHA, "A",
+  { "alpha", CMP_OPT_ALPHA, "A",
     "momentum family 1 - beta = c eta^A for momentum methods without beta",
     NULL },
-  { "c", OPT_C, "C", "the constant c of the momentum family", "1" },
+  { "c", CMP_OPT_C, "C", "the constant c of the momentum family", "1" },
   { "reference", 'r', "REF",
     "sme1[:scheme=S,substeps=M|auto], sme2[:...], underdamped:c=C[,...], "
     "or a method (e.g. sgd)",
@@ -85,19 +73,19 @@ static const cli_option options[] = {
     "norm2" },
   { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",
     "10000" },
-  { "target-ci", OPT_TARGET, "F",
+  { "target-ci", CMP_OPT_TARGET, "F",
     "add paths until the 95% CI half-width is at most F |e|, or F times "
     "1e-6 of the observable's scale for an error that is zero (0: off)",
     "0.1" },
-  { "max-paths", OPT_MAXPATHS, "N", "cap of --target-ci", "2000000" },
+  { "max-paths", CMP_OPT_MAXPATHS, "N", "cap of --target-ci", "2000000" },
   { "estimator", 'E', "KIND", "coupled (common Brownian path) or independent",
     "coupled" },
-  { "x0", OPT_X0, "LIST", "initial point", "the problem's" },
+  { "x0", CMP_OPT_X0, "LIST", "initial point", "the problem's" },
   { "schedule", OPT_SCHEDULE, "SPEC",
     "learning-rate schedule in SDE time (constant, step:..., cosine, "
     "table:...)",
     "constant" },
-  { "bound", OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
+  { "bound", CMP_OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
   { "engine", OPT_ENGINE, "ENGINE",
     "auto, mc (Monte Carlo), exact (linear-Gaussian: quadratic loss, "
     "constant Gaussian noise) or density (1-D SGD: the law on a grid); "
@@ -106,7 +94,7 @@ static const cli_option options[] = {
   { "density-grid", OPT_GRID, "LO:HI:N",
     "density engine: the domain and grid points (0: chosen per eta)", "0:0:0" },
   { "seed", 'S', "SEED", "seed of the random streams", "1" },
-  { "threads", OPT_THREADS, "N",
+  { "threads", CMP_OPT_THREADS, "N",
     "threads; the table does not depend on it (0: all cores)", "0" },
   { "format", 'f', "FMT", "text, md, latex, csv or json", "text" },
   { "output", 'o', "FILE", "write the table to FILE (atomically, row by row)",
@@ -114,13 +102,13 @@ static const cli_option options[] = {
   { "plot", 'P', "FILE",
     "the log-log figure: FILE.png, .svg, .pdf (gnuplot) or .tex (pgfplots)",
     NULL },
-  { "expect-order", OPT_EXPECT, "P",
+  { "expect-order", CMP_OPT_EXPECT, "P",
     "exit with status 3 unless every fitted order is within --tolerance of P",
     NULL },
-  { "tolerance", OPT_TOL, "Q", "tolerance of --expect-order", "0.1" },
-  { "list-problems", OPT_LIST_PROBLEMS, NULL, "list the problems and exit",
+  { "tolerance", CMP_OPT_TOL, "Q", "tolerance of --expect-order", "0.1" },
+  { "list-problems", CMP_OPT_LIST_PROBLEMS, NULL, "list the problems and exit",
     NULL },
-  { "list-methods", OPT_LIST_METHODS, NULL, "list the optimizers and exit",
+  { "list-methods", CMP_OPT_LIST_METHODS, NULL, "list the optimizers and exit",
     NULL },
   { "list-schemes", OPT_LIST_SCHEMES, NULL, "list the SDE schemes and exit",
     NULL },
@@ -555,20 +543,29 @@ parse_reference (ctx *c, const char *spec)
 int
 main (int argc, char **argv)
 {
-  const char *problem = NULL, *loss = NULL, *noise = NULL, *eta_arg = NULL;
-  const char *methods_arg = "sgd,sgdm:beta=0.9", *ref_arg = NULL;
-  const char *obs_arg = "norm2", *x0_arg = NULL, *sched_arg = "constant";
-  const char *output = NULL, *plot = NULL, *estimator = "coupled";
-  const char *engine = "auto";
+  const char *sched_arg = "constant", *engine = "auto";
   sde_density_grid grid0 = { 0, 0, 0, 0 };
-  double tau = 0.5, sigma = NAN, alpha = NAN, cfam = 1, target = 0.1;
-  double expect = NAN, tol = 0.1, bound = 1e10;
-  uint64_t paths = 10000, maxpaths = 2000000, seed = 1;
-  int fmt = SDE_FORMAT_TEXT, threads = 0, have_tau = 0;
+  double tau = 0.5;
+  int have_tau = 0;
+  compare_args a = { .methods = "sgd,sgdm:beta=0.9",
+                     .checkpoints = "every",
+                     .obs = "norm2",
+                     .estimator = "coupled",
+                     .sigma = NAN,
+                     .alpha = NAN,
+                     .cfam = 1,
+                     .T = 1,
+                     .T_max = 1e9,
+                     .target = 0.1,
+                     .expect = NAN,
+                     .tol = 0.1,
+                     .bound = 1e10,
+                     .paths = 10000,
+                     .maxpaths = 2000000,
+                     .seed = 1,
+                     .fmt = SDE_FORMAT_TEXT };
   ctx c;
   memset (&c, 0, sizeof c);
-  c.T = 1;
-  c.checkpoints = "every";
   const char *arg;
   int o;
 
@@ -578,69 +575,12 @@ main (int argc, char **argv)
   while ((o = cli_next (argc, argv, &arg)) != -1)
     switch (o)
       {
-      case 'p':
-        problem = arg;
-        break;
-      case OPT_LOSS:
-        loss = arg;
-        break;
-      case 'N':
-        noise = arg;
-        break;
       case OPT_TAU:
         tau = cli_double ("tau", arg, 0, 1, 1e12, 0);
         have_tau = 1;
         break;
-      case 'g':
-        sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
-        break;
-      case 'M':
-        methods_arg = arg;
-        break;
-      case OPT_ALPHA:
-        alpha = cli_double ("alpha", arg, 0, 0, 1, 0);
-        break;
-      case OPT_C:
-        cfam = cli_double ("c", arg, 0, 1, 1e12, 0);
-        break;
-      case 'r':
-        ref_arg = arg;
-        break;
-      case 'e':
-        eta_arg = arg;
-        break;
-      case 'T':
-        c.T = cli_double ("horizon", arg, 0, 1, 1e9, 0);
-        break;
-      case 'C':
-        c.checkpoints = arg;
-        break;
-      case 'O':
-        obs_arg = arg;
-        break;
-      case 'n':
-        paths = cli_uint ("paths", arg, 2, UINT64_C (1) << 32);
-        break;
-      case OPT_TARGET:
-        target = cli_double ("target-ci", arg, 0, 0, 1e6, 0);
-        break;
-      case OPT_MAXPATHS:
-        maxpaths = cli_uint ("max-paths", arg, 2, UINT64_C (1) << 32);
-        break;
-      case 'E':
-        estimator = arg;
-        if (strcmp (arg, "coupled") && strcmp (arg, "independent"))
-          cli_die (CLI_USAGE, "--estimator=%s: use coupled or independent",
-                   arg);
-        break;
-      case OPT_X0:
-        x0_arg = arg;
-        break;
       case OPT_SCHEDULE:
         sched_arg = arg;
-        break;
-      case OPT_BOUND:
-        bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
         break;
       case OPT_ENGINE:
         if (strcmp (arg, "mc") && strcmp (arg, "auto") && strcmp (arg, "exact")
@@ -669,65 +609,35 @@ main (int argc, char **argv)
           grid0.n = (size_t)gv[2];
         }
         break;
-      case 'S':
-        seed = cli_uint ("seed", arg, 0, UINT64_MAX);
-        break;
-      case OPT_THREADS:
-        threads = (int)cli_uint ("threads", arg, 0, 1024);
-        break;
-      case 'f':
-        fmt = sde_report_format_find (arg);
-        if (fmt < 0)
-          cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
-                   arg);
-        break;
-      case 'o':
-        output = arg;
-        break;
-      case 'P':
-        plot = arg;
-        break;
-      case OPT_EXPECT:
-        expect = cli_double ("expect-order", arg, -100, 0, 100, 0);
-        break;
-      case OPT_TOL:
-        tol = cli_double ("tolerance", arg, 0, 0, 100, 0);
-        break;
-      case OPT_LIST_PROBLEMS:
-        {
-          const char *d, *p;
-          for (size_t i = 0; sde_problem_name (i, &d, &p); i++)
-            printf ("%s: %s\n    %s\n", sde_problem_name (i, NULL, NULL), d, p);
-          return CLI_OK;
-        }
-      case OPT_LIST_METHODS:
-        for (const sde_optim_type *const *t = sde_optim_types (); *t; t++)
-          printf ("%-9s %s\n", (*t)->name, (*t)->description);
-        printf ("%-9s %s\n", "svag",
-                "svag:l=L,METHOD: SVAG(L), eta/L and L "
-                "times the steps");
-        return CLI_OK;
       case OPT_LIST_SCHEMES:
         for (const sde_stepper_type *const *t = sde_stepper_types (); *t; t++)
           printf ("%-12s weak %g  %s\n", (*t)->name, (*t)->weak_order,
                   (*t)->description);
         return CLI_OK;
       default:
-        cli_die (CLI_USAGE, "unhandled option (see --help)");
+        switch (compare_arg (&a, o, arg))
+          {
+          case 0:
+            cli_die (CLI_USAGE, "unhandled option (see --help)");
+          case 2:
+            return CLI_OK;
+          }
       }
+  c.T = a.T;
+  c.checkpoints = a.checkpoints;
 
   /* ---- Validate everything before any output exists. ---- */
-  if (!isnan (sigma) && have_tau)
+  if (!isnan (a.sigma) && have_tau)
     cli_die (CLI_USAGE, "--tau and --sigma exclude each other");
-  c.tau_scaling = isnan (sigma);
+  c.tau_scaling = isnan (a.sigma);
   c.tau = tau;
-  c.sigma = sigma;
-  c.pb = setup_problem (problem, loss, "doublewell");
-  c.x0 = setup_x0 (c.pb, x0_arg);
-  setup_noise (&c.orc, c.pb, noise);
+  c.sigma = a.sigma;
+  c.pb = setup_problem (a.problem, a.loss, "doublewell");
+  c.x0 = setup_x0 (c.pb, a.x0);
+  setup_noise (&c.orc, c.pb, a.noise);
   if (c.orc.law == SDE_ORACLE_MINIBATCH)
     {
-      int gave_b = noise && strstr (noise, "B=") != NULL;
+      int gave_b = a.noise && strstr (a.noise, "B=") != NULL;
       if (gave_b && have_tau)
         cli_die (CLI_USAGE, "--noise=minibatch with B fixes sigma = 1/sqrt(B): "
                             "drop --tau, or drop B to get B = eta/tau");
@@ -735,25 +645,25 @@ main (int argc, char **argv)
     }
   /* The oracle would ignore sigma: say so rather than run another
      experiment than the one asked for.  */
-  if (!isnan (sigma) && c.orc.law == SDE_ORACLE_MINIBATCH)
+  if (!isnan (a.sigma) && c.orc.law == SDE_ORACLE_MINIBATCH)
     cli_die (CLI_USAGE,
              "--sigma: minibatch noise takes its scale from the batch: give "
              "--noise=minibatch:B=N for a fixed sigma = 1/sqrt(B)");
-  if (!isnan (sigma) && c.orc.law == SDE_ORACLE_NONE)
+  if (!isnan (a.sigma) && c.orc.law == SDE_ORACLE_NONE)
     cli_die (CLI_USAGE, "--sigma: the noise law is none: there is no noise "
                         "to scale");
-  c.nm = setup_methods ("methods", methods_arg, c.methods, MAXM);
+  c.nm = setup_methods ("methods", a.methods, c.methods, MAXM);
   setup_schedule (sched_arg, c.T, c.methods, c.nm);
   c.schedule = c.methods[0].schedule;
   for (size_t k = 0; k < c.nm; k++)
-    if (c.methods[k].type != sde_optim_sgd && !isnan (alpha)
+    if (c.methods[k].type != sde_optim_sgd && !isnan (a.alpha)
         && isnan (c.methods[k].beta) && isnan (c.methods[k].alpha))
       {
-        c.methods[k].alpha = alpha;
-        c.methods[k].c = cfam;
+        c.methods[k].alpha = a.alpha;
+        c.methods[k].c = a.cfam;
         char buf[256];
         snprintf (buf, sizeof buf, "%s%salpha=%g,c=%g", c.methods[k].spec,
-                  strchr (c.methods[k].spec, ':') ? "," : ":", alpha, cfam);
+                  strchr (c.methods[k].spec, ':') ? "," : ":", a.alpha, a.cfam);
         snprintf (c.methods[k].spec, sizeof c.methods[k].spec, "%s", buf);
       }
   for (size_t k = 0; k < c.nm; k++)
@@ -762,12 +672,12 @@ main (int argc, char **argv)
                "--methods: %s fixes lr; in a sweep the rate comes "
                "from --eta (lr = eta (1 - momentum))",
                c.methods[k].spec);
-  parse_reference (&c, ref_arg ? ref_arg : "sme1:scheme=weak2,substeps=auto");
+  parse_reference (&c, a.ref ? a.ref : "sme1:scheme=weak2,substeps=auto");
   size_t substeps = 4;
   int auto_sub = 1;
-  if (ref_arg && c.ref != REF_METHOD)
+  if (a.ref && c.ref != REF_METHOD)
     {
-      const char *s = strstr (ref_arg, "substeps=");
+      const char *s = strstr (a.ref, "substeps=");
       if (s && strncmp (s + 9, "auto", 4) != 0)
         {
           char num[32];
@@ -805,7 +715,7 @@ main (int argc, char **argv)
       if (c.xud == NULL)
         cli_die (CLI_RUNTIME, "out of memory");
       memcpy (c.xud, c.x0, sizeof (double) * c.pb->dim);
-      if (ref_arg && strstr (ref_arg, "m0=grad"))
+      if (a.ref && strstr (a.ref, "m0=grad"))
         {
           const sde_problem *gp = c.limpb ? c.limpb : c.pb;
           double *w = malloc (sizeof (double) * (gp->work + 1));
@@ -816,7 +726,7 @@ main (int argc, char **argv)
         }
     }
   double etas[256];
-  c.neta = sde_weak_grid (eta_arg ? eta_arg : "2^-3:2^-9", etas, 256);
+  c.neta = sde_weak_grid (a.eta ? a.eta : "2^-3:2^-9", etas, 256);
   if (c.neta == 0)
     cli_die (CLI_USAGE, "--eta: %s", cli_reason ());
   for (size_t i = 0; i < c.neta; i++)
@@ -856,8 +766,8 @@ main (int argc, char **argv)
                      etas[i], B, n);
         }
     }
-  c.nobs = setup_observables (obs_arg, c.pb->dim, c.pb, c.obs, 16);
-  c.coupled = strcmp (estimator, "coupled") == 0;
+  c.nobs = setup_observables (a.obs, c.pb->dim, c.pb, c.obs, 16);
+  c.coupled = strcmp (a.estimator, "coupled") == 0;
   /* The reference SDE and its scheme, built now at the first eta, so a
      combination the library refuses is a usage error before any output
      (the schedule and the noise do not change with eta).  */
@@ -865,7 +775,7 @@ main (int argc, char **argv)
   double probe_tau;
   if (c.ref != REF_METHOD && eta_noise (&c, etas[0], &probe_o, &probe_tau) == 0
       && make_limit (&c, etas[0], probe_tau))
-    cli_die (CLI_USAGE, "--reference=%s%s%s: %s", ref_arg ? ref_arg : "sme1",
+    cli_die (CLI_USAGE, "--reference=%s%s%s: %s", a.ref ? a.ref : "sme1",
              c.schedule.kind != SDE_SCHEDULE_CONSTANT ? " with --schedule="
                                                       : "",
              c.schedule.kind != SDE_SCHEDULE_CONSTANT ? c.schedule.spec : "",
@@ -903,29 +813,29 @@ main (int argc, char **argv)
   int use_density = dens_ok && !use_exact && strcmp (engine, "mc") != 0;
   if (c.ref != REF_METHOD && !use_exact && !use_density)
     setup_scheme ("reference", c.scheme, &c.sys);
-  c.threads = threads;
-  c.bound = bound;
-  if (paths > maxpaths && target > 0)
-    maxpaths = paths;
-  if (plot)
-    compare_plot_check (plot);
-  c.rng = sde_rng_alloc (NULL, seed);
+  c.threads = a.threads;
+  c.bound = a.bound;
+  if (a.paths > a.maxpaths && a.target > 0)
+    a.maxpaths = a.paths;
+  if (a.plot)
+    compare_plot_check (a.plot);
+  c.rng = sde_rng_alloc (NULL, a.seed);
   c.progress = isatty (STDERR_FILENO) && par_rank () == 0;
 
   /* ---- Run ---- */
-  FILE *out = cli_output_open (output);
-  cli_output_format (fmt);
-  sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  FILE *out = cli_output_open (a.output);
+  cli_output_format (a.fmt);
+  sde_report *rep = sde_report_alloc (out, (sde_format)a.fmt);
   if (rep == NULL)
     cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[1024];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
-  snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
+  snprintf (buf, sizeof buf, "%llu", (unsigned long long)a.seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
-  if (x0_arg)
-    sde_report_meta (rep, "x0", x0_arg); /* in place of the spec's x0 */
+  if (a.x0)
+    sde_report_meta (rep, "x0", a.x0); /* in place of the spec's x0 */
   if (c.limpb)
     sde_report_meta (rep, "limit", sde_problem_spec (c.limpb));
   if (c.orc.law == SDE_ORACLE_MINIBATCH)
@@ -940,7 +850,7 @@ main (int argc, char **argv)
     snprintf (buf, sizeof buf, "tau = %.17g held fixed (SDE scaling)", tau);
   else
     snprintf (buf, sizeof buf, "sigma = %.17g held fixed (tau = eta sigma^2)",
-              sigma);
+              a.sigma);
   sde_report_meta (rep, "scaling", buf);
   if (c.ref == REF_METHOD)
     snprintf (buf, sizeof buf, "%s", c.refm.spec);
@@ -989,13 +899,14 @@ main (int argc, char **argv)
   if (use_exact || use_density)
     snprintf (buf, sizeof buf, "none: the %s engine has no sampling error",
               use_exact ? "exact" : "density");
-  else if (target > 0)
+  else if (a.target > 0)
     snprintf (buf, sizeof buf,
               "%llu first, then up to %llu until the 95%% "
               "CI half-width is %g |e|",
-              (unsigned long long)paths, (unsigned long long)maxpaths, target);
+              (unsigned long long)a.paths, (unsigned long long)a.maxpaths,
+              a.target);
   else
-    snprintf (buf, sizeof buf, "%llu per eta", (unsigned long long)paths);
+    snprintf (buf, sizeof buf, "%llu per eta", (unsigned long long)a.paths);
   sde_report_meta (rep, "paths", buf);
 
   compare cmp;
@@ -1031,9 +942,9 @@ main (int argc, char **argv)
   sde_weak_sweep sw = { .eta = etas,
                         .neta = c.neta,
                         .nmethods = c.nm,
-                        .paths = paths,
-                        .max_paths = maxpaths,
-                        .target_ci = target,
+                        .paths = a.paths,
+                        .max_paths = a.maxpaths,
+                        .target_ci = a.target,
                         .check_ref = c.ref != REF_METHOD,
                         .substeps = c.ref != REF_METHOD ? substeps : 1,
                         .auto_substeps = auto_sub,
@@ -1068,7 +979,7 @@ main (int argc, char **argv)
   if (sde_report_finish (rep) || cli_output_commit ())
     cli_die (CLI_RUNTIME, "writing the table failed");
   sde_report_free (rep);
-  if (plot && par_rank () == 0)
+  if (a.plot && par_rank () == 0)
     {
       snprintf (buf, sizeof buf, "%s: weak error against %s",
                 sde_problem_spec (c.pb),
@@ -1076,10 +987,10 @@ main (int argc, char **argv)
                 : c.ref == REF_SME1 ? "SME-1"
                 : c.ref == REF_SME2 ? "SME-2"
                                     : "the underdamped SDE");
-      compare_plot (&cmp, fits, plot, buf);
+      compare_plot (&cmp, fits, a.plot, buf);
     }
-  int status
-      = isnan (expect) ? CLI_OK : compare_expect (&cmp, fits, expect, tol);
+  int status = isnan (a.expect) ? CLI_OK
+                                : compare_expect (&cmp, fits, a.expect, a.tol);
   compare_free (&cmp);
   free (c.check);
   free (c.x0);

@@ -27,19 +27,7 @@
 
 enum
 {
-  OPT_LOSS = 256,
-  OPT_ALPHA,
-  OPT_C,
-  OPT_TARGET,
-  OPT_MAXPATHS,
-  OPT_THREADS,
-  OPT_EXPECT,
-  OPT_TOL,
-  OPT_LIST_PROBLEMS,
-  OPT_LIST_METHODS,
-  OPT_X0,
-  OPT_BOUND,
-  OPT_PHI,
+  OPT_PHI = CMP_OPT_NEXT,
   OPT_GTOL,
   OPT_PHI_STEPS
 };
@@ -49,7 +37,7 @@ static const cli_option options[] = {
     "a problem with a manifold of minimizers NAME[:KEY=VALUE,...] "
     "(--list-problems): circle, valley, labelvalley, sparse, ...",
     "circle:s=1,0.25" },
-  { "loss", OPT_LOSS, "EXPR",
+  { "loss", CMP_OPT_LOSS, "EXPR",
     "a loss in x0, x1, ... instead, with isotropic unit Gaussian noise", NULL },
   { "noise", 'N', "LAW", "gaussian, rademacher, label, student:nu=V",
     "the problem's own" },
@@ -60,10 +48,10 @@ static const cli_option options[] = {
     "optimizers, e.g. sgd,sgdm:beta=0.9 (--list-methods); all at one "
     "effective learning rate eta",
     "sgd,sgdm:beta=0.9" },
-  { "alpha", OPT_ALPHA, "A",
+  { "alpha", CMP_OPT_ALPHA, "A",
     "momentum family 1 - beta = c eta^A for momentum methods without beta",
     NULL },
-  { "c", OPT_C, "C", "the constant c of the momentum family", "1" },
+  { "c", CMP_OPT_C, "C", "the constant c of the momentum family", "1" },
   { "reference", 'r', "REF",
     "slow[:type=projected|explicit,substeps=M|auto], or a method (e.g. sgd) "
     "observed at Phi like the others",
@@ -83,12 +71,12 @@ static const cli_option options[] = {
     "x0" },
   { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",
     "10000" },
-  { "target-ci", OPT_TARGET, "F",
+  { "target-ci", CMP_OPT_TARGET, "F",
     "add paths until the 95% CI half-width is at most F |e| (0: off)", "0.1" },
-  { "max-paths", OPT_MAXPATHS, "N", "cap of --target-ci", "1000000" },
+  { "max-paths", CMP_OPT_MAXPATHS, "N", "cap of --target-ci", "1000000" },
   { "estimator", 'E', "KIND", "coupled (common Brownian path) or independent",
     "coupled" },
-  { "x0", OPT_X0, "LIST",
+  { "x0", CMP_OPT_X0, "LIST",
     "initial point; off the manifold, the slow SDE starts at Phi(x0) and the "
     "burn-in is reported",
     "the problem's" },
@@ -99,9 +87,9 @@ static const cli_option options[] = {
   { "gtol", OPT_GTOL, "G", "Phi converged when |grad L| <= G", "1e-11" },
   { "phi-steps", OPT_PHI_STEPS, "N", "gradient-flow step budget of one Phi",
     "100000" },
-  { "bound", OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
+  { "bound", CMP_OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10" },
   { "seed", 'S', "SEED", "seed of the random streams", "1" },
-  { "threads", OPT_THREADS, "N",
+  { "threads", CMP_OPT_THREADS, "N",
     "threads; the table does not depend on it (0: all cores)", "0" },
   { "format", 'f', "FMT", "text, md, latex, csv or json", "text" },
   { "output", 'o', "FILE", "write the table to FILE (atomically, row by row)",
@@ -109,13 +97,13 @@ static const cli_option options[] = {
   { "plot", 'P', "FILE",
     "the log-log figure: FILE.png, .svg, .pdf (gnuplot) or .tex (pgfplots)",
     NULL },
-  { "expect-order", OPT_EXPECT, "P",
+  { "expect-order", CMP_OPT_EXPECT, "P",
     "exit with status 3 unless every fitted order is within --tolerance of P",
     NULL },
-  { "tolerance", OPT_TOL, "Q", "tolerance of --expect-order", "0.1" },
-  { "list-problems", OPT_LIST_PROBLEMS, NULL, "list the problems and exit",
+  { "tolerance", CMP_OPT_TOL, "Q", "tolerance of --expect-order", "0.1" },
+  { "list-problems", CMP_OPT_LIST_PROBLEMS, NULL, "list the problems and exit",
     NULL },
-  { "list-methods", OPT_LIST_METHODS, NULL, "list the optimizers and exit",
+  { "list-methods", CMP_OPT_LIST_METHODS, NULL, "list the optimizers and exit",
     NULL },
   { "help", CLI_HELP, NULL, "show this help and exit", NULL },
   { "version", CLI_VERSION, NULL, "show the version and exit", NULL },
@@ -313,21 +301,27 @@ burn_in (const sde_problem *pb, const double *x0, double eta, uint64_t kmax)
 int
 main (int argc, char **argv)
 {
-  const char *problem = NULL, *loss = NULL, *noise = NULL, *eta_arg = NULL;
-  const char *methods_arg = "sgd,sgdm:beta=0.9", *ref_arg = NULL;
-  const char *obs_arg = "x0", *x0_arg = NULL;
-  const char *output = NULL, *plot = NULL, *estimator = "coupled";
-  double alpha = NAN, cfam = 1, target = 0.1, expect = NAN, tol = 0.1;
-  uint64_t paths = 10000, maxpaths = 1000000, seed = 1;
-  int fmt = SDE_FORMAT_TEXT, threads = 0;
+  compare_args a = { .methods = "sgd,sgdm:beta=0.9",
+                     .checkpoints = "every",
+                     .obs = "x0",
+                     .estimator = "coupled",
+                     .sigma = 1,
+                     .alpha = NAN,
+                     .cfam = 1,
+                     .T = 1,
+                     .T_max = 1e6,
+                     .target = 0.1,
+                     .expect = NAN,
+                     .tol = 0.1,
+                     .bound = 1e10,
+                     .paths = 10000,
+                     .maxpaths = 1000000,
+                     .seed = 1,
+                     .fmt = SDE_FORMAT_TEXT };
   sde_manifold_opts mo;
   sde_manifold_defaults (&mo);
   ctx c;
   memset (&c, 0, sizeof c);
-  c.T = 1;
-  c.sigma = 1;
-  c.bound = 1e10;
-  c.checkpoints = "every";
   const char *arg;
   int o;
 
@@ -337,60 +331,6 @@ main (int argc, char **argv)
   while ((o = cli_next (argc, argv, &arg)) != -1)
     switch (o)
       {
-      case 'p':
-        problem = arg;
-        break;
-      case OPT_LOSS:
-        loss = arg;
-        break;
-      case 'N':
-        noise = arg;
-        break;
-      case 'g':
-        c.sigma = cli_double ("sigma", arg, 0, 0, 1e12, 0);
-        break;
-      case 'M':
-        methods_arg = arg;
-        break;
-      case OPT_ALPHA:
-        alpha = cli_double ("alpha", arg, 0, 0, 1, 0);
-        break;
-      case OPT_C:
-        cfam = cli_double ("c", arg, 0, 1, 1e12, 0);
-        break;
-      case 'r':
-        ref_arg = arg;
-        break;
-      case 'e':
-        eta_arg = arg;
-        break;
-      case 'T':
-        c.T = cli_double ("horizon", arg, 0, 1, 1e6, 0);
-        break;
-      case 'C':
-        c.checkpoints = arg;
-        break;
-      case 'O':
-        obs_arg = arg;
-        break;
-      case 'n':
-        paths = cli_uint ("paths", arg, 2, UINT64_C (1) << 32);
-        break;
-      case OPT_TARGET:
-        target = cli_double ("target-ci", arg, 0, 0, 1e6, 0);
-        break;
-      case OPT_MAXPATHS:
-        maxpaths = cli_uint ("max-paths", arg, 2, UINT64_C (1) << 32);
-        break;
-      case 'E':
-        estimator = arg;
-        if (strcmp (arg, "coupled") && strcmp (arg, "independent"))
-          cli_die (CLI_USAGE, "--estimator=%s: use coupled or independent",
-                   arg);
-        break;
-      case OPT_X0:
-        x0_arg = arg;
-        break;
       case OPT_PHI:
         if (strcmp (arg, "auto") && strcmp (arg, "flow"))
           cli_die (CLI_USAGE, "--phi=%s: use auto or flow", arg);
@@ -402,55 +342,24 @@ main (int argc, char **argv)
       case OPT_PHI_STEPS:
         mo.max_steps = cli_uint ("phi-steps", arg, 1, UINT64_C (1) << 32);
         break;
-      case OPT_BOUND:
-        c.bound = cli_double ("bound", arg, 0, 1, INFINITY, 0);
-        break;
-      case 'S':
-        seed = cli_uint ("seed", arg, 0, UINT64_MAX);
-        break;
-      case OPT_THREADS:
-        threads = (int)cli_uint ("threads", arg, 0, 1024);
-        break;
-      case 'f':
-        fmt = sde_report_format_find (arg);
-        if (fmt < 0)
-          cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
-                   arg);
-        break;
-      case 'o':
-        output = arg;
-        break;
-      case 'P':
-        plot = arg;
-        break;
-      case OPT_EXPECT:
-        expect = cli_double ("expect-order", arg, -100, 0, 100, 0);
-        break;
-      case OPT_TOL:
-        tol = cli_double ("tolerance", arg, 0, 0, 100, 0);
-        break;
-      case OPT_LIST_PROBLEMS:
-        {
-          const char *d, *p;
-          for (size_t i = 0; sde_problem_name (i, &d, &p); i++)
-            printf ("%s: %s\n    %s\n", sde_problem_name (i, NULL, NULL), d, p);
-          return CLI_OK;
-        }
-      case OPT_LIST_METHODS:
-        for (const sde_optim_type *const *t = sde_optim_types (); *t; t++)
-          printf ("%-9s %s\n", (*t)->name, (*t)->description);
-        printf ("%-9s %s\n", "svag",
-                "svag:l=L,METHOD: SVAG(L), eta/L and L "
-                "times the steps");
-        return CLI_OK;
       default:
-        cli_die (CLI_USAGE, "unhandled option (see --help)");
+        switch (compare_arg (&a, o, arg))
+          {
+          case 0:
+            cli_die (CLI_USAGE, "unhandled option (see --help)");
+          case 2:
+            return CLI_OK;
+          }
       }
+  c.T = a.T;
+  c.sigma = a.sigma;
+  c.bound = a.bound;
+  c.checkpoints = a.checkpoints;
 
   /* ---- Validate everything before any output exists. ---- */
-  c.pb = setup_problem (problem, loss, "circle:s=1,0.25");
-  c.x0 = setup_x0 (c.pb, x0_arg);
-  setup_noise (&c.orc, c.pb, noise);
+  c.pb = setup_problem (a.problem, a.loss, "circle:s=1,0.25");
+  c.x0 = setup_x0 (c.pb, a.x0);
+  setup_noise (&c.orc, c.pb, a.noise);
   if (c.orc.law == SDE_ORACLE_MINIBATCH)
     cli_die (CLI_USAGE, "--noise=minibatch: the slow SDE needs a noise "
                         "covariance sigma^2 S S^T with fixed sigma; use the "
@@ -460,17 +369,18 @@ main (int argc, char **argv)
              "--problem: the slow SDE handles at most 64 "
              "dimensions (%s has %zu)",
              sde_problem_spec (c.pb), c.pb->dim);
-  c.nm = setup_methods ("methods", methods_arg, c.methods, MAXM);
+  c.nm = setup_methods ("methods", a.methods, c.methods, MAXM);
   for (size_t k = 0; k < c.nm; k++)
     {
-      if (c.methods[k].type != sde_optim_sgd && !isnan (alpha)
+      if (c.methods[k].type != sde_optim_sgd && !isnan (a.alpha)
           && isnan (c.methods[k].beta) && isnan (c.methods[k].alpha))
         {
-          c.methods[k].alpha = alpha;
-          c.methods[k].c = cfam;
+          c.methods[k].alpha = a.alpha;
+          c.methods[k].c = a.cfam;
           char buf[256];
           snprintf (buf, sizeof buf, "%s%salpha=%g,c=%g", c.methods[k].spec,
-                    strchr (c.methods[k].spec, ':') ? "," : ":", alpha, cfam);
+                    strchr (c.methods[k].spec, ':') ? "," : ":", a.alpha,
+                    a.cfam);
           snprintf (c.methods[k].spec, sizeof c.methods[k].spec, "%s", buf);
         }
       if (!isnan (c.methods[k].lr))
@@ -486,9 +396,9 @@ main (int argc, char **argv)
     }
   size_t substeps = 1;
   int auto_sub = 1;
-  parse_reference (&c, ref_arg ? ref_arg : "slow", &substeps, &auto_sub);
+  parse_reference (&c, a.ref ? a.ref : "slow", &substeps, &auto_sub);
   double etas[MAXETA];
-  c.neta = sde_weak_grid (eta_arg ? eta_arg : "2^-2:2^-5", etas, MAXETA);
+  c.neta = sde_weak_grid (a.eta ? a.eta : "2^-2:2^-5", etas, MAXETA);
   if (c.neta == 0)
     cli_die (CLI_USAGE, "--eta: %s", cli_reason ());
   for (size_t i = 0; i < c.neta; i++)
@@ -507,13 +417,13 @@ main (int argc, char **argv)
             cli_die (CLI_USAGE, "--methods: %s", cli_reason ());
         }
     }
-  c.nobs = setup_observables (obs_arg, c.pb->dim, c.pb, c.obs, 16);
-  c.coupled = strcmp (estimator, "coupled") == 0;
-  c.threads = threads;
-  if (paths > maxpaths && target > 0)
-    maxpaths = paths;
-  if (plot)
-    compare_plot_check (plot);
+  c.nobs = setup_observables (a.obs, c.pb->dim, c.pb, c.obs, 16);
+  c.coupled = strcmp (a.estimator, "coupled") == 0;
+  c.threads = a.threads;
+  if (a.paths > a.maxpaths && a.target > 0)
+    a.maxpaths = a.paths;
+  if (a.plot)
+    compare_plot_check (a.plot);
   c.man = sde_manifold_alloc (c.pb, c.x0, &mo);
   if (c.man == NULL)
     cli_die (CLI_USAGE, "--problem=%s, x0: %s", sde_problem_spec (c.pb),
@@ -529,23 +439,23 @@ main (int argc, char **argv)
         cli_die (CLI_USAGE, "--problem=%s: %s", sde_problem_spec (c.pb),
                  cli_reason ());
     }
-  c.rng = sde_rng_alloc (NULL, seed);
+  c.rng = sde_rng_alloc (NULL, a.seed);
   c.progress = isatty (STDERR_FILENO) && par_rank () == 0;
 
   /* ---- Run ---- */
-  FILE *out = cli_output_open (output);
-  cli_output_format (fmt);
-  sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  FILE *out = cli_output_open (a.output);
+  cli_output_format (a.fmt);
+  sde_report *rep = sde_report_alloc (out, (sde_format)a.fmt);
   if (rep == NULL)
     cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[1024];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
-  snprintf (buf, sizeof buf, "%llu", (unsigned long long)seed);
+  snprintf (buf, sizeof buf, "%llu", (unsigned long long)a.seed);
   sde_report_meta (rep, "seed", buf);
   sde_report_meta (rep, "problem", sde_problem_spec (c.pb));
-  if (x0_arg)
-    sde_report_meta (rep, "x0", x0_arg); /* in place of the spec's x0 */
+  if (a.x0)
+    sde_report_meta (rep, "x0", a.x0); /* in place of the spec's x0 */
   snprintf (buf, sizeof buf,
             "%s, sigma = %.17g held fixed; time t = k eta^2 (slow time)",
             sde_oracle_law_name (c.orc.law), c.sigma);
@@ -574,13 +484,14 @@ main (int argc, char **argv)
             "slow-time horizon %.17g (t / eta^2 steps), checkpoints %s", c.T,
             c.checkpoints);
   sde_report_meta (rep, "time", buf);
-  if (target > 0)
+  if (a.target > 0)
     snprintf (buf, sizeof buf,
               "%llu first, then up to %llu until the 95%% "
               "CI half-width is %g |e|",
-              (unsigned long long)paths, (unsigned long long)maxpaths, target);
+              (unsigned long long)a.paths, (unsigned long long)a.maxpaths,
+              a.target);
   else
-    snprintf (buf, sizeof buf, "%llu per eta", (unsigned long long)paths);
+    snprintf (buf, sizeof buf, "%llu per eta", (unsigned long long)a.paths);
   sde_report_meta (rep, "paths", buf);
   /* On the manifold, or the burn-in of an x0 off it.  */
   {
@@ -653,9 +564,9 @@ main (int argc, char **argv)
   sde_weak_sweep sw = { .eta = etas,
                         .neta = c.neta,
                         .nmethods = c.nm,
-                        .paths = paths,
-                        .max_paths = maxpaths,
-                        .target_ci = target,
+                        .paths = a.paths,
+                        .max_paths = a.maxpaths,
+                        .target_ci = a.target,
                         .check_ref = !c.ref_method,
                         .substeps = substeps,
                         .auto_substeps = auto_sub && !c.ref_method,
@@ -698,15 +609,15 @@ main (int argc, char **argv)
   if (sde_report_finish (rep) || cli_output_commit ())
     cli_die (CLI_RUNTIME, "writing the table failed");
   sde_report_free (rep);
-  if (plot && par_rank () == 0)
+  if (a.plot && par_rank () == 0)
     {
       snprintf (buf, sizeof buf, "%s: weak error against %s",
                 sde_problem_spec (c.pb),
                 c.ref_method ? c.refm.spec : "the slow SDE");
-      compare_plot (&cmp, fits, plot, buf);
+      compare_plot (&cmp, fits, a.plot, buf);
     }
-  int status
-      = isnan (expect) ? CLI_OK : compare_expect (&cmp, fits, expect, tol);
+  int status = isnan (a.expect) ? CLI_OK
+                                : compare_expect (&cmp, fits, a.expect, a.tol);
   compare_free (&cmp);
   free (c.check);
   free (c.x0);
