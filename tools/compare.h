@@ -30,6 +30,61 @@ enum
   CMP_OPT_NEXT
 };
 
+/* Their --help entries, where the two tools say the same.  */
+#define CMP_OPTION_LOSS                                                        \
+  {                                                                            \
+    "loss", CMP_OPT_LOSS, "EXPR",                                              \
+        "a loss in x0, x1, ... instead, with isotropic unit Gaussian noise",   \
+        NULL                                                                   \
+  }
+#define CMP_OPTIONS_FAMILY                                                     \
+  { "alpha", CMP_OPT_ALPHA, "A",                                               \
+    "momentum family 1 - beta = c eta^A for momentum methods without beta",    \
+    NULL },                                                                    \
+  {                                                                            \
+    "c", CMP_OPT_C, "C", "the constant c of the momentum family", "1"          \
+  }
+#define CMP_OPTIONS_PATHS                                                      \
+  { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",     \
+    "10000" },                                                                 \
+  {                                                                            \
+    "target-ci", CMP_OPT_TARGET, "F",                                          \
+        "add paths until the 95% CI half-width is at most F |e|, or F times "  \
+        "1e-6 of the observable's scale for an error that is zero (0: off)",   \
+        "0.1"                                                                  \
+  }
+#define CMP_OPTION_ESTIMATOR                                                   \
+  {                                                                            \
+    "estimator", 'E', "KIND", "coupled (common Brownian path) or independent", \
+        "coupled"                                                              \
+  }
+#define CMP_OPTION_BOUND                                                       \
+  {                                                                            \
+    "bound", CMP_OPT_BOUND, "B", "a path diverges beyond |x_i| > B", "1e10"    \
+  }
+#define CMP_OPTIONS_OUTPUT                                                     \
+  { "seed", 'S', "SEED", "seed of the random streams", "1" },                  \
+      { "threads", CMP_OPT_THREADS, "N",                                       \
+        "threads; the table does not depend on it (0: all cores)", "0" },      \
+      { "format", 'f', "FMT", "text, md, latex, csv or json", "text" },        \
+      { "output", 'o', "FILE",                                                 \
+        "write the table to FILE (atomically, row by row)", NULL },            \
+      { "plot", 'P', "FILE",                                                   \
+        "the log-log figure: FILE.png, .svg, .pdf (gnuplot) or .tex "          \
+        "(pgfplots)",                                                          \
+        NULL },                                                                \
+      { "expect-order", CMP_OPT_EXPECT, "P",                                   \
+        "exit with status 3 unless every fitted order is within --tolerance "  \
+        "of P",                                                                \
+        NULL },                                                                \
+      { "tolerance", CMP_OPT_TOL, "Q", "tolerance of --expect-order", "0.1" }, \
+      { "list-problems", CMP_OPT_LIST_PROBLEMS, NULL,                          \
+        "list the problems and exit", NULL },                                  \
+  {                                                                            \
+    "list-methods", CMP_OPT_LIST_METHODS, NULL,                                \
+        "list the optimizers and exit", NULL                                   \
+  }
+
 typedef struct
 {
   const char *problem, *loss, *noise, *methods, *ref, *eta, *checkpoints;
