@@ -653,6 +653,28 @@ compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
 
 /* ---- Shared options ---- */
 
+void
+compare_args_init (compare_args *a)
+{
+  *a = (compare_args){ .methods = "sgd,sgdm:beta=0.9",
+                       .checkpoints = "every",
+                       .obs = "norm2",
+                       .estimator = "coupled",
+                       .sigma = NAN,
+                       .alpha = NAN,
+                       .cfam = 1,
+                       .T = 1,
+                       .T_max = 1e9,
+                       .target = 0.1,
+                       .expect = NAN,
+                       .tol = 0.1,
+                       .bound = 1e10,
+                       .paths = 10000,
+                       .maxpaths = 2000000,
+                       .seed = 1,
+                       .fmt = SDE_FORMAT_TEXT };
+}
+
 int
 compare_arg (compare_args *a, int key, const char *arg)
 {

@@ -94,6 +94,11 @@ typedef struct
   int fmt, threads;
 } compare_args;
 
+/* The defaults the two tools share: methods SGD and SGDM (beta = 0.9),
+   checkpoints at every step, the coupled estimator, horizon 1 (at most
+   1e9), --target-ci 0.1 from 10000 paths up to 2000000, seed 1, text.  */
+void compare_args_init (compare_args *a);
+
 /* Stores a shared option's checked value in A: 1 when KEY is one, 2 when
    it was a listing, already printed (the tool then ends with status 0),
    0 for any other key.  Bad values end the program with status 2.  */

@@ -521,23 +521,8 @@ main (int argc, char **argv)
   sde_density_grid grid0 = { 0, 0, 0, 0 };
   double tau = 0.5;
   int have_tau = 0;
-  compare_args a = { .methods = "sgd,sgdm:beta=0.9",
-                     .checkpoints = "every",
-                     .obs = "norm2",
-                     .estimator = "coupled",
-                     .sigma = NAN,
-                     .alpha = NAN,
-                     .cfam = 1,
-                     .T = 1,
-                     .T_max = 1e9,
-                     .target = 0.1,
-                     .expect = NAN,
-                     .tol = 0.1,
-                     .bound = 1e10,
-                     .paths = 10000,
-                     .maxpaths = 2000000,
-                     .seed = 1,
-                     .fmt = SDE_FORMAT_TEXT };
+  compare_args a;
+  compare_args_init (&a);
   ctx c;
   memset (&c, 0, sizeof c);
   const char *arg;
