@@ -13,7 +13,7 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
 	lib/schedule.c lib/optim.c lib/observable.c \
 	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
-	lib/density.c lib/manifold.c lib/expr.c \
+	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
 	lib/problem_internal.h lib/xsum.h lib/fused.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
@@ -34,4 +34,4 @@ pkginclude_HEADERS += \
 	lib/sdekit/optim.h lib/sdekit/observable.h lib/sdekit/ensemble.h \
 	lib/sdekit/weak.h lib/sdekit/exact.h \
 	lib/sdekit/density.h lib/sdekit/manifold.h \
-	lib/sdekit/expr.h
+	lib/sdekit/expr.h lib/sdekit/density_slow.h

@@ -4,6 +4,7 @@
 #define SDEKIT_H
 
 #include <sdekit/density.h>
+#include <sdekit/density_slow.h>
 #include <sdekit/ensemble.h>
 #include <sdekit/manifold.h>
 #include <sdekit/exact.h>
