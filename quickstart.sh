@@ -1,12 +1,12 @@
 #!/bin/sh
-# quickstart.sh [run|check]: on Debian 12 as root, install what sdekit needs,
-# build it in ./build, then run the main job (run, the default) or the whole
-# test suite (check).
+# quickstart.sh [run|check|deps]: on Debian 12 as root, install what sdekit
+# needs, build it in ./build, then run the main job (run, the default) or
+# the whole test suite (check); deps installs the packages only.
 set -eu
 cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
-help2man check libgsl-dev libfftw3-dev librandom123-dev libmatheval-dev
+help2man check libgsl-dev libfftw3-dev librandom123-dev
 libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy"
 missing=""
 for p in $pkgs; do
@@ -18,6 +18,8 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
+
+[ "${1:-run}" = deps ] && exit 0
 
 if [ -f config.status ]; then
   echo "quickstart: the source tree is configured in place; run 'make distclean' first" >&2
@@ -38,7 +40,7 @@ case "${1:-run}" in
     make -j"$jobs" check
     ;;
   *)
-    echo "quickstart: unknown command '$1' (use run or check)" >&2
+    echo "quickstart: unknown command '$1' (use run, check or deps)" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2118,7 +2119,29 @@ typedef struct
   size_t start, len; /* of the current token */
   double num;
   int nest;
+  char *why; /* where a syntax error goes, or NULL: through gsl_error */
+  size_t whylen;
 } parser;
+
+/* A syntax error: written to the caller's buffer when it gave one, so it
+   can say which of several texts is bad, else reported.  Returns
+   GSL_EINVAL.  */
+static int perr (parser *ps, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static int
+perr (parser *ps, const char *fmt, ...)
+{
+  char buf[512];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  if (ps->why == NULL)
+    return sde_error (GSL_EINVAL, "%s", buf);
+  snprintf (ps->why, ps->whylen, "%s", buf);
+  return GSL_EINVAL;
+}
 
 static int
 lex_number (parser *ps)
@@ -2146,20 +2169,20 @@ lex_number (parser *ps)
       const int hex = s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X');
       while (is_word (s[j]) || s[j] == '.')
         j++;
-      return sde_error (GSL_EINVAL, "malformed number '%s' at position %zu%s",
-                        quote (q, s + i, j - i), i + 1,
-                        hex       ? " (hexadecimal is not supported)"
-                        : bad_exp ? " (the exponent has no digits)"
-                                  : "");
+      return perr (ps, "malformed number '%s' at position %zu%s",
+                   quote (q, s + i, j - i), i + 1,
+                   hex       ? " (hexadecimal is not supported)"
+                   : bad_exp ? " (the exponent has no digits)"
+                             : "");
     }
   char *end;
   locale_t old = uselocale (ps->ctx->cloc);
   const double v = strtod (s + i, &end);
   uselocale (old);
   if (end != s + j || isinf (v))
-    return sde_error (GSL_EINVAL, "number '%s' at position %zu is %s",
-                      quote (q, s + i, j - i), i + 1,
-                      end != s + j ? "malformed" : "out of range");
+    return perr (ps, "number '%s' at position %zu is %s",
+                 quote (q, s + i, j - i), i + 1,
+                 end != s + j ? "malformed" : "out of range");
   ps->tok = T_NUM;
   ps->num = v;
   ps->len = j - i;
@@ -2200,8 +2223,8 @@ lex (parser *ps)
       return GSL_SUCCESS;
     }
   char q[4 * QUOTE_MAX + 8];
-  return sde_error (GSL_EINVAL, "unknown character '%s' at position %zu",
-                    quote (q, s + i, 1), i + 1);
+  return perr (ps, "unknown character '%s' at position %zu",
+               quote (q, s + i, 1), i + 1);
 }
 
 /* The current token for a message: 'text' or end of input.  */
@@ -2221,9 +2244,8 @@ enter (parser *ps)
 {
   if (++ps->nest <= MAXNEST)
     return GSL_SUCCESS;
-  return sde_error (GSL_EINVAL,
-                    "expression nested deeper than %d levels at position %zu",
-                    MAXNEST, ps->start + 1);
+  return perr (ps, "expression nested deeper than %d levels at position %zu",
+               MAXNEST, ps->start + 1);
 }
 
 static const sde_expr *p_expr (parser *ps);
@@ -2237,12 +2259,11 @@ expect_close (parser *ps, size_t open)
   if (ps->tok == ')')
     return lex (ps);
   if (ps->tok == T_END)
-    return sde_error (GSL_EINVAL, "missing ')' for the '(' at position %zu",
-                      open + 1);
-  return sde_error (GSL_EINVAL,
-                    "expected ')' for the '(' at position %zu, found %s at "
-                    "position %zu",
-                    open + 1, found (ps, f), ps->start + 1);
+    return perr (ps, "missing ')' for the '(' at position %zu", open + 1);
+  return perr (ps,
+               "expected ')' for the '(' at position %zu, found %s at "
+               "position %zu",
+               open + 1, found (ps, f), ps->start + 1);
 }
 
 /* A name: a function call, pi, e or a variable.  */
@@ -2260,11 +2281,11 @@ p_name (parser *ps)
     {
       if (op < 0)
         {
-          sde_error (GSL_EINVAL,
-                     "unknown function '%s' at position %zu (functions: "
-                     "exp log sqrt sin cos tan sinh cosh tanh asin acos "
-                     "atan abs sign)",
-                     quote (q, s, len), at + 1);
+          perr (ps,
+                "unknown function '%s' at position %zu (functions: "
+                "exp log sqrt sin cos tan sinh cosh tanh asin acos "
+                "atan abs sign)",
+                quote (q, s, len), at + 1);
           return NULL;
         }
       if (lex (ps) || enter (ps))
@@ -2280,10 +2301,10 @@ p_name (parser *ps)
     }
   if (op >= 0)
     {
-      sde_error (GSL_EINVAL,
-                 "function '%s' at position %zu needs its argument in "
-                 "parentheses",
-                 quote (q, s, len), at + 1);
+      perr (ps,
+            "function '%s' at position %zu needs its argument in "
+            "parentheses",
+            quote (q, s, len), at + 1);
       return NULL;
     }
   const sde_expr_ctx *ctx = ps->ctx;
@@ -2300,9 +2321,8 @@ p_name (parser *ps)
         v++;
       if (v == ctx->nvar)
         {
-          sde_error (GSL_EINVAL,
-                     "unknown variable '%s' at position %zu (variables: %s)",
-                     quote (q, s, len), at + 1, ctx->hint);
+          perr (ps, "unknown variable '%s' at position %zu (variables: %s)",
+                quote (q, s, len), at + 1, ctx->hint);
           return NULL;
         }
       e = intern (ps->ctx, OP_VAR, NULL, NULL, v, 0);
@@ -2333,10 +2353,10 @@ p_primary (parser *ps)
         return e == NULL || expect_close (ps, open) ? NULL : e;
       }
     default:
-      sde_error (GSL_EINVAL,
-                 "expected a number, variable, function or '(' at position "
-                 "%zu, found %s",
-                 ps->start + 1, found (ps, f));
+      perr (ps,
+            "expected a number, variable, function or '(' at position "
+            "%zu, found %s",
+            ps->start + 1, found (ps, f));
       return NULL;
     }
 }
@@ -2397,20 +2417,22 @@ p_expr (parser *ps)
   return l;
 }
 
-const sde_expr *
-sde_expr_parse (sde_expr_ctx *ctx, const char *text)
+static const sde_expr *
+parse (sde_expr_ctx *ctx, const char *text, char *why, size_t whylen)
 {
+  parser ps = { ctx, text, T_END, 0, 0, 0, 0, why, whylen };
+  if (why && whylen > 0)
+    why[0] = '\0';
   if (ctx == NULL || text == NULL)
     {
-      sde_error (GSL_EINVAL, "no expression to parse");
+      perr (&ps, "no expression to parse");
       return NULL;
     }
-  parser ps = { ctx, text, T_END, 0, 0, 0, 0 };
   if (lex (&ps))
     return NULL;
   if (ps.tok == T_END)
     {
-      sde_error (GSL_EINVAL, "empty expression");
+      perr (&ps, "empty expression");
       return NULL;
     }
   const sde_expr *e = p_expr (&ps);
@@ -2418,10 +2440,26 @@ sde_expr_parse (sde_expr_ctx *ctx, const char *text)
     return e;
   char f[4 * QUOTE_MAX + 16];
   if (ps.tok == ')')
-    sde_error (GSL_EINVAL, "unbalanced ')' at position %zu", ps.start + 1);
+    perr (&ps, "unbalanced ')' at position %zu", ps.start + 1);
   else
-    sde_error (GSL_EINVAL,
-               "unexpected %s at position %zu after a complete expression",
-               found (&ps, f), ps.start + 1);
+    perr (&ps, "unexpected %s at position %zu after a complete expression",
+          found (&ps, f), ps.start + 1);
   return NULL;
+}
+
+const sde_expr *
+sde_expr_parse (sde_expr_ctx *ctx, const char *text)
+{
+  return parse (ctx, text, NULL, 0);
+}
+
+const sde_expr *
+sde_expr_parse_why (sde_expr_ctx *ctx, const char *text, char *why, size_t len)
+{
+  if (why == NULL || len == 0)
+    {
+      sde_error (GSL_EINVAL, "no buffer for the reason");
+      return NULL;
+    }
+  return parse (ctx, text, why, len);
 }

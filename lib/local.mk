@@ -17,8 +17,8 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
 	lib/problem_internal.h lib/xsum.h lib/fused.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
-	$(MATHEVAL_CFLAGS) $(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
-lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) $(MATHEVAL_LIBS) \
+	$(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
+lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) \
 	-lpthread -lm
 
 lib_LTLIBRARIES += lib/libsdekit.la

@@ -279,6 +279,34 @@ START_TEST (test_expr_reject_prints_nothing)
 }
 END_TEST
 
+/* sde_expr_parse_why hands the reason back instead of reporting it, so a
+   caller can say which of its texts is bad.  */
+START_TEST (test_expr_parse_why_returns_reason)
+{
+  sde_expr_ctx *ctx = ctx3 ();
+  char why[256] = "stale";
+  clear_reason ();
+  ck_assert_ptr_null (sde_expr_parse_why (ctx, "x0^2@@", why, sizeof why));
+  ck_assert_str_eq (why, "unknown character '@' at position 5");
+  ck_assert_str_eq (last_reason, "");
+  ck_assert_ptr_null (sde_expr_parse_why (ctx, "  ", why, sizeof why));
+  ck_assert_str_eq (why, "empty expression");
+  ck_assert_ptr_null (sde_expr_parse_why (ctx, "sin(x0", why, sizeof why));
+  ck_assert_str_eq (why, "missing ')' for the '(' at position 4");
+  ck_assert_str_eq (last_reason, "");
+  /* A short buffer is cut, not overrun.  */
+  char tiny[8];
+  ck_assert_ptr_null (sde_expr_parse_why (ctx, "y", tiny, sizeof tiny));
+  ck_assert_str_eq (tiny, "unknown");
+  const sde_expr *e = sde_expr_parse_why (ctx, "x0 + t", why, sizeof why);
+  ck_assert_ptr_eq (e, sde_expr_parse (ctx, "t + x0"));
+  ck_assert_str_eq (why, "");
+  ck_assert_ptr_null (sde_expr_parse_why (ctx, "x0", NULL, 0));
+  ck_assert_int_eq (last_code, GSL_EINVAL);
+  sde_expr_ctx_free (ctx);
+}
+END_TEST
+
 START_TEST (test_expr_ctx_names_checked)
 {
   const char *good[] = { "a", "b_1", "t" };
@@ -1094,6 +1122,7 @@ expr_suite (void)
   tcase_add_test (tc, test_expr_reject_trailing_text);
   tcase_add_test (tc, test_expr_reject_deep_nesting);
   tcase_add_test (tc, test_expr_reject_prints_nothing);
+  tcase_add_test (tc, test_expr_parse_why_returns_reason);
   tcase_add_test (tc, test_expr_ctx_names_checked);
   tcase_add_test (tc, test_expr_functions_match_libm);
   tcase_add_test (tc, test_expr_fold_matches_runtime);

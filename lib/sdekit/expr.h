@@ -33,7 +33,12 @@
    A context owns its nodes and is used by one thread at a time.  A
    compiled program is immutable, independent of its context, and may be
    evaluated by many threads at once, each with its own scratch.  No
-   function prints; errors go through gsl_error with a one-line reason.  */
+   function prints; errors go through gsl_error with a one-line reason.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_EXPR_H
 #define SDEKIT_EXPR_H
 
@@ -66,6 +71,13 @@ void sde_expr_ctx_free (sde_expr_ctx *ctx);
    character, variable or function, malformed number, missing operand or
    parenthesis, trailing text, empty input), or GSL_ENOMEM.  */
 const sde_expr *sde_expr_parse (sde_expr_ctx *ctx, const char *text);
+
+/* As sde_expr_parse, but a syntax error is written to WHY (LEN > 0 bytes,
+   one line) instead of being reported, so a caller that parses several
+   texts can say which one is bad.  On NULL, an empty WHY means the
+   failure was reported (GSL_ENOMEM).  */
+const sde_expr *sde_expr_parse_why (sde_expr_ctx *ctx, const char *text,
+                                    char *why, size_t len);
 
 /* Node builders, simplified as the parser's are.  A NULL operand gives
    NULL without a new report, so calls may be nested and checked once.

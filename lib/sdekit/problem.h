@@ -1,7 +1,12 @@
 /* problem.h: optimization problems L(x) with noisy gradient oracles,
    g = grad L(x) + sigma z, E z = 0, Cov z = Sigma(x) = S(x) S(x)^T (the NGOS
    of Malladi, Lyu, Panigrahi & Arora, "On the SDEs and scaling rules for
-   adaptive gradient algorithms", NeurIPS 2022); MATH.md section 2.  */
+   adaptive gradient algorithms", NeurIPS 2022); MATH.md section 2.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_PROBLEM_H
 #define SDEKIT_PROBLEM_H
 
@@ -82,11 +87,68 @@ struct sde_problem
    where data sets live (NULL: the installed data directory).  */
 sde_problem *sde_problem_alloc (const char *spec, const char *datadir);
 
-/* An expression-defined loss in x0, x1, ... (GNU libmatheval syntax); the
-   dimension is one more than the largest index, and every index below it
-   must appear.  Gradient, Hessian and third derivatives are symbolic.  The
-   noise is isotropic Gaussian with factor s I.  X0 (may be NULL) is the
-   initial point, "v0,v1,...".  */
+/* ---- Expression problems ----
+
+   A problem written as text.  LOSS is an expression in x0, x1, ... in the
+   grammar of <sdekit/expr.h> (+ - * / ^, parentheses, numbers, pi, e, exp
+   log sqrt sin cos tan sinh cosh tanh asin acos atan abs sign); the
+   dimension d is one more than the largest index written, every index
+   below it must appear, and d <= 32.  The gradient, the Hessian and the
+   third-derivative contraction are differentiated symbolically and
+   compiled to programs over blocks of paths, shared by all threads: a
+   path's values do not depend on the block size or the thread.
+
+   The Gaussian noise (g = grad L + sigma S(x) xi, law gaussian) is given
+   by COV, its covariance Sigma(x), or by FACTOR, S(x) itself, in the same
+   variables (constant or not):
+     cov    "E"                    Sigma = E I
+            "diag(E0, ..., E<d-1>)" Sigma diagonal
+            "[E00, E01, ...; E10, E11, ...; ...]"
+                                   Sigma, d x d, rows separated by ';';
+                                   symmetric, positive semidefinite
+     factor "E"                    S = E I
+            "diag(E0, ..., E<d-1>)" S diagonal
+            "[S00, ..., S0<r-1>; ...]"  S, d x r for any r >= 1
+   Neither: Sigma = I.  A scalar or diagonal variance becomes S = sqrt(E)
+   entrywise.  A constant Sigma is factored once (Cholesky; V sqrt(Lambda)
+   when singular) and S is then factor_const; a variable matrix Sigma(x)
+   is factored path by path (Cholesky with zero columns at zero pivots;
+   the upper triangle is read).  At X0 every entry must be finite,
+   variances >= 0, and a matrix Sigma symmetric (also at two points near
+   X0) and semidefinite; elsewhere a negative variance or a Sigma(x) that
+   is not semidefinite gives NaN noise, so the path diverges.
+
+   X0 is the default initial point, "v" or "v0,...,v<d-1>" (NULL: 0).
+
+   A constant Hessian H gives hess_const and xstar when H x* = -grad L(0)
+   has a solution (the minimum-norm one if H is singular) and L(x*) = 0 to
+   rounding, which is the form (x - x*)^T H (x - x*) / 2 that the exact
+   engine assumes; otherwise the problem has no hess_const.  */
+typedef struct
+{
+  const char *loss;   /* required */
+  const char *cov;    /* Sigma(x), or NULL */
+  const char *factor; /* S(x), or NULL; not both */
+  const char *x0;     /* or NULL */
+} sde_problem_expr_spec;
+
+/* Allocates the problem SPEC (borrowed) describes.  Returns NULL through
+   gsl_error with a one-line reason that starts with the bad field ("loss:
+   unknown variable 'y' at position 5 (variables: x0, x1)", "cov: not
+   positive semidefinite at x0 (eigenvalue -1; ...)"), or GSL_ENOMEM.  Its
+   sde_problem_spec is "expr:loss=LOSS,cov=COV,x0=X0" (or factor=FACTOR)
+   with every value, one line, which sde_problem_alloc_expr_text reads
+   back into the same problem (texts longer than 1023 characters are cut
+   and end in "...").  */
+sde_problem *sde_problem_alloc_expr_spec (const sde_problem_expr_spec *spec);
+
+/* The same from "[expr:]loss=...[,cov=...|,factor=...][,x0=...]", keys in
+   any order with blanks around them allowed (values never contain '=',
+   which finds the keys).  */
+sde_problem *sde_problem_alloc_expr_text (const char *text);
+
+/* The loss EXPR with Sigma = s I (s >= 0, finite) from X0 (may be NULL):
+   the spec with cov "s".  */
 sde_problem *sde_problem_alloc_expr (const char *expr, double s,
                                      const char *x0);
 

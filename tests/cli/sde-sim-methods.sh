@@ -27,7 +27,7 @@ cmp -s "$tmpdir/t1" "$tmpdir/t2" && pass || fail "--threads=1 and 2 differ"
 "$sim" --problem=quadratic:h=1 --noise=student:nu=5 --paths=500 >/dev/null && pass || fail "student noise"
 "$sim" --problem=quadratic:h=1 --noise=rademacher --tau=0.01 --paths=500 >/dev/null && pass || fail "rademacher"
 "$sim" --problem=sparse --noise=label --eta=0.05 --paths=200 --observable=loss,trace >/dev/null && pass || fail "sparse"
-"$sim" --loss='0.5*(x0*x1-1)^2' --x0=0.5,1.5 --eta=0.05 --paths=500 >"$tmpdir/l" && grep -q '^# problem: 0.5\*(x0\*x1-1)^2' "$tmpdir/l" && pass || fail "expression loss"
+"$sim" --loss='0.5*(x0*x1-1)^2' --x0=0.5,1.5 --eta=0.05 --paths=500 >"$tmpdir/l" && grep -q '^# problem: expr:loss=0.5\*(x0\*x1-1)^2,cov=1,x0=0' "$tmpdir/l" && pass || fail "expression loss"
 "$sim" --problem=quadratic:h=1 --schedule=cosine --method=sgd --paths=500 >/dev/null && pass || fail "cosine schedule"
 
 # Strong noise on the double well throws some paths out: counted in the
@@ -46,7 +46,8 @@ expect_usage sde-sim --problem=quadratic:h=1 --noise=minibatch:B=4; expect_menti
 expect_usage sde-sim --problem=linreg --noise=minibatch:B=1000; expect_mentions "B = 1000"
 expect_usage sde-sim --problem=quadratic:h=1 --noise=label; expect_mentions "label"
 expect_usage sde-sim --loss='x0+x2'; expect_mentions "x1 is missing"
-expect_usage sde-sim --loss='foo(x0)'; expect_mentions "cannot parse"
+expect_usage sde-sim --loss='foo(x0)'; expect_mentions "unknown function 'foo'"
+expect_usage sde-sim --loss='x0^2@@@@'; expect_mentions "unknown character '@' at position 5"
 expect_usage sde-sim --loss='0.5*(x0'; expect_mentions "--loss"
 expect_usage sde-sim --sde=gbm --problem=quadratic:h=1; expect_mentions "choose one"
 expect_usage sde-sim --problem=quadratic:h=1 --sigma=1 --tau=1; expect_mentions "--tau"
