@@ -70,54 +70,53 @@ sde_exact_free (sde_exact *ex)
   free (ex);
 }
 
-sde_exact *
-sde_exact_alloc (const sde_problem *pb)
+/* H0 = Q diag(lam) Q^T by GSL's symmetric eigensolver, Q row-major with
+   column k the k-th eigenvector.  */
+static int
+eigen (const double *H0, size_t d, double *lam, double *Q)
 {
-  char why[128];
-  if (!sde_exact_applies (pb, SDE_ORACLE_GAUSSIAN, NULL, 0, why, sizeof why))
-    {
-      sde_error (GSL_EINVAL, "exact engine: %s", why);
-      return NULL;
-    }
-  const size_t d = pb->dim, r = pb->noise_dim;
-  sde_exact *ex = calloc (1, sizeof *ex);
-  ex->pb = pb;
-  ex->d = d;
-  ex->lam = malloc (sizeof (double) * d);
-  ex->Q = malloc (sizeof (double) * d * d);
-  ex->sig = malloc (sizeof (real) * d * d);
-  ex->xs = calloc (d, sizeof (double));
-  gsl_matrix *H = gsl_matrix_alloc (d, d);
-  gsl_matrix *V = gsl_matrix_alloc (d, d);
+  gsl_matrix *H = gsl_matrix_alloc (d, d), *V = gsl_matrix_alloc (d, d);
   gsl_vector *ev = gsl_vector_alloc (d);
   gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc (d);
-  memcpy (H->data, pb->hess_const, sizeof (double) * d * d);
-  int st = gsl_eigen_symmv (H, ev, V, w);
-  gsl_eigen_symmv_free (w);
-  gsl_matrix_free (H);
-  if (st)
+  const int have = H && V && ev && w;
+  int st = GSL_ENOMEM;
+  if (have)
     {
-      gsl_matrix_free (V);
-      gsl_vector_free (ev);
-      sde_exact_free (ex);
-      GSL_ERROR_NULL ("exact engine: eigen-decomposition failed", st);
+      memcpy (H->data, H0, sizeof (double) * d * d);
+      st = gsl_eigen_symmv (H, ev, V, w);
     }
-  for (size_t i = 0; i < d; i++)
+  for (size_t i = 0; st == GSL_SUCCESS && i < d; i++)
     {
-      ex->lam[i] = gsl_vector_get (ev, i);
+      lam[i] = gsl_vector_get (ev, i);
       for (size_t j = 0; j < d; j++)
-        ex->Q[i * d + j] = gsl_matrix_get (V, i, j);
+        Q[i * d + j] = gsl_matrix_get (V, i, j);
     }
+  if (w)
+    gsl_eigen_symmv_free (w);
+  gsl_matrix_free (H);
   gsl_matrix_free (V);
   gsl_vector_free (ev);
-  /* S~ = Q^T S, Sigma~ = S~ S~^T.  */
+  if (!have)
+    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+  if (st)
+    GSL_ERROR ("exact engine: eigen-decomposition failed", st);
+  return GSL_SUCCESS;
+}
+
+/* S~ = Q^T S, Sigma~ = S~ S~^T.  */
+static int
+noise_cov (sde_exact *ex, const double *S, size_t r)
+{
+  const size_t d = ex->d;
   real *St = malloc (sizeof (real) * d * r);
+  if (St == NULL)
+    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
   for (size_t k = 0; k < d; k++)
     for (size_t c = 0; c < r; c++)
       {
         real s = 0;
         for (size_t i = 0; i < d; i++)
-          s += (real)ex->Q[i * d + k] * pb->factor_const[i * r + c];
+          s += (real)ex->Q[i * d + k] * S[i * r + c];
         St[k * r + c] = s;
       }
   for (size_t k = 0; k < d; k++)
@@ -129,9 +128,43 @@ sde_exact_alloc (const sde_problem *pb)
         ex->sig[k * d + l] = s;
       }
   free (St);
+  return GSL_SUCCESS;
+}
+
+sde_exact *
+sde_exact_alloc (const sde_problem *pb)
+{
+  char why[128];
+  if (!sde_exact_applies (pb, SDE_ORACLE_GAUSSIAN, NULL, 0, why, sizeof why))
+    {
+      sde_error (GSL_EINVAL, "exact engine: %s", why);
+      return NULL;
+    }
+  const size_t d = pb->dim;
+  sde_exact *ex = calloc (1, sizeof *ex);
+  if (ex == NULL)
+    GSL_ERROR_NULL ("exact engine: out of memory", GSL_ENOMEM);
+  ex->pb = pb;
+  ex->d = d;
+  ex->lam = malloc (sizeof (double) * d);
+  ex->Q = malloc (sizeof (double) * d * d);
+  ex->sig = malloc (sizeof (real) * d * d);
+  ex->xs = calloc (d, sizeof (double));
+  ex->qxs = calloc (d, sizeof (real));
+  if (!ex->lam || !ex->Q || !ex->sig || !ex->xs || !ex->qxs)
+    {
+      sde_exact_free (ex);
+      GSL_ERROR_NULL ("exact engine: out of memory", GSL_ENOMEM);
+    }
+  /* Both report their failure.  */
+  if (eigen (pb->hess_const, d, ex->lam, ex->Q)
+      || noise_cov (ex, pb->factor_const, pb->noise_dim))
+    {
+      sde_exact_free (ex);
+      return NULL;
+    }
   if (pb->xstar)
     memcpy (ex->xs, pb->xstar, sizeof (double) * d);
-  ex->qxs = calloc (d, sizeof (real));
   for (size_t k = 0; k < d; k++)
     for (size_t i = 0; i < d; i++)
       ex->qxs[k] += (real)ex->Q[i * d + k] * ex->xs[i];
@@ -148,6 +181,7 @@ typedef struct
   int full; /* all pairs, or only i = j */
   real *mu; /* d q */
   real *P;  /* block (i, j) at ((i d + j) q q), a q x q row-major */
+  real *wt; /* d, scratch of observe */
 } gstate;
 
 /* One step of a process: per mode A_i; per pair the noise G_ij =
@@ -273,12 +307,10 @@ advance (const sde_exact *ex, gstate *g, prop *p, size_t n)
       step1 (ex, g, p);
       return;
     }
-  /* Per mode A_i^n by binary powers.  */
-  real *An = malloc (sizeof (real) * d * qq);
-  real *Ap = malloc (sizeof (real) * d * qq);
+  /* Per mode A_i^n by binary powers (q <= 2, so 2 x 2 blocks).  */
   for (size_t i = 0; i < d; i++)
     {
-      real *r = An + i * qq, *s = Ap + i * qq;
+      real r[4], s[4];
       memset (r, 0, sizeof (real) * qq);
       for (size_t a = 0; a < q; a++)
         r[a * q + a] = 1;
@@ -350,8 +382,6 @@ advance (const sde_exact *ex, gstate *g, prop *p, size_t n)
                 Pt[c * q + a] = P[a * q + c];
           }
       }
-  free (An);
-  free (Ap);
 }
 
 static int
@@ -364,10 +394,12 @@ gstate_init (gstate *g, const sde_exact *ex, size_t q, int full,
   g->full = full;
   g->mu = calloc (d * q, sizeof (real));
   g->P = calloc (d * d * q * q, sizeof (real));
-  if (g->mu == NULL || g->P == NULL)
+  g->wt = malloc (sizeof (real) * d);
+  if (g->mu == NULL || g->P == NULL || g->wt == NULL)
     {
       free (g->mu);
       free (g->P);
+      free (g->wt);
       GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
     }
   /* y~ = Q^T (x0 - x*), m~ = Q^T m0.  */
@@ -392,6 +424,7 @@ gstate_free (gstate *g)
 {
   free (g->mu);
   free (g->P);
+  free (g->wt);
 }
 
 /* E x_i = x*_i + (Q mu~)_i.  */
@@ -406,9 +439,11 @@ mean_coord (const sde_exact *ex, const gstate *g, size_t i)
 }
 
 /* E phi from the x-part (component 0) of the state.  Q is orthogonal, so
-   |x|^2 and the loss need O(d) work; products and cosines O(d^2).  */
+   |x|^2 and the loss need O(d) work; products and cosines O(d^2).  WT:
+   scratch of d (hot loops do not allocate).  */
 static double
-observe (const sde_exact *ex, const gstate *g, const sde_observable *o)
+observe (const sde_exact *ex, const gstate *g, const sde_observable *o,
+         real *wt)
 {
   const size_t d = ex->d, q = g->q, qq = q * q;
   real v = 0;
@@ -448,7 +483,6 @@ observe (const sde_exact *ex, const gstate *g, const sde_observable *o)
     case SDE_OBS_COS:
       {
         real m = 0, s2 = 0;
-        real *wt = malloc (sizeof (real) * d);
         for (size_t i = 0; i < d; i++)
           m += o->w[i] * mean_coord (ex, g, i);
         for (size_t k = 0; k < d; k++)
@@ -462,7 +496,6 @@ observe (const sde_exact *ex, const gstate *g, const sde_observable *o)
           for (size_t l = 0; l < d; l++)
             s2 += wt[k] * g->P[(k * d + l) * qq] * wt[l];
         v = cosl (m) * expl (-s2 / 2);
-        free (wt);
       }
       break;
     default:
@@ -581,6 +614,13 @@ sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
              NULL,
              NULL,
              0 };
+  if (p.A == NULL || p.b == NULL)
+    {
+      free (p.A);
+      free (p.b);
+      gstate_free (&g);
+      GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+    }
   const int first_special = m->type == sde_optim_hb
                             || m->type == sde_optim_nesterov
                             || (m->type == sde_optim_sgdm && m->m0_grad);
@@ -610,7 +650,7 @@ sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
           k = target;
         }
       for (size_t o = 0; o < nobs; o++)
-        out[c * nobs + o] = observe (ex, &g, &obs[o]);
+        out[c * nobs + o] = observe (ex, &g, &obs[o], g.wt);
     }
   free (p.A);
   free (p.b);
@@ -656,7 +696,8 @@ ud_props (const sde_exact *ex, double c, double tau, double h, prop *p, real *K)
   const size_t d = ex->d;
   gsl_matrix *M = gsl_matrix_alloc (4, 4), *E = gsl_matrix_alloc (4, 4);
   gsl_matrix *a = gsl_matrix_alloc (2, 2), *ea = gsl_matrix_alloc (2, 2);
-  int st = GSL_SUCCESS;
+  const int have = M && E && a && ea;
+  int st = have ? GSL_SUCCESS : GSL_ENOMEM;
   for (size_t i = 0; i < d && !st; i++)
     {
       gsl_matrix_set (a, 0, 0, 0);
@@ -695,8 +736,27 @@ ud_props (const sde_exact *ex, double c, double tau, double h, prop *p, real *K)
   gsl_matrix_free (E);
   gsl_matrix_free (a);
   gsl_matrix_free (ea);
+  if (!have)
+    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
   if (st)
     GSL_ERROR ("exact engine: matrix exponential failed", st);
+  return GSL_SUCCESS;
+}
+
+/* The drift eigenvalues and the propagator of an eta-step at schedule
+   factor 1.  */
+static int
+sde_props (const sde_exact *ex, const sde_limit *lim, double eta, double *drift,
+           prop *p, real *K)
+{
+  for (size_t i = 0; i < ex->d; i++)
+    drift[i] = lim->kind == SDE_LIMIT_SME2
+                   ? ex->lam[i] + 0.5 * lim->eta * ex->lam[i] * ex->lam[i]
+                   : ex->lam[i];
+  if (lim->kind == SDE_LIMIT_UNDERDAMPED)
+    return ud_props (ex, lim->c, lim->tau, eta, p, K);
+  for (size_t i = 0; i < ex->d; i++)
+    p->A[i] = expl (-(real)drift[i] * eta);
   return GSL_SUCCESS;
 }
 
@@ -726,23 +786,13 @@ sde_exact_sde (const sde_exact *ex, const sde_limit *lim, const double *x0,
              NULL, malloc (sizeof (real) * d * d * q * q), 0 };
   double *drift = malloc (sizeof (double) * d);
   real *K = ud ? malloc (sizeof (real) * d * d * 4) : NULL;
-  for (size_t i = 0; i < d; i++)
-    drift[i] = lim->kind == SDE_LIMIT_SME2
-                   ? ex->lam[i] + 0.5 * lim->eta * ex->lam[i] * ex->lam[i]
-                   : ex->lam[i];
   sde_kp kp = { ex, lim->tau, eta, 1.0, drift, K };
   p.kp = &kp;
-  if (ud)
-    {
-      p.kern = ud_kernel;
-      st = ud_props (ex, lim->c, lim->tau, eta, &p, K);
-    }
+  p.kern = ud ? ud_kernel : sme_kernel;
+  if (p.A == NULL || p.cache == NULL || drift == NULL || (ud && K == NULL))
+    st = sde_error (GSL_ENOMEM, "exact engine: out of memory");
   else
-    {
-      p.kern = sme_kernel;
-      for (size_t i = 0; i < d; i++)
-        p.A[i] = expl (-(real)drift[i] * eta);
-    }
+    st = sde_props (ex, lim, eta, drift, &p, K);
   /* A step schedule is constant within each eta-step when its switch times
      are multiples of eta; otherwise the step is split at the switch.  */
   size_t k = 0;
@@ -781,7 +831,7 @@ sde_exact_sde (const sde_exact *ex, const sde_limit *lim, const double *x0,
         }
       if (!st)
         for (size_t o = 0; o < nobs; o++)
-          out[c * nobs + o] = observe (ex, &g, &obs[o]);
+          out[c * nobs + o] = observe (ex, &g, &obs[o], g.wt);
     }
   free (p.A);
   free (p.cache);

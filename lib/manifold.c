@@ -124,14 +124,17 @@ slot_init (slot *sl, sde_manifold *m)
   const size_t d = m->d, r = m->r;
   memset (sl, 0, sizeof *sl);
   sl->m = m;
+  size_t pw = m->pb->work + 3 * d + 16;
+  size_t nw = pw + d * r + 4 * d * d + 3 * d;
+  double *work = malloc (sizeof (double) * nw);
+  if (work == NULL)
+    return GSL_ENOMEM;
+  sl->work = work;
   sl->eig = gsl_eigen_symmv_alloc (d);
   sl->H = gsl_matrix_alloc (d, d);
   sl->V = gsl_matrix_alloc (d, d);
   sl->lam = gsl_vector_alloc (d);
-  size_t pw = m->pb->work + 3 * d + 16;
-  size_t nw = pw + d * r + 4 * d * d + 3 * d;
-  sl->work = malloc (sizeof (double) * nw);
-  if (!sl->eig || !sl->H || !sl->V || !sl->lam || !sl->work)
+  if (!sl->eig || !sl->H || !sl->V || !sl->lam)
     return GSL_ENOMEM;
   sl->S = sl->work + pw;
   sl->Sig = sl->S + d * r;
@@ -611,6 +614,8 @@ sde_manifold_alloc (const sde_problem *pb, const double *x0,
       return NULL;
     }
   sde_manifold *m = calloc (1, sizeof *m);
+  if (m == NULL)
+    GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
   m->pb = pb;
   if (o)
     m->o = *o;
@@ -623,10 +628,16 @@ sde_manifold_alloc (const sde_problem *pb, const double *x0,
   threads = (size_t)omp_get_max_threads ();
 #endif
   m->nslots = threads + 1;
-  m->slots = calloc (m->nslots, sizeof (slot));
-  pthread_mutex_init (&m->lock, NULL);
+  slot *slots = calloc (m->nslots, sizeof (slot));
+  if (slots == NULL || pthread_mutex_init (&m->lock, NULL) != 0)
+    {
+      free (slots);
+      free (m);
+      GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
+    }
+  m->slots = slots;
   for (size_t k = 0; k < m->nslots; k++)
-    if (slot_init (&m->slots[k], m))
+    if (slot_init (&slots[k], m))
       {
         sde_manifold_free (m);
         GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);

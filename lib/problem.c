@@ -65,6 +65,16 @@ sde_problem_spec (const sde_problem *pb)
   return op ? op->spec : pb->name;
 }
 
+const char *
+sde__num (double x)
+{
+  static _Thread_local char ring[4][32];
+  static _Thread_local unsigned next;
+  char *b = ring[next++ % 4];
+  sde_shortest (b, sizeof ring[0], x);
+  return b;
+}
+
 void
 sde__spec_add (sde_owned_problem *op, const char *key, const double *v,
                size_t n)
@@ -73,8 +83,12 @@ sde__spec_add (sde_owned_problem *op, const char *key, const double *v,
   len += (size_t)snprintf (op->spec + len, sizeof op->spec - len,
                            "%s%s=", strchr (op->spec, ':') ? "," : ":", key);
   for (size_t i = 0; i < n && len < sizeof op->spec; i++)
-    len += (size_t)snprintf (op->spec + len, sizeof op->spec - len, "%s%.17g",
-                             i ? "," : "", v[i]);
+    {
+      char num[32];
+      sde_shortest (num, sizeof num, v[i]);
+      len += (size_t)snprintf (op->spec + len, sizeof op->spec - len, "%s%s",
+                               i ? "," : "", num);
+    }
 }
 
 int
@@ -145,8 +159,20 @@ sde__param_x0 (sde_owned_problem *op, sde_spec *spec, double def)
                       spec->name, d, n);
   for (size_t i = 0; i < d; i++)
     op->x0[i] = v[n == 1 ? 0 : i];
-  sde__spec_add (op, "x0", v, n);
+  /* The spec gets the start the problem ends up with, which a setup may
+     still change (sde__spec_x0).  */
   return GSL_SUCCESS;
+}
+
+void
+sde__spec_x0 (sde_owned_problem *op)
+{
+  const size_t d = op->pb.dim;
+  size_t n = 1;
+  for (size_t i = 1; i < d; i++)
+    if (op->x0[i] != op->x0[0])
+      n = d;
+  sde__spec_add (op, "x0", op->x0, n);
 }
 
 /* ---- One-path adapter ---- */
@@ -347,8 +373,9 @@ sde_problem_alloc_decay (const sde_problem *pb, double wd)
   op->extra = (void *)pb;
   op->par[0] = wd;
   const char *in = sde_problem_spec (pb);
-  snprintf (op->spec, sizeof op->spec, "%.900s (weight decay wd=%.17g)", in,
-            wd);
+  char num[32];
+  sde_shortest (num, sizeof num, wd);
+  snprintf (op->spec, sizeof op->spec, "%.900s (weight decay wd=%s)", in, num);
   op->pb.loss = decay_loss;
   op->pb.grad = decay_grad;
   op->pb.hess = pb->hess || pb->hess_const ? decay_hess : NULL;

@@ -98,22 +98,27 @@ zero_third (const sde_problem *pb, size_t P, const double *x, const double *S,
 /* A Haar-random orthogonal d x d matrix from the seed: the QR factors of
    a Gaussian matrix with the signs of R's diagonal folded into Q.  H =
    Q diag(lam) Q^T, made exactly symmetric.  */
-static void
+static int
 rotated (size_t d, const double *lam, uint64_t seed, double *H)
 {
   gsl_matrix *A = gsl_matrix_alloc (d, d), *Q = gsl_matrix_alloc (d, d);
   gsl_matrix *R = gsl_matrix_alloc (d, d);
   gsl_vector *tau = gsl_vector_alloc (d);
   sde_rng *r = sde_rng_alloc (NULL, seed);
-  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, d * d, A->data, 1);
+  const int have = A && Q && R && tau && r;
+  int st = have ? GSL_SUCCESS : GSL_ENOMEM;
+  if (st == GSL_SUCCESS)
+    st = sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, d * d, A->data, 1);
+  if (st == GSL_SUCCESS)
+    st = gsl_linalg_QR_decomp (A, tau);
+  if (st == GSL_SUCCESS)
+    st = gsl_linalg_QR_unpack (A, tau, Q, R);
   sde_rng_free (r);
-  gsl_linalg_QR_decomp (A, tau);
-  gsl_linalg_QR_unpack (A, tau, Q, R);
-  for (size_t j = 0; j < d; j++)
+  for (size_t j = 0; st == GSL_SUCCESS && j < d; j++)
     if (gsl_matrix_get (R, j, j) < 0)
       for (size_t i = 0; i < d; i++)
         gsl_matrix_set (Q, i, j, -gsl_matrix_get (Q, i, j));
-  for (size_t i = 0; i < d; i++)
+  for (size_t i = 0; st == GSL_SUCCESS && i < d; i++)
     for (size_t j = i; j < d; j++)
       {
         double s = 0;
@@ -125,6 +130,40 @@ rotated (size_t d, const double *lam, uint64_t seed, double *H)
   gsl_matrix_free (Q);
   gsl_matrix_free (R);
   gsl_vector_free (tau);
+  if (!have)
+    GSL_ERROR ("out of memory for the generated Hessian", GSL_ENOMEM);
+  return st; /* a failure of the calls above is reported */
+}
+
+/* The generated d x d Hessian into a new *HD: eigenvalues cond^(-i/(d-1)),
+   rotated when DENSE.  */
+static int
+generated (size_t d, double cond, double seed, double dense, double **Hd)
+{
+  double *lam = malloc (d * sizeof (double));
+  double *H = calloc (d * d, sizeof (double));
+  if (lam == NULL || H == NULL)
+    {
+      free (lam);
+      free (H);
+      GSL_ERROR ("out of memory for the generated Hessian", GSL_ENOMEM);
+    }
+  for (size_t i = 0; i < d; i++)
+    lam[i] = d > 1 ? pow (cond, -(double)i / (double)(d - 1)) : 1.0;
+  int st = GSL_SUCCESS;
+  if (dense > 0 && d > 1)
+    st = rotated (d, lam, (uint64_t)seed, H);
+  else
+    for (size_t i = 0; i < d; i++)
+      H[i * d + i] = lam[i];
+  free (lam);
+  if (st)
+    {
+      free (H);
+      return st;
+    }
+  *Hd = H;
+  return GSL_SUCCESS;
 }
 
 /* H from h=... (diagonal), H=... (dense, d^2 values) or d,cond,seed
@@ -138,6 +177,8 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
   double dd, cond, seed, dense;
   size_t nh = 0, nH = 0, d = 0;
   int st;
+  if (v == NULL)
+    return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
   if ((st = sde_spec_list (spec, "h", -1e12, 1e12, v, MAXLIST, &nh))
       || (st
           = sde_spec_list (spec, "H", -1e12, 1e12, v + nh, MAXLIST - nh, &nH))
@@ -167,12 +208,17 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
     {
       d = nh;
       Hd = calloc (d * d, sizeof (double));
+      if (Hd == NULL)
+        {
+          st = sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
+          goto done;
+        }
       for (size_t i = 0; i < d; i++)
         Hd[i * d + i] = v[i];
       size_t len = (size_t)snprintf (canon, clen, "h=");
       for (size_t i = 0; i < d && len < clen; i++)
-        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
-                                 i ? "," : "", v[i]);
+        len += (size_t)snprintf (canon + len, clen - len, "%s%s", i ? "," : "",
+                                 sde__num (v[i]));
     }
   else if (nH)
     {
@@ -195,11 +241,16 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
               goto done;
             }
       Hd = malloc (nH * sizeof (double));
+      if (Hd == NULL)
+        {
+          st = sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
+          goto done;
+        }
       memcpy (Hd, w, nH * sizeof (double));
       size_t len = (size_t)snprintf (canon, clen, "H=");
       for (size_t i = 0; i < nH && len < clen; i++)
-        len += (size_t)snprintf (canon + len, clen - len, "%s%.17g",
-                                 i ? "," : "", w[i]);
+        len += (size_t)snprintf (canon + len, clen - len, "%s%s", i ? "," : "",
+                                 sde__num (w[i]));
     }
   else
     {
@@ -210,18 +261,10 @@ quad_hessian (sde_spec *spec, double **Hout, size_t *dout, char *canon,
                           spec->name);
           goto done;
         }
-      double *lam = malloc (d * sizeof (double));
-      for (size_t i = 0; i < d; i++)
-        lam[i] = d > 1 ? pow (cond, -(double)i / (double)(d - 1)) : 1.0;
-      Hd = calloc (d * d, sizeof (double));
-      if (dense > 0 && d > 1)
-        rotated (d, lam, (uint64_t)seed, Hd);
-      else
-        for (size_t i = 0; i < d; i++)
-          Hd[i * d + i] = lam[i];
-      free (lam);
-      snprintf (canon, clen, "d=%zu,cond=%.17g,seed=%.0f,dense=%.0f", d, cond,
-                seed, dense);
+      if ((st = generated (d, cond, seed, dense, &Hd)))
+        goto done;
+      snprintf (canon, clen, "d=%zu,cond=%s,seed=%.0f,dense=%.0f", d,
+                sde__num (cond), seed, dense);
     }
   if ((nh || nH) && sde_spec_string (spec, "d") && dd != (double)d)
     {
@@ -265,6 +308,8 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
   op->pb.third = zero_third;
   op->pb.work = d;
   op->xstar = calloc (d, sizeof (double));
+  if (op->xstar == NULL)
+    return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
   op->pb.xstar = op->xstar;
   double v[64];
   size_t n;
@@ -283,6 +328,8 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
       if ((st = sde_spec_double (spec, "s", 1, 0, 1e12, &s)))
         return st;
       op->factor = malloc (d * d * sizeof (double));
+      if (op->factor == NULL)
+        return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
       for (size_t k = 0; k < d * d; k++)
         op->factor[k] = sqrt (s) * H[k];
       op->pb.factor_const = op->factor;
@@ -825,11 +872,15 @@ sde_problem_alloc (const char *text, const char *datadir)
 {
   sde_spec spec;
   const char *rest = text;
+  /* An expression problem's own spec reads back through the catalog, so
+     every problem's provenance can be pasted into --problem.  */
+  if (text && strncmp (text, "expr:", 5) == 0)
+    return sde_problem_alloc_expr_text (text);
   if (text == NULL || sde_spec_parse (&spec, &rest))
     return NULL;
   if (*rest != '\0')
     {
-      sde_error (GSL_EINVAL, "unexpected '%s' after the problem", rest);
+      sde_error (GSL_EINVAL, "unexpected '%s' after the problem", sde_q (rest));
       return NULL;
     }
   const entry *e = NULL;
@@ -846,6 +897,8 @@ sde_problem_alloc (const char *text, const char *datadir)
   int st = e->setup (&op, &spec, datadir);
   if (st == 0)
     st = sde_spec_check_used (&spec);
+  if (st == 0)
+    sde__spec_x0 (op);
   if (st)
     {
       sde_problem_free (op ? &op->pb : NULL);

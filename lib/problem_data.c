@@ -30,19 +30,42 @@ typedef struct
 } dataset;
 
 static void
-data_destroy (sde_owned_problem *op)
+dataset_free (dataset *ds)
 {
-  dataset *ds = op->extra;
-  if (ds)
-    {
-      free (ds->Z);
-      free (ds->y);
-      free (ds->wls);
-      free (ds);
-    }
+  if (ds == NULL)
+    return;
+  free (ds->Z);
+  free (ds->y);
+  free (ds->wls);
+  free (ds);
 }
 
-/* Reads DIR/diabetes.csv: a header line, then 10 features and y.  */
+static void
+data_destroy (sde_owned_problem *op)
+{
+  dataset_free (op->extra);
+}
+
+/* Doubles the capacity of the rows of DS (10 features); on failure the
+   old blocks stay in DS.  */
+static int
+grow (dataset *ds, size_t *cap)
+{
+  const size_t c = 2 * *cap;
+  double *Z = realloc (ds->Z, c * 10 * sizeof (double));
+  if (Z == NULL)
+    GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+  ds->Z = Z;
+  double *y = realloc (ds->y, c * sizeof (double));
+  if (y == NULL)
+    GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+  ds->y = y;
+  *cap = c;
+  return GSL_SUCCESS;
+}
+
+/* Reads DIR/diabetes.csv: a header line, then 10 features and y.  What it
+   allocated stays in DS, also on failure.  */
 static int
 read_diabetes (const char *dir, dataset *ds)
 {
@@ -62,8 +85,13 @@ read_diabetes (const char *dir, dataset *ds)
   ds->Z = malloc (cap * 10 * sizeof (double));
   ds->y = malloc (cap * sizeof (double));
   ds->n = 0;
+  if (ds->Z == NULL || ds->y == NULL)
+    {
+      fclose (f);
+      GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+    }
   int st = GSL_SUCCESS;
-  if (fgets (line, sizeof line, f) == NULL)
+  if (fgets (line, sizeof line, f) == NULL && !ferror (f))
     st = sde_error (GSL_EINVAL, "data=diabetes: %s is empty", path);
   while (st == 0 && fgets (line, sizeof line, f))
     {
@@ -85,15 +113,15 @@ read_diabetes (const char *dir, dataset *ds)
         }
       if (st)
         break;
-      if (ds->n == cap)
-        {
-          cap *= 2;
-          ds->Z = realloc (ds->Z, cap * 10 * sizeof (double));
-          ds->y = realloc (ds->y, cap * sizeof (double));
-        }
+      if (ds->n == cap && (st = grow (ds, &cap)))
+        break;
       memcpy (ds->Z + ds->n * 10, v, 10 * sizeof (double));
       ds->y[ds->n++] = v[10];
     }
+  /* A read error ends fgets like the end of the file.  */
+  if (st == 0 && ferror (f))
+    st = sde_error (GSL_EFAILED, "data=diabetes: cannot read %s: %s", path,
+                    strerror (errno));
   fclose (f);
   if (st == 0 && ds->n < 2)
     st = sde_error (GSL_EINVAL, "data=diabetes: %s has fewer than 2 rows",
@@ -452,7 +480,9 @@ reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static void
+/* Seeded Gaussian Z, w* and y = Z w* + noise e into DS; what it allocated
+   stays in DS, also on failure.  */
+static int
 synthetic (dataset *ds, size_t n, size_t m, uint64_t seed, double noise,
            double *wstar)
 {
@@ -462,11 +492,19 @@ synthetic (dataset *ds, size_t n, size_t m, uint64_t seed, double noise,
   ds->y = malloc (n * sizeof (double));
   double *e = malloc (n * sizeof (double));
   sde_rng *r = sde_rng_alloc (NULL, seed);
-  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, n * m, ds->Z, 1);
-  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 1, 0, 0, 1, m, wstar, 1);
-  sde_rng_sample (r, SDE_RNG_NORMAL, 0, 2, 0, 0, 1, n, e, 1);
+  if (ds->Z == NULL || ds->y == NULL || e == NULL || r == NULL)
+    {
+      free (e);
+      sde_rng_free (r);
+      GSL_ERROR ("out of memory for the synthetic data", GSL_ENOMEM);
+    }
+  int st = sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, n * m, ds->Z, 1);
+  if (st == GSL_SUCCESS)
+    st = sde_rng_sample (r, SDE_RNG_NORMAL, 0, 1, 0, 0, 1, m, wstar, 1);
+  if (st == GSL_SUCCESS)
+    st = sde_rng_sample (r, SDE_RNG_NORMAL, 0, 2, 0, 0, 1, n, e, 1);
   sde_rng_free (r);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; st == GSL_SUCCESS && i < n; i++)
     {
       double s = 0;
       for (size_t j = 0; j < m; j++)
@@ -474,89 +512,115 @@ synthetic (dataset *ds, size_t n, size_t m, uint64_t seed, double noise,
       ds->y[i] = s + noise * e[i];
     }
   free (e);
+  return st;
+}
+
+/* The data of linreg and logreg into DS, and its canonical text.  */
+static int
+linreg_data (sde_spec *spec, const char *datadir, dataset *ds, char *canon,
+             size_t clen)
+{
+  const char *src = sde_spec_string (spec, "data");
+  double n = 200, m = 5, seed = 1, noise = 0.5;
+  int st;
+  if (src == NULL || strcmp (src, "diabetes") == 0)
+    {
+      st = read_diabetes (datadir, ds);
+      snprintf (canon, clen, "data=diabetes");
+      return st;
+    }
+  if (strcmp (src, "synthetic") != 0)
+    return sde_error (GSL_EINVAL, "%s: data=%s: use diabetes or synthetic",
+                      spec->name, src);
+  if ((st = sde_spec_double (spec, "n", n, 2, 1e7, &n))
+      || (st = sde_spec_double (spec, "m", m, 1, 64, &m))
+      || (st = sde_spec_double (spec, "seed", seed, 0, 4294967295.0, &seed))
+      || (st = sde_spec_double (spec, "noise", noise, 0, 1e6, &noise)))
+    return st;
+  if (n != floor (n) || m != floor (m) || seed != floor (seed))
+    return sde_error (GSL_EINVAL, "%s: n, m and seed must be integers",
+                      spec->name);
+  double wstar[64];
+  if ((st = synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, noise, wstar)))
+    return st;
+  snprintf (canon, clen, "data=synthetic,n=%.0f,m=%.0f,seed=%.0f,noise=%s", n,
+            m, seed, sde__num (noise));
+  return GSL_SUCCESS;
+}
+
+/* Least squares: standardised response; logistic: +-1 about the
+   median.  */
+static int
+linreg_response (dataset *ds, int logistic)
+{
+  if (!logistic)
+    {
+      standardise (ds->y, ds->n, 1);
+      return GSL_SUCCESS;
+    }
+  double *ys = malloc (ds->n * sizeof (double));
+  if (ys == NULL)
+    GSL_ERROR ("logreg: out of memory", GSL_ENOMEM);
+  memcpy (ys, ds->y, ds->n * sizeof (double));
+  gsl_sort (ys, 1, ds->n);
+  double med = 0.5 * (ys[(ds->n - 1) / 2] + ys[ds->n / 2]);
+  for (size_t i = 0; i < ds->n; i++)
+    ds->y[i] = ds->y[i] > med ? 1.0 : -1.0;
+  free (ys);
+  return GSL_SUCCESS;
+}
+
+/* The constant Hessian Z^T Z / n + ridge I of least squares.  */
+static int
+linreg_hessian (sde_owned_problem *op, const dataset *ds, double ridge)
+{
+  op->hess = malloc (ds->m * ds->m * sizeof (double));
+  if (op->hess == NULL)
+    return sde_error (GSL_ENOMEM, "linreg: out of memory");
+  double *H = op->hess;
+  for (size_t j = 0; j < ds->m * ds->m; j++)
+    H[j] = 0;
+  for (size_t i = 0; i < ds->n; i++)
+    for (size_t j = 0; j < ds->m; j++)
+      for (size_t k = 0; k < ds->m; k++)
+        H[j * ds->m + k] += ds->Z[i * ds->m + j] * ds->Z[i * ds->m + k];
+  for (size_t j = 0; j < ds->m; j++)
+    for (size_t k = 0; k < ds->m; k++)
+      H[j * ds->m + k]
+          = H[j * ds->m + k] / (double)ds->n + (j == k ? ridge : 0.0);
+  op->pb.hess_const = H;
+  return GSL_SUCCESS;
 }
 
 int
 sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
                      const char *datadir, int logistic)
 {
-  const char *src = sde_spec_string (spec, "data");
   dataset *ds = calloc (1, sizeof *ds);
-  int st = GSL_SUCCESS;
-  double n = 200, m = 5, seed = 1, noise = 0.5, ridge;
+  if (ds == NULL)
+    return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
+  double ridge;
   char canon[256];
   ds->logistic = logistic;
-  if (src == NULL || strcmp (src, "diabetes") == 0)
+  int st = linreg_data (spec, datadir, ds, canon, sizeof canon);
+  if (st == GSL_SUCCESS)
+    st = sde_spec_double (spec, "ridge", logistic ? 0.01 : 0.0, 0, 1e6, &ridge);
+  if (st == GSL_SUCCESS)
     {
-      st = read_diabetes (datadir, ds);
-      snprintf (canon, sizeof canon, "data=diabetes");
+      ds->ridge = ridge;
+      standardise (ds->Z, ds->n, ds->m);
+      st = linreg_response (ds, logistic);
     }
-  else if (strcmp (src, "synthetic") == 0)
-    {
-      if ((st = sde_spec_double (spec, "n", n, 2, 1e7, &n))
-          || (st = sde_spec_double (spec, "m", m, 1, 64, &m))
-          || (st = sde_spec_double (spec, "seed", seed, 0, 4294967295.0, &seed))
-          || (st = sde_spec_double (spec, "noise", noise, 0, 1e6, &noise)))
-        {
-          free (ds);
-          return st;
-        }
-      if (n != floor (n) || m != floor (m) || seed != floor (seed))
-        {
-          free (ds);
-          return sde_error (GSL_EINVAL, "%s: n, m and seed must be integers",
-                            spec->name);
-        }
-      double wstar[64];
-      synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, noise, wstar);
-      snprintf (canon, sizeof canon,
-                "data=synthetic,n=%.0f,m=%.0f,seed=%.0f,noise=%.17g", n, m,
-                seed, noise);
-    }
-  else
-    st = sde_error (GSL_EINVAL, "%s: data=%s: use diabetes or synthetic",
-                    spec->name, src);
+  sde_owned_problem *op = NULL;
+  if (st == GSL_SUCCESS)
+    op = sde__problem_new (logistic ? "logreg" : "linreg", ds->m,
+                           reg_thin (ds->n, ds->m) ? ds->n : ds->m);
+  if (st == GSL_SUCCESS && op == NULL)
+    st = GSL_ENOMEM; /* reported */
   if (st)
     {
-      free (ds->Z);
-      free (ds->y);
-      free (ds);
+      dataset_free (ds);
       return st;
-    }
-  if ((st = sde_spec_double (spec, "ridge", logistic ? 0.01 : 0.0, 0, 1e6,
-                             &ridge)))
-    {
-      free (ds->Z);
-      free (ds->y);
-      free (ds);
-      return st;
-    }
-  ds->ridge = ridge;
-  standardise (ds->Z, ds->n, ds->m);
-  /* Least squares: standardised response; logistic: +-1 about the
-     median.  */
-  double *ys = malloc (ds->n * sizeof (double));
-  memcpy (ys, ds->y, ds->n * sizeof (double));
-  if (logistic)
-    {
-      gsl_sort (ys, 1, ds->n);
-      double med = 0.5 * (ys[(ds->n - 1) / 2] + ys[ds->n / 2]);
-      for (size_t i = 0; i < ds->n; i++)
-        ds->y[i] = ds->y[i] > med ? 1.0 : -1.0;
-    }
-  else
-    standardise (ds->y, ds->n, 1);
-  free (ys);
-
-  sde_owned_problem *op
-      = sde__problem_new (logistic ? "logreg" : "linreg", ds->m,
-                          reg_thin (ds->n, ds->m) ? ds->n : ds->m);
-  if (op == NULL)
-    {
-      free (ds->Z);
-      free (ds->y);
-      free (ds);
-      return GSL_ENOMEM;
     }
   *out = op;
   op->extra = ds;
@@ -572,22 +636,8 @@ sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
   op->pb.nsamples = ds->n;
   op->pb.law = SDE_ORACLE_MINIBATCH;
   op->pb.work = reg_work (ds->n, ds->m);
-  if (!logistic)
-    {
-      op->hess = malloc (ds->m * ds->m * sizeof (double));
-      double *H = op->hess;
-      for (size_t j = 0; j < ds->m * ds->m; j++)
-        H[j] = 0;
-      for (size_t i = 0; i < ds->n; i++)
-        for (size_t j = 0; j < ds->m; j++)
-          for (size_t k = 0; k < ds->m; k++)
-            H[j * ds->m + k] += ds->Z[i * ds->m + j] * ds->Z[i * ds->m + k];
-      for (size_t j = 0; j < ds->m; j++)
-        for (size_t k = 0; k < ds->m; k++)
-          H[j * ds->m + k]
-              = H[j * ds->m + k] / (double)ds->n + (j == k ? ridge : 0.0);
-      op->pb.hess_const = H;
-    }
+  if (!logistic && (st = linreg_hessian (op, ds, ridge)))
+    return st;
   return sde__param_x0 (op, spec, 0.0);
 }
 
@@ -795,17 +845,20 @@ sparse_phi (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-/* The least-squares w* of Z w = y by Cholesky of Z^T Z (NULL when Z has
-   no full column rank: then Phi is left to the gradient flow).  */
-static double *
-least_squares (const dataset *ds)
+/* The least-squares w* of Z w = y by Cholesky of Z^T Z into a new *WOUT,
+   or NULL when Z has no full column rank: then Phi is left to the gradient
+   flow.  Returns GSL_SUCCESS or GSL_ENOMEM.  */
+static int
+least_squares (const dataset *ds, double **wout)
 {
   const size_t n = ds->n, m = ds->m;
+  *wout = NULL;
   if (n < m)
-    return NULL;
-  double *A = calloc (m * m + m, sizeof (double)), *b = A + m * m;
+    return GSL_SUCCESS;
+  double *A = calloc (m * m + m, sizeof (double));
   if (A == NULL)
-    return NULL;
+    return sde_error (GSL_ENOMEM, "sparse: out of memory");
+  double *b = A + m * m;
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < m; j++)
       {
@@ -825,7 +878,7 @@ least_squares (const dataset *ds)
       if (!(dsum > 1e-10 * amax))
         {
           free (A);
-          return NULL;
+          return GSL_SUCCESS;
         }
       A[j * m + j] = sqrt (dsum);
       for (size_t i = j + 1; i < m; i++)
@@ -836,26 +889,29 @@ least_squares (const dataset *ds)
           A[j * m + i] = t / A[j * m + j];
         }
     }
-  double *w = malloc (sizeof (double) * m);
-  if (w)
+  double *w = calloc (m, sizeof (double));
+  if (w == NULL)
     {
-      for (size_t j = 0; j < m; j++) /* R^T z = b */
-        {
-          double t = b[j];
-          for (size_t k = 0; k < j; k++)
-            t -= A[k * m + j] * w[k];
-          w[j] = t / A[j * m + j];
-        }
-      for (size_t j = m; j-- > 0;) /* R w = z */
-        {
-          double t = w[j];
-          for (size_t k = j + 1; k < m; k++)
-            t -= A[j * m + k] * w[k];
-          w[j] = t / A[j * m + j];
-        }
+      free (A);
+      return sde_error (GSL_ENOMEM, "sparse: out of memory");
+    }
+  for (size_t j = 0; j < m; j++) /* R^T z = b */
+    {
+      double t = b[j];
+      for (size_t k = 0; k < j; k++)
+        t -= A[k * m + j] * w[k];
+      w[j] = t / A[j * m + j];
+    }
+  for (size_t j = m; j-- > 0;) /* R w = z */
+    {
+      double t = w[j];
+      for (size_t k = j + 1; k < m; k++)
+        t -= A[j * m + k] * w[k];
+      w[j] = t / A[j * m + j];
     }
   free (A);
-  return w;
+  *wout = w;
+  return GSL_SUCCESS;
 }
 
 int
@@ -876,8 +932,14 @@ sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
     return sde_error (GSL_EINVAL, "sparse: m, n, k, seed must be integers "
                                   "with k <= m");
   dataset *ds = calloc (1, sizeof *ds);
+  if (ds == NULL)
+    return sde_error (GSL_ENOMEM, "sparse: out of memory");
   double wstar[64];
-  synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, 0.0, wstar);
+  if ((st = synthetic (ds, (size_t)n, (size_t)m, (uint64_t)seed, 0.0, wstar)))
+    {
+      dataset_free (ds);
+      return st;
+    }
   /* Ground truth: ones on the first k coordinates.  */
   for (size_t i = 0; i < ds->n; i++)
     {
@@ -890,23 +952,22 @@ sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
   sde_owned_problem *op = sde__problem_new ("sparse", 2 * ds->m, ds->n);
   if (op == NULL)
     {
-      free (ds->Z);
-      free (ds->y);
-      free (ds);
+      dataset_free (ds);
       return GSL_ENOMEM;
     }
   *out = op;
   op->extra = ds;
   op->destroy = data_destroy;
   snprintf (op->spec, sizeof op->spec,
-            "sparse:m=%.0f,n=%.0f,k=%.0f,seed=%.0f,delta=%.17g", m, n, k, seed,
-            delta);
+            "sparse:m=%.0f,n=%.0f,k=%.0f,seed=%.0f,delta=%s", m, n, k, seed,
+            sde__num (delta));
   op->pb.loss = sparse_loss;
   op->pb.grad = sparse_grad;
   op->pb.hess = sparse_hess;
   op->pb.third = sparse_third;
   op->pb.factor = sparse_factor;
-  ds->wls = least_squares (ds);
+  if ((st = least_squares (ds, &ds->wls)))
+    return st;
   if (ds->wls)
     op->pb.phi = sparse_phi;
   op->pb.law = SDE_ORACLE_RADEMACHER;

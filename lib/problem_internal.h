@@ -39,6 +39,14 @@ int sde__factor_const (const sde_problem *pb, size_t P, const double *x,
 int sde__param_noise_diag (sde_owned_problem *op, sde_spec *spec, double def);
 int sde__param_x0 (sde_owned_problem *op, sde_spec *spec, double def);
 
+/* X in its shortest round-trip form (sde_shortest), in one of four
+   rotating per-thread buffers.  */
+const char *sde__num (double x);
+
+/* Appends the start actually used, "x0=v" or "x0=v1,...,vd", so the spec
+   reproduces the problem.  */
+void sde__spec_x0 (sde_owned_problem *op);
+
 /* Appends "key=v1,v2,..." to the canonical spec.  */
 void sde__spec_add (sde_owned_problem *op, const char *key, const double *v,
                     size_t n);

@@ -227,8 +227,10 @@ sde_system_alloc (const char *text)
     {
       int last = e->keys[k + 1] == NULL;
       double v = last ? s->x0[0] : s->param[k];
-      len += (size_t)snprintf (s->spec + len, sizeof s->spec - len,
-                               "%s%s=%.17g", k ? "," : "", e->keys[k], v);
+      char num[32];
+      sde_shortest (num, sizeof num, v);
+      len += (size_t)snprintf (s->spec + len, sizeof s->spec - len, "%s%s=%s",
+                               k ? "," : "", e->keys[k], num);
     }
   return s;
 }
