@@ -65,6 +65,8 @@ sde_density_choose (const sde_problem *pb, const double *x0, double eta,
   if (!(var > 0))
     return sde_error (GSL_EINVAL, "density engine: the noise is zero");
   double *w = malloc (sizeof (double) * (pb->work + 8));
+  if (w == NULL)
+    return sde_error (GSL_ENOMEM, "density engine: out of memory");
   if (g->lo == 0 && g->hi == 0)
     {
       /* Walk out from x0 until the stationary tail exp(-2 (L - min L) /
@@ -129,6 +131,47 @@ expectations (const sde_problem *pb, const double *x, const double *p, size_t n,
     }
 }
 
+/* The engine vouches for its numbers only when the law on the grid is a
+   law: at most TOL of the mass lost past the domain's edges or negative
+   (an unresolved grid oscillates), and a variance that is not negative.
+   Records the worst values in G and returns GSL_ESANITY with the reason
+   when one fails.  */
+static int
+check_law (const double *x, const double *p, size_t n, double h, double t,
+           const char *who, sde_density_grid *g)
+{
+  const double tol = g->tol > 0 ? g->tol : SDE_DENSITY_TOL;
+  double mass = 0, neg = 0, m1 = 0, m2 = 0;
+  for (size_t j = 0; j < n; j++)
+    {
+      mass += h * p[j];
+      neg += p[j] < 0 ? -h * p[j] : 0;
+      m1 += h * p[j] * x[j];
+      m2 += h * p[j] * x[j] * x[j];
+    }
+  const double mean = m1 / mass, var = m2 / mass - mean * mean;
+  g->lost = fmax (g->lost, fabs (1 - mass));
+  g->negative = fmax (g->negative, neg);
+  if (!(fabs (1 - mass) <= tol))
+    return sde_error (GSL_ESANITY,
+                      "density engine: %s at t = %g: %.3g of the probability "
+                      "left the grid [%g, %g] (tolerance %g): the law does "
+                      "not stay on the domain (a diverging run or a start "
+                      "far off); use --engine=mc",
+                      who, t, fabs (1 - mass), g->lo, g->hi, tol);
+  if (!(neg <= tol))
+    return sde_error (GSL_ESANITY,
+                      "density engine: %s at t = %g: the density has %.3g of "
+                      "negative mass (tolerance %g): the grid of %zu points "
+                      "does not resolve it",
+                      who, t, neg, tol, g->n);
+  if (!(var >= -tol * (1 + m2)))
+    return sde_error (GSL_ESANITY,
+                      "density engine: %s at t = %g: negative variance %.3g",
+                      who, t, var);
+  return GSL_SUCCESS;
+}
+
 static size_t
 obs_work (const sde_observable *obs, size_t nobs)
 {
@@ -150,11 +193,22 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
                     sde_density_grid *g, double *out)
 {
   (void)eta;
-  const size_t n = g->n, l = m->svag;
-  const double h = (g->hi - g->lo) / (double)n;
+  if (!(x0[0] > g->lo && x0[0] < g->hi))
+    return sde_error (GSL_EDOM,
+                      "density engine: the start x0 = %g lies outside the "
+                      "grid [%g, %g]",
+                      x0[0], g->lo, g->hi);
+  const size_t l = m->svag;
+  const double h = (g->hi - g->lo) / (double)g->n;
   const double lr = m->step_lr, s = pb->factor_const[0] * pb->factor_const[0];
   const double sg = sigma * sqrt ((double)l), v = lr * lr * sg * sg * s;
   const double sd = sqrt (v), W = 14 * sd; /* weights below e^-98 dropped */
+  /* SGD's one-step noise reaches past the SDE's stationary tail at a large
+     eta: its grid has ten of those standard deviations more on each side,
+     at the same spacing.  */
+  const size_t pad = (size_t)ceil (10 * sd / h);
+  const size_t n = g->n + 2 * pad;
+  const double lo = g->lo - (double)pad * h;
   double *x = malloc (sizeof (double) * n), *T = malloc (sizeof (double) * n);
   double *p = calloc (n, sizeof (double)), *q = malloc (sizeof (double) * n);
   double *work
@@ -170,7 +224,7 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
       GSL_ERROR ("density engine: out of memory", GSL_ENOMEM);
     }
   for (size_t j = 0; j < n; j++)
-    x[j] = g->lo + (double)j * h;
+    x[j] = lo + (double)j * h;
   int st = pb->grad (pb, n, x, T, work);
   for (size_t i = 0; i < n; i++)
     T[i] = x[i] - lr * T[i];
@@ -178,8 +232,7 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
   const double c = h / sqrt (2 * M_PI * v);
   for (size_t i = 0; i < n; i++)
     {
-      double a = ceil ((T[i] - W - g->lo) / h),
-             b = floor ((T[i] + W - g->lo) / h);
+      double a = ceil ((T[i] - W - lo) / h), b = floor ((T[i] + W - lo) / h);
       a = fmax (a, 0);
       b = fmin (b, (double)n - 1);
       j0[i] = (size_t)a;
@@ -193,7 +246,7 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
         }
     }
   /* Step 1 from the point mass: the Gaussian itself.  */
-  double T0;
+  double T0 = 0;
   st = st ? st : pb->grad (pb, 1, x0, &T0, work);
   T0 = x0[0] - lr * T0;
   for (size_t j = 0; j < n; j++)
@@ -201,19 +254,17 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
       double z = x[j] - T0;
       p[j] = exp (-0.5 * z * z / v) / sqrt (2 * M_PI * v);
     }
-  double mass0 = 1, lost = 0;
   size_t k = 1, cidx = 0;
   double *phi = malloc (sizeof (double) * n);
+  if (phi == NULL)
+    st = sde_error (GSL_ENOMEM, "density engine: out of memory");
   while (!st && cidx < ncheck)
     {
       if (k == check[cidx] * l)
         {
           expectations (pb, x, p, n, h, obs, nobs, phi, work,
                         out + cidx * nobs);
-          double mass = 0;
-          for (size_t j = 0; j < n; j++)
-            mass += p[j];
-          lost = fmax (lost, mass0 - h * mass);
+          st = check_law (x, p, n, h, (double)check[cidx] * m->eta, m->spec, g);
           cidx++;
           continue;
         }
@@ -233,7 +284,6 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
       q = tmp;
       k++;
     }
-  g->lost = fmax (g->lost, lost);
   free (x), free (T), free (p), free (q), free (work), free (wt);
   free (j0), free (len), free (phi);
   return st;
@@ -253,14 +303,16 @@ drift (const sde_problem *pb, const sde_limit *lim, size_t n, const double *x,
         a[j] = -a[j];
       return st;
     }
+  if (!pb->hess_const && !pb->hess)
+    return sde_error (GSL_EINVAL, "density engine: SME-2 needs the Hessian");
   double *H = malloc (sizeof (double) * n);
+  if (H == NULL)
+    return sde_error (GSL_ENOMEM, "density engine: out of memory");
   if (pb->hess_const)
     for (size_t j = 0; j < n; j++)
       H[j] = pb->hess_const[0];
-  else if (pb->hess)
-    st = pb->hess (pb, n, x, H, work);
   else
-    st = sde_error (GSL_EINVAL, "density engine: SME-2 needs the Hessian");
+    st = pb->hess (pb, n, x, H, work);
   for (size_t j = 0; !st && j < n; j++)
     a[j] = -(a[j] + 0.5 * lim->eta * H[j] * a[j]);
   free (H);
@@ -326,11 +378,19 @@ fp_init (fp *f, const sde_problem *pb, const sde_limit *lim, double lo,
   /* FFTW's planner is not thread-safe; plans are made here only.  */
   f->fwd = fftw_plan_dft_r2c_1d ((int)n, f->p, f->tmp, FFTW_ESTIMATE);
   f->bwd = fftw_plan_dft_c2r_1d ((int)n, f->tmp, f->p, FFTW_ESTIMATE);
+  if (f->fwd == NULL || f->bwd == NULL)
+    {
+      fp_free (f);
+      return sde_error (GSL_ENOMEM, "density engine: no FFTW plan");
+    }
   for (size_t j = 0; j < n; j++)
     f->x[j] = lo + (double)j * f->h;
   for (size_t m = 0; m < nk; m++)
     f->kk[m] = m == n / 2 ? 0 : 2 * M_PI * (double)m / f->len;
-  return drift (pb, lim, n, f->x, f->a, work);
+  int st = drift (pb, lim, n, f->x, f->a, work);
+  if (st)
+    fp_free (f);
+  return st;
 }
 
 /* ETDRK4 coefficients of L = -D k^2 for step dt, by contour averages over
@@ -448,6 +508,11 @@ sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
 {
   if (lim->kind != SDE_LIMIT_SME1 && lim->kind != SDE_LIMIT_SME2)
     return sde_error (GSL_EINVAL, "density engine: SME-1 or SME-2 only");
+  if (!(x0[0] > g->lo && x0[0] < g->hi))
+    return sde_error (GSL_EDOM,
+                      "density engine: the start x0 = %g lies outside the "
+                      "grid [%g, %g]",
+                      x0[0], g->lo, g->hi);
   if (lim->lambda)
     return sde_error (GSL_EINVAL, "density engine: no schedules");
   const double b2 = lim->tau * pb->factor_const[0] * pb->factor_const[0];
@@ -468,7 +533,7 @@ sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
      grid about x0 fine enough for the stage's start and wide enough for its
      end (clipped to the global domain); a' and a'' at x0 by central
      differences.  */
-  double xs[5], as[5];
+  double xs[5], as[5] = { 0 };
   const double e = 1e-3 * (1 + fabs (x0[0]));
   for (int j = 0; j < 5; j++)
     xs[j] = x0[0] + (j - 2) * e;
@@ -549,12 +614,22 @@ sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
           fp_density (&glob);
           expectations (pb, glob.x, glob.p, n, glob.h, obs, nobs, phi, work,
                         out + cidx * nobs);
-          /* Mass in the outer 2% of each side: a proxy for the wrap. */
+          /* The periodic solve conserves mass: what wraps around shows
+             as mass in the outer 2% of each side.  */
           double edge = 0;
           size_t m2 = n / 50 + 1;
           for (size_t j = 0; j < m2; j++)
             edge += fabs (glob.p[j]) + fabs (glob.p[n - 1 - j]);
           lost = fmax (lost, glob.h * edge);
+          const double tol = g->tol > 0 ? g->tol : SDE_DENSITY_TOL;
+          st = check_law (glob.x, glob.p, n, glob.h, (double)check[cidx] * eta,
+                          "the SDE", g);
+          if (!st && !(lost <= tol))
+            st = sde_error (GSL_ESANITY,
+                            "density engine: the SDE at t = %g: %.3g of the "
+                            "probability reached the edges of [%g, %g] "
+                            "(tolerance %g); use --engine=mc",
+                            (double)check[cidx] * eta, lost, g->lo, g->hi, tol);
           cidx++;
           continue;
         }

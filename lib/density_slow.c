@@ -1114,7 +1114,7 @@ flow_expect (sde_slow_density *d, const double *t, size_t nt,
              const sde_observable *obs, size_t nobs, double *out, double *err)
 {
   const size_t nv = nt * nobs;
-  double *coarse = malloc (sizeof (double) * nv);
+  double *coarse = calloc (nv ? nv : 1, sizeof (double));
   if (coarse == NULL)
     return sde_error (GSL_ENOMEM, "slow density: out of memory");
   d->b2seen = 0;

@@ -73,7 +73,12 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
         const sde_observable *ob = &e->obs[o];
         size_t nw = sde_observable_work (ob, ob->dim) + 1;
         double *w = malloc (sizeof (double) * nw), v = 0;
-        if (w && sde_observable_apply (ob, 1, e->proc[i].x0, &v, w) == 0
+        if (w == NULL)
+          {
+            sde_ensemble_sums_free (s);
+            GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+          }
+        if (sde_observable_apply (ob, 1, e->proc[i].x0, &v, w) == 0
             && isfinite (v))
           s->shift[i * e->nobs + o] = v;
         free (w);

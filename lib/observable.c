@@ -52,7 +52,7 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
               sde_error (GSL_EINVAL,
                          "observable '%s': use x0, x1, ..., or x0x1 for a "
                          "product",
-                         nm);
+                         sde_q (nm));
               return -1;
             }
           if (i >= d || j >= d)
@@ -117,7 +117,7 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
           sde_error (GSL_EINVAL,
                      "unknown observable '%s' (x<i>, x<i>x<j>, norm2, loss, "
                      "cos:w=..., trace)",
-                     nm);
+                     sde_q (nm));
           return -1;
         }
       if (sde_spec_check_used (&spec))
@@ -131,6 +131,12 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
         }
       else
         snprintf (o->name, sizeof o->name, "%s", nm);
+      for (size_t k = 0; k < n; k++)
+        if (strcmp (obs[k].name, o->name) == 0)
+          {
+            sde_error (GSL_EINVAL, "observable %s appears twice", o->name);
+            return -1;
+          }
       n++;
     }
   return (int)n;

@@ -10,6 +10,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "sdekit/report.h"
+#include "sdekit/spec.h"
 
 struct sde_report
 {
@@ -81,8 +82,27 @@ put_json_string (FILE *out, const char *s)
   fputc ('"', out);
 }
 
+/* Text on one line: control characters become escapes (\n, \xNN), so
+   no value can start a new line of the document.  */
 static void
-put_latex_string (FILE *out, const char *s)
+put_line (FILE *out, const char *s)
+{
+  for (; *s; s++)
+    {
+      const unsigned char c = (unsigned char)*s;
+      if (c == '\n')
+        fputs ("\\n", out);
+      else if (c == '\t')
+        fputs ("\\t", out);
+      else if (c < 0x20 || c == 0x7f)
+        fprintf (out, "\\x%02x", c);
+      else
+        fputc (c, out);
+    }
+}
+
+void
+sde_report_latex (FILE *out, const char *s)
 {
   for (; *s; s++)
     switch (*s)
@@ -106,7 +126,8 @@ put_latex_string (FILE *out, const char *s)
         fputs ("\\~{}", out);
         break;
       default:
-        fputc (*s, out);
+        /* A control character would end a comment or a row.  */
+        fputc ((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, out);
       }
 }
 
@@ -134,7 +155,9 @@ sde_report_meta (sde_report *r, const char *key, const char *value)
   if (r->fmt == SDE_FORMAT_LATEX)
     {
       /* Comments go before \documentclass so the file starts with them.  */
-      fprintf (r->out, "%% %s: %s\n", key, value);
+      fprintf (r->out, "%% %s: ", key);
+      put_line (r->out, value);
+      fputc ('\n', r->out);
       return GSL_SUCCESS;
     }
   begin_document (r);
@@ -147,7 +170,11 @@ sde_report_meta (sde_report *r, const char *key, const char *value)
       r->nrows = 1; /* reused as "a provenance entry was written" */
     }
   else
-    fprintf (r->out, "# %s: %s\n", key, value);
+    {
+      fprintf (r->out, "# %s: ", key);
+      put_line (r->out, value);
+      fputc ('\n', r->out);
+    }
   return GSL_SUCCESS;
 }
 
@@ -221,7 +248,7 @@ sde_report_table (sde_report *r, const char *name, const sde_column *cols,
           if (cols[c].latex)
             fputs (cols[c].latex, o);
           else
-            put_latex_string (o, cols[c].name);
+            sde_report_latex (o, cols[c].name);
         }
       fputs (" \\\\\n\\midrule\n", o);
       break;
@@ -303,12 +330,16 @@ sde_report_row (sde_report *r, const sde_cell *cells)
       switch (r->fmt)
         {
         case SDE_FORMAT_TEXT:
+          if (cells[c].kind == SDE_CELL_STRING)
+            sde_quote (buf, sizeof buf, cells[c].s, sizeof buf);
           fprintf (o, c ? " %*s" : "%-*s", col->width, buf);
           break;
         case SDE_FORMAT_CSV:
           if (c)
             fputc (',', o);
-          if (cells[c].kind == SDE_CELL_STRING && strpbrk (buf, ",\"\n"))
+          if (cells[c].kind == SDE_CELL_STRING)
+            sde_quote (buf, sizeof buf, cells[c].s, sizeof buf);
+          if (cells[c].kind == SDE_CELL_STRING && strpbrk (buf, ",\""))
             {
               fputc ('"', o);
               for (const char *s = buf; *s; s++)
@@ -319,13 +350,18 @@ sde_report_row (sde_report *r, const sde_cell *cells)
             fputs (buf, o);
           break;
         case SDE_FORMAT_MD:
-          fprintf (o, " %s |", buf);
+          if (cells[c].kind == SDE_CELL_STRING)
+            sde_quote (buf, sizeof buf, cells[c].s, sizeof buf);
+          fputc (' ', o);
+          for (const char *q = buf; *q; q++)
+            fputs (*q == '|' ? "\\|" : (char[]){ *q, 0 }, o);
+          fputs (" |", o);
           break;
         case SDE_FORMAT_LATEX:
           if (c)
             fputs (" & ", o);
           if (cells[c].kind == SDE_CELL_STRING || cells[c].kind == SDE_CELL_NA)
-            put_latex_string (o, buf);
+            sde_report_latex (o, buf);
           else
             fprintf (o, "$%s$", buf);
           break;
@@ -377,16 +413,20 @@ sde_report_note (sde_report *r, const char *text)
       if (r->in_table)
         {
           /* A comment inside tabular is harmless and keeps the order.  */
-          fprintf (r->out, "%% %s\n", text);
+          fputs ("% ", r->out);
+          put_line (r->out, text);
+          fputc ('\n', r->out);
           break;
         }
       begin_document (r);
       fputs ("\\noindent\\emph{Note:} ", r->out);
-      put_latex_string (r->out, text);
+      sde_report_latex (r->out, text);
       fputs ("\\par\n", r->out);
       break;
     default:
-      fprintf (r->out, "# %s\n", text);
+      fputs ("# ", r->out);
+      put_line (r->out, text);
+      fputc ('\n', r->out);
     }
   fflush (r->out);
   return ferror (r->out) ? GSL_EFAILED : GSL_SUCCESS;

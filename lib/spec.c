@@ -13,28 +13,137 @@
 
 #include "sdekit/spec.h"
 
-int
-sde_error (int code, const char *fmt, ...)
+size_t
+sde_quote (char *buf, size_t len, const char *s, size_t max)
 {
-  /* gsl_error takes a constant string; handlers copy it before returning.  */
-  static _Thread_local char buf[512];
+  /* Control characters are written as escapes, so a quoted value can never
+     start a new line of a message or of a table's provenance.  */
+  size_t n = 0, shown = 0;
+  if (len == 0)
+    return 0;
+  for (; s && *s && n + 5 < len; s++)
+    {
+      if (shown == max)
+        {
+          n += (size_t)snprintf (buf + n, len - n, "...");
+          break;
+        }
+      const unsigned char c = (unsigned char)*s;
+      if (c == '\n')
+        n += (size_t)snprintf (buf + n, len - n, "\\n");
+      else if (c == '\t')
+        n += (size_t)snprintf (buf + n, len - n, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        n += (size_t)snprintf (buf + n, len - n, "\\x%02x", c);
+      else
+        buf[n++] = (char)c;
+      shown++;
+    }
+  buf[n] = '\0';
+  return n;
+}
+
+const char *
+sde_q (const char *s)
+{
+  /* A few rotating buffers per thread, so one message can quote several
+     values.  */
+  static _Thread_local char ring[4][SDE_QUOTE_MAX * 4 + 8];
+  static _Thread_local unsigned next;
+  char *b = ring[next++ % 4];
+  sde_quote (b, sizeof ring[0], s, SDE_QUOTE_MAX);
+  return b;
+}
+
+int (sde_error) (int code, const char *fmt, ...)
+{
+  /* gsl_error takes a constant string; handlers copy it before returning.
+     The text is one line whatever the values in it.  */
+  static _Thread_local char raw[1024], buf[1024];
   va_list ap;
   va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
+  vsnprintf (raw, sizeof raw, fmt, ap);
   va_end (ap);
+  sde_quote (buf, sizeof buf, raw, 400);
   gsl_error (buf, __FILE__, __LINE__, code);
   return code;
 }
 
 int
+sde_shortest (char *buf, size_t len, double x)
+{
+  /* The fewest significant digits that read back as the same double, so
+     provenance shows 0.1 where the user wrote 0.1.  */
+  int n = 0;
+  for (int prec = 1; prec <= 17; prec++)
+    {
+      n = snprintf (buf, len, "%.*g", prec, x);
+      if (strtod (buf, NULL) == x || !isfinite (x))
+        break;
+    }
+  return n;
+}
+
+/* Digits at *s: their count, and *s moved past them.  */
+static size_t
+digits (const char **s)
+{
+  size_t n = 0;
+  while (**s >= '0' && **s <= '9')
+    (*s)++, n++;
+  return n;
+}
+
+/* The number syntax of every option and specification: a decimal number
+   with an optional exponent, or a power of two 2^K with an integer K.  No
+   hexadecimal, no inf or nan, no spaces: strtod alone would take them.  */
+static int
+decimal_syntax (const char *s)
+{
+  if (*s == '+' || *s == '-')
+    s++;
+  size_t n = digits (&s);
+  if (*s == '.')
+    {
+      s++;
+      n += digits (&s);
+    }
+  if (n == 0)
+    return 0;
+  if (*s == 'e' || *s == 'E')
+    {
+      s++;
+      if (*s == '+' || *s == '-')
+        s++;
+      if (digits (&s) == 0)
+        return 0;
+    }
+  return *s == '\0';
+}
+
+int
 sde_parse_double (const char *s, double *value)
 {
-  if (s == NULL || *s == '\0' || isspace ((unsigned char)*s))
+  if (s == NULL)
     return GSL_EINVAL;
-  char *end;
+  if (strncmp (s, "2^", 2) == 0)
+    {
+      const char *k = s + 2;
+      if (*k == '+' || *k == '-')
+        k++;
+      if (digits (&k) == 0 || *k != '\0' || k - s > 8)
+        return GSL_EINVAL;
+      const long e = strtol (s + 2, NULL, 10);
+      if (e < -1000 || e > 1000)
+        return GSL_EINVAL;
+      *value = ldexp (1.0, (int)e);
+      return GSL_SUCCESS;
+    }
+  if (!decimal_syntax (s))
+    return GSL_EINVAL;
   errno = 0;
-  double v = strtod (s, &end);
-  if (*end != '\0' || errno == ERANGE || !isfinite (v))
+  double v = strtod (s, NULL);
+  if (errno == ERANGE || !isfinite (v))
     return GSL_EINVAL;
   *value = v;
   return GSL_SUCCESS;
@@ -59,9 +168,9 @@ sde_spec_parse (sde_spec *spec, const char **text)
   memset (spec, 0, sizeof *spec);
   size_t len = strcspn (s, ":,");
   if (len == 0)
-    return sde_error (GSL_EINVAL, "empty name in '%s'", *text);
+    return sde_error (GSL_EINVAL, "empty name in '%s'", sde_q (*text));
   if (len >= sizeof spec->name)
-    return sde_error (GSL_EINVAL, "name too long in '%s'", *text);
+    return sde_error (GSL_EINVAL, "name too long in '%s'", sde_q (*text));
   memcpy (spec->name, s, len);
   s += len;
   if (*s == ':')
@@ -107,18 +216,20 @@ sde_spec_parse (sde_spec *spec, const char **text)
             }
           else if (spec->n == 0 && colon == NULL)
             return sde_error (GSL_EINVAL, "%s: expected key=value, got '%.*s'",
-                              spec->name, (int)tok, s);
+                              spec->name, (int)(tok < 80 ? tok : 80), s);
           else
             break; /* the next item starts here */
           s += tok;
-          if (*s == ',')
-            s++;
+          if (*s == ',' && *++s == '\0')
+            return sde_error (
+                GSL_EINVAL, "%s: a list must not end with a comma", spec->name);
           if (*s == '\0')
             break;
         }
     }
-  else if (*s == ',')
-    s++;
+  else if (*s == ',' && *++s == '\0')
+    return sde_error (GSL_EINVAL, "%s: a list must not end with a comma",
+                      spec->name);
   *text = s;
   return GSL_SUCCESS;
 }
@@ -154,11 +265,11 @@ sde_spec_double (sde_spec *spec, const char *key, double def, double lo,
     }
   double v;
   if (sde_parse_double (spec->kv[i].value, &v))
-    return sde_error (GSL_EINVAL, "%s: %s='%s' is not a finite number",
-                      spec->name, key, spec->kv[i].value);
+    return sde_error (GSL_EINVAL, "%s: %s='%s' is not a number", spec->name,
+                      key, sde_q (spec->kv[i].value));
   if (!(v >= lo && v <= hi))
     return sde_error (GSL_EINVAL, "%s: %s=%s is outside [%g, %g]", spec->name,
-                      key, spec->kv[i].value, lo, hi);
+                      key, sde_q (spec->kv[i].value), lo, hi);
   *value = v;
   return GSL_SUCCESS;
 }
@@ -181,12 +292,11 @@ sde_spec_list (sde_spec *spec, const char *key, double lo, double hi,
         return sde_error (GSL_EINVAL, "%s: %s has more than %zu values",
                           spec->name, key, max);
       if (sde_parse_double (t, &v))
-        return sde_error (GSL_EINVAL,
-                          "%s: %s value '%s' is not a finite number",
-                          spec->name, key, t);
+        return sde_error (GSL_EINVAL, "%s: %s value '%s' is not a number",
+                          spec->name, key, sde_q (t));
       if (!(v >= lo && v <= hi))
         return sde_error (GSL_EINVAL, "%s: %s value %s is outside [%g, %g]",
-                          spec->name, key, t, lo, hi);
+                          spec->name, key, sde_q (t), lo, hi);
       values[(*n)++] = v;
     }
   if (*n == 0)

@@ -34,20 +34,6 @@ sde_weak_ref_ok (const sde_weak_point *p)
   return ref <= 0.1 * scale;
 }
 
-double
-sde_weak_crit (size_t ncheck)
-{
-  if (ncheck <= 1)
-    return Z95;
-  /* Sidak: P(max_j |Z_j| <= c) >= prod_j P(|Z_j| <= c) = 0.95 for any
-     correlation of a centred Gaussian vector (Sidak 1967), so the
-     intervals at every checkpoint hold together, and the one at the
-     data-chosen t_star keeps its 95%.  1 - 0.95^(1/J) without
-     cancellation:  */
-  const double alpha = -expm1 (log (0.95) / (double)ncheck);
-  return gsl_cdf_ugaussian_Qinv (alpha / 2);
-}
-
 static int
 cmp_desc (const void *a, const void *b)
 {
@@ -55,29 +41,20 @@ cmp_desc (const void *a, const void *b)
   return (x < y) - (x > y);
 }
 
-/* "2^-2" or a plain number.  */
-static int
-parse_value (const char *s, double *v)
-{
-  if (strncmp (s, "2^", 2) == 0)
-    {
-      double ex;
-      if (sde_parse_double (s + 2, &ex))
-        return GSL_EINVAL;
-      *v = ldexp (1.0, (int)ex);
-      return ex == floor (ex) && fabs (ex) < 1000 ? GSL_SUCCESS : GSL_EINVAL;
-    }
-  return sde_parse_double (s, v);
-}
-
 size_t
 sde_weak_grid (const char *spec, double *eta, size_t max)
 {
   char buf[1024];
   size_t n = 0;
-  if (spec == NULL || strlen (spec) >= sizeof buf || *spec == '\0')
+  if (spec == NULL || *spec == '\0')
     {
       sde_error (GSL_EINVAL, "empty eta grid");
+      return 0;
+    }
+  if (strlen (spec) >= sizeof buf)
+    {
+      sde_error (GSL_EINVAL, "eta grid: %zu characters, too long",
+                 strlen (spec));
       return 0;
     }
   strcpy (buf, spec);
@@ -88,13 +65,14 @@ sde_weak_grid (const char *spec, double *eta, size_t max)
       if ((k = strchr (b, ':')))
         *k++ = '\0';
       double va, vb, vk = 0;
-      if (parse_value (a, &va) || parse_value (b, &vb) || !(va > 0) || !(vb > 0)
+      if (sde_parse_double (a, &va) || sde_parse_double (b, &vb) || !(va > 0)
+          || !(vb > 0)
           || (k && (sde_parse_double (k, &vk) || vk < 2 || vk != floor (vk))))
         {
           sde_error (GSL_EINVAL,
                      "eta grid '%s': use 2^-2:2^-10, A:B:K or a "
                      "list",
-                     spec);
+                     sde_q (spec));
           return 0;
         }
       if (k == NULL)
@@ -106,30 +84,53 @@ sde_weak_grid (const char *spec, double *eta, size_t max)
               sde_error (GSL_EINVAL,
                          "eta grid '%s': A:B needs powers of two "
                          "(or give A:B:K)",
-                         spec);
+                         sde_q (spec));
               return 0;
             }
           int lo = ea < eb ? ea : eb, hi = ea < eb ? eb : ea;
-          for (int e = hi; e >= lo && n < max; e--)
+          if ((size_t)(hi - lo) + 1 > max)
+            {
+              sde_error (GSL_EINVAL, "eta grid '%s': %d values, more than %zu",
+                         sde_q (spec), hi - lo + 1, max);
+              return 0;
+            }
+          for (int e = hi; e >= lo; e--)
             eta[n++] = ldexp (0.5, e);
         }
       else
-        for (size_t i = 0; i < (size_t)vk && n < max; i++)
-          eta[n++] = va * pow (vb / va, (double)i / (vk - 1));
+        {
+          if (vk > (double)max)
+            {
+              sde_error (GSL_EINVAL,
+                         "eta grid '%s': %.0f values, more than %zu",
+                         sde_q (spec), vk, max);
+              return 0;
+            }
+          for (size_t i = 0; i < (size_t)vk; i++)
+            eta[n++] = va * pow (vb / va, (double)i / (vk - 1));
+        }
     }
   else
     {
       char *save = NULL;
+      if (*buf == ',' || buf[strlen (buf) - 1] == ',' || strstr (buf, ",,"))
+        {
+          sde_error (GSL_EINVAL,
+                     "eta grid '%s': empty list element (no leading, "
+                     "trailing or double commas)",
+                     sde_q (spec));
+          return 0;
+        }
       for (char *t = strtok_r (buf, ",", &save); t;
            t = strtok_r (NULL, ",", &save))
         {
           double v;
-          if (parse_value (t, &v) || !(v > 0))
+          if (sde_parse_double (t, &v) || !(v > 0))
             {
               sde_error (GSL_EINVAL,
                          "eta grid: '%s' is not a positive "
                          "number",
-                         t);
+                         sde_q (t));
               return 0;
             }
           if (n == max)
@@ -142,7 +143,7 @@ sde_weak_grid (const char *spec, double *eta, size_t max)
     }
   if (n == 0)
     {
-      sde_error (GSL_EINVAL, "eta grid '%s' is empty", spec);
+      sde_error (GSL_EINVAL, "eta grid '%s' is empty", sde_q (spec));
       return 0;
     }
   qsort (eta, n, sizeof (double), cmp_desc);
@@ -169,6 +170,39 @@ fit_use (const sde_weak_point *p, int exact)
   return !p->floor && fabs (p->e) > 0 && (exact || p->se > 0);
 }
 
+/* Warnings about the series the fit was made from.  */
+static unsigned
+fit_flags (const sde_weak_point *pts, size_t n, const sde_weak_fit *fit,
+           int exact, double chi2)
+{
+  unsigned flags = fit->used < 3 ? SDE_WEAK_FIT_FEW : 0;
+  int sign = 0;
+  for (size_t i = 0; i < n; i++)
+    if (fit_use (&pts[i], exact))
+      {
+        const int si = pts[i].e > 0 ? 1 : -1;
+        if (sign && si != sign)
+          flags |= SDE_WEAK_FIT_SIGN;
+        sign = si;
+      }
+  if (!exact && fit->used > 2
+      && gsl_cdf_chisq_Q (chi2, (double)(fit->used - 2)) < 1e-3)
+    flags |= SDE_WEAK_FIT_SCATTER;
+  /* The first and last local slopes share no point from four points on,
+     so their difference has the two SEs in quadrature.  */
+  if (!exact && n >= 4)
+    {
+      double sl[2], se[2];
+      sde_weak_local_slopes (pts, 2, sl, se);
+      double a = sl[0], sa = se[0];
+      sde_weak_local_slopes (pts + n - 2, 2, sl, se);
+      if (!isnan (a) && !isnan (sl[0])
+          && fabs (a - sl[0]) > 2 * hypot (sa, se[0]))
+        flags |= SDE_WEAK_FIT_DRIFT;
+    }
+  return flags;
+}
+
 void
 sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
 {
@@ -192,8 +226,11 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
       sy += w * log (fabs (pts[i].e));
       fit->used++;
     }
-  if (fit->used < 2)
-    return;
+  if (fit->used < 3)
+    {
+      fit->flags = fit_flags (pts, n, fit, exact, 0);
+      return;
+    }
   double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
   for (size_t i = 0; i < n; i++)
     if (fit_use (&pts[i], exact))
@@ -216,10 +253,10 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
       }
   fit->se = 1 / sqrt (sxx);
   if (exact)
-    /* No sampling error: the SE measures the departure from a power law,
-       which two points cannot show: unknown, not 0.  */
-    fit->se = fit->used > 2 ? sqrt (chi2 / (double)(fit->used - 2) / sxx) : NAN;
-  else if (fit->used > 2)
+    /* No sampling error: the SE measures the departure from a power
+       law.  */
+    fit->se = sqrt (chi2 / (double)(fit->used - 2) / sxx);
+  else
     {
       fit->chi2dof = chi2 / (double)(fit->used - 2);
       if (fit->chi2dof > 1)
@@ -228,6 +265,33 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
   fit->lo = fit->order - Z95 * fit->se;
   fit->hi = fit->order + Z95 * fit->se;
   fit->ok = 1;
+  fit->flags = fit_flags (pts, n, fit, exact, chi2);
+}
+
+const char *
+sde_weak_fit_warning (unsigned flags, char *buf, size_t len)
+{
+  static const struct
+  {
+    unsigned flag;
+    const char *text;
+  } w[] = {
+    { SDE_WEAK_FIT_FEW, "fewer than three usable points" },
+    { SDE_WEAK_FIT_SIGN,
+      "the errors change sign across eta (the order may be a cancellation)" },
+    { SDE_WEAK_FIT_DRIFT,
+      "the local slopes drift (first and last differ by more than 2 SE)" },
+    { SDE_WEAK_FIT_SCATTER,
+      "the points scatter about the power law more than their SEs allow" },
+  };
+  size_t k = 0;
+  if (len)
+    buf[0] = '\0';
+  for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+    if (flags & w[i].flag)
+      k += (size_t)snprintf (buf + (k < len ? k : len), k < len ? len - k : 0,
+                             "%s%s", k ? "; " : "", w[i].text);
+  return buf;
 }
 
 void
@@ -302,53 +366,65 @@ wall (void)
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Rows of one eta from its sums.  */
+/* The checkpoint of the largest |mean difference| of (m, o) in S.  */
+static size_t
+argmax_check (const sde_ensemble *e, const sde_ensemble_sums *s, size_t m,
+              size_t o)
+{
+  size_t cstar = 0;
+  double best = -1;
+  for (size_t c = 0; c < e->ncheck; c++)
+    {
+      sde_stat d = sde_ensemble_diff (s, m, o, c);
+      if (fabs (d.mean) > best || isnan (d.mean))
+        {
+          best = isnan (d.mean) ? INFINITY : fabs (d.mean);
+          cstar = c;
+        }
+    }
+  return cstar;
+}
+
+/* Rows of one eta from the sums S of the estimation paths, at the
+   checkpoints CSTAR[m * nobs + o] chosen on independent pilot paths
+   (MATH.md 8.2): the maximum of noisy estimates over the checkpoints
+   would be biased upward, the estimate at a checkpoint chosen
+   independently is not, and its interval is an ordinary 95% one.  */
 static void
 make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
-           const sde_ensemble_sums *s, double eta, sde_weak_point *rows)
+           const sde_ensemble_sums *s, const size_t *cstar, double eta,
+           sde_weak_point *rows)
 {
   const size_t ref = (size_t)e->ref, last = e->ncheck - 1;
-  const double crit = sde_weak_crit (e->ncheck);
   for (size_t m = 0; m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
       {
         sde_weak_point *p = &rows[m * e->nobs + o];
+        const size_t cs = cstar[m * e->nobs + o];
         memset (p, 0, sizeof *p);
         p->eta = eta;
         p->method = m;
         p->obs = o;
         p->ref_err = p->ref_err_se = NAN;
         p->grid_err = NAN;
-        size_t cstar = 0;
-        double best = -1;
-        for (size_t c = 0; c < e->ncheck; c++)
-          {
-            sde_stat d = sde_ensemble_diff (s, m, o, c);
-            if (fabs (d.mean) > best || isnan (d.mean))
-              {
-                best = isnan (d.mean) ? INFINITY : fabs (d.mean);
-                cstar = c;
-              }
-          }
-        sde_stat d = sde_ensemble_diff (s, m, o, cstar);
-        sde_stat va = sde_ensemble_value (s, m, o, cstar);
-        sde_stat vr = sde_ensemble_value (s, ref, o, cstar);
+        sde_stat d = sde_ensemble_diff (s, m, o, cs);
+        sde_stat va = sde_ensemble_value (s, m, o, cs);
+        sde_stat vr = sde_ensemble_value (s, ref, o, cs);
         sde_stat df = sde_ensemble_diff (s, m, o, last);
         p->e = d.mean;
         p->se = d.se;
-        p->crit = crit;
-        p->lo = d.mean - crit * d.se;
-        p->hi = d.mean + crit * d.se;
-        p->t_star = (double)e->check[cstar] * e->eta;
+        p->crit = Z95;
+        p->lo = d.mean - Z95 * d.se;
+        p->hi = d.mean + Z95 * d.se;
+        p->t_star = (double)e->check[cs] * e->eta;
         p->est = va.mean;
         p->est_ref = vr.mean;
         p->se_est = va.se;
         p->se_ref = vr.se;
         p->e_final = df.mean;
         p->se_final = df.se;
-        /* 2 SE (MATH.md 8.2) at one checkpoint; over several, the
-           simultaneous value, as t_star was chosen from the data.  */
-        p->floor = !(fabs (d.mean) >= fmax (2.0, crit) * d.se);
+        /* MATH.md 8.2: within 2 SE of zero is inside the noise floor.  */
+        p->floor = !(fabs (d.mean) >= 2 * d.se);
         p->n = (uint64_t)d.n;
         p->diverged = sde_ensemble_diverged (s, m);
         p->diverged_ref = sde_ensemble_diverged (s, ref);
@@ -357,12 +433,27 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
         if (e->nproc > ref + 1 && w->check_ref)
           {
             /* phi(2M) - phi(M) = -(1 - 2^-p) err(M) for weak order p.  */
-            sde_stat c = sde_ensemble_diff (s, ref + 1, o, cstar);
+            sde_stat c = sde_ensemble_diff (s, ref + 1, o, cs);
             double f = 1 / (1 - pow (2, -w->ref_order));
             p->ref_err = -f * c.mean;
             p->ref_err_se = f * c.se;
           }
       }
+}
+
+/* A process whose every path diverged has no estimate: the sweep stops
+   with a reason rather than print a row of nothing.  */
+static int
+all_diverged (const sde_ensemble *e, const sde_ensemble_sums *s, double eta)
+{
+  const uint64_t n = sde_ensemble_paths (s);
+  for (size_t i = 0; i < e->nproc; i++)
+    if (n > 0 && sde_ensemble_diverged (s, i) == n)
+      return sde_error (GSL_ERUNAWAY,
+                        "at eta = %g every path of %s diverged (a coordinate "
+                        "beyond the bound %g or not finite)",
+                        eta, sde_q (e->proc[i].label), e->bound);
+  return GSL_SUCCESS;
 }
 
 /* --target-ci: marks each row's stop "target" when its CI half-width is
@@ -398,111 +489,179 @@ target_status (sde_weak_point *rows, size_t nrows, double F)
   return need;
 }
 
+/* Paths [from, to) of E into S, by the sweep's runner.  */
+static int
+batch (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
+       uint64_t from, uint64_t to, sde_ensemble_sums *s)
+{
+  int st = w->run ? w->run (w->ctx, e, from, to - from, s)
+                  : sde_ensemble_run (e, from, to - from, s);
+  return st ? st : all_diverged (e, s, eta);
+}
+
+static uint64_t
+whole_chunks (uint64_t n, size_t chunk)
+{
+  return (n + chunk - 1) / chunk * chunk;
+}
+
+/* The pilot: paths [0, *np) choose each row's checkpoint into CSTAR (the
+   largest |mean difference| there).  One checkpoint needs no choice and
+   no pilot (*np = 0).  */
+static int
+pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
+       size_t *cstar)
+{
+  const size_t nrows = w->nmethods * e->nobs;
+  memset (cstar, 0, sizeof *cstar * nrows);
+  *np = 0;
+  if (e->ncheck == 1)
+    return GSL_SUCCESS;
+  *np = whole_chunks (w->pilot ? w->pilot : (w->paths + 3) / 4, e->chunk);
+  sde_ensemble_sums *s = sde_ensemble_sums_alloc (e);
+  if (s == NULL)
+    return GSL_ENOMEM;
+  int st = batch (w, e, eta, 0, *np, s);
+  for (size_t m = 0; !st && m < w->nmethods; m++)
+    for (size_t o = 0; o < e->nobs; o++)
+      cstar[m * e->nobs + o] = argmax_check (e, s, m, o);
+  sde_ensemble_sums_free (s);
+  return st;
+}
+
+/* The estimation batches from path P0 into S and ROWS: a fixed count, or
+   with --target-ci growing until every row meets it or the cap.  */
+static int
+estimate (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
+          uint64_t p0, const size_t *cstar, sde_ensemble_sums *s,
+          sde_weak_point *rows)
+{
+  const size_t nrows = w->nmethods * e->nobs;
+  /* Batches after the first start on a canonical chunk.  */
+  uint64_t done = 0, want = w->paths;
+  if (w->target_ci > 0)
+    want = whole_chunks (want, e->chunk);
+  /* "max" for the rows still short of the target at the cap.  */
+  const char *stop = "fixed";
+  for (;;)
+    {
+      int st = batch (w, e, eta, p0 + done, p0 + want, s);
+      if (st)
+        return st;
+      done = want;
+      make_rows (w, e, s, cstar, eta, rows);
+      if (!(w->target_ci > 0))
+        break;
+      double need = target_status (rows, nrows, w->target_ci);
+      if (need <= 1)
+        break;
+      if (done >= w->max_paths)
+        {
+          stop = "max";
+          break;
+        }
+      /* Grow by the estimate, but at least 1.5x and at most 16x per
+         batch, in whole chunks.  */
+      double grow = fmin (fmax (need * 1.1, 1.5), 16.0);
+      uint64_t next = (uint64_t)ceil ((double)done * grow);
+      if (next > w->max_paths)
+        next = w->max_paths;
+      next = whole_chunks (next, e->chunk);
+      if (next <= done)
+        {
+          stop = "max";
+          break;
+        }
+      want = next;
+    }
+  for (size_t r = 0; r < nrows; r++)
+    /* With a target, each row says whether it met it.  */
+    if (!(w->target_ci > 0) || rows[r].stop == NULL)
+      rows[r].stop = stop;
+  return GSL_SUCCESS;
+}
+
+/* An SDE reference must be ten times more accurate than the errors it
+   measures, with the upper end of its own confidence interval: else its
+   substeps are doubled and the eta redone, as long as its error is
+   resolved (2 SE): more substeps cannot shrink Monte Carlo noise, which
+   the row's note reports instead.  */
+static int
+needs_finer_reference (const sde_weak_sweep *w, size_t substeps,
+                       const sde_weak_point *rows, size_t nrows)
+{
+  if (!w->check_ref || !w->auto_substeps || substeps >= w->max_substeps)
+    return 0;
+  for (size_t r = 0; r < nrows; r++)
+    if (!sde_weak_ref_ok (&rows[r])
+        && fabs (rows[r].ref_err) > 2 * rows[r].ref_err_se)
+      return 1;
+  return 0;
+}
+
+/* The i-th eta into ROWS (room for nmethods x observables; *nrows set),
+   with *SUBSTEPS raised as the reference needs.  */
+static int
+run_eta (const sde_weak_sweep *w, size_t i, size_t *substeps,
+         sde_weak_point *rows, size_t *nrows)
+{
+  const double eta = w->eta[i];
+  for (;;)
+    {
+      sde_ensemble e;
+      memset (&e, 0, sizeof e);
+      int st = w->build (w->ctx, i, eta, *substeps, &e);
+      if (st)
+        return st;
+      *nrows = w->nmethods * e.nobs;
+      size_t *cstar = malloc (sizeof *cstar * *nrows);
+      sde_ensemble_sums *s = sde_ensemble_sums_alloc (&e);
+      uint64_t np = 0;
+      if (cstar == NULL || s == NULL)
+        {
+          free (cstar);
+          sde_ensemble_sums_free (s);
+          GSL_ERROR ("out of memory for the sums", GSL_ENOMEM);
+        }
+      st = pilot (w, &e, eta, &np, cstar);
+      if (!st)
+        st = estimate (w, &e, eta, np, cstar, s, rows);
+      free (cstar);
+      sde_ensemble_sums_free (s);
+      if (st)
+        return st;
+      for (size_t r = 0; r < *nrows; r++)
+        {
+          rows[r].substeps = *substeps;
+          rows[r].pilot = np;
+        }
+      if (!needs_finer_reference (w, *substeps, rows, *nrows))
+        return GSL_SUCCESS;
+      *substeps *= 2;
+    }
+}
+
 int
 sde_weak_run (const sde_weak_sweep *w)
 {
   size_t substeps = w->substeps ? w->substeps : 1;
-  for (size_t i = 0; i < w->neta; i++)
+  /* Rows per eta: every method against the reference, per observable.  */
+  const size_t cap = w->nmethods * SDE_WEAK_MAXOBS;
+  sde_weak_point *rows = malloc (sizeof *rows * cap);
+  if (rows == NULL)
+    return sde_error (GSL_ENOMEM, "out of memory for %zu rows", cap);
+  int st = GSL_SUCCESS;
+  for (size_t i = 0; i < w->neta && !st; i++)
     {
-      const double eta = w->eta[i], t0 = wall ();
-      sde_weak_point *rows = NULL;
-      sde_ensemble e;
-      sde_ensemble_sums *s = NULL;
-      int st;
-      for (;;)
-        {
-          memset (&e, 0, sizeof e);
-          if ((st = w->build (w->ctx, i, eta, substeps, &e)))
-            return st;
-          sde_ensemble_sums_free (s);
-          s = sde_ensemble_sums_alloc (&e);
-          if (s == NULL)
-            return GSL_ENOMEM;
-          const size_t nrows = w->nmethods * e.nobs;
-          free (rows);
-          rows = malloc (sizeof *rows * nrows);
-          if (rows == NULL)
-            {
-              sde_ensemble_sums_free (s);
-              return sde_error (GSL_ENOMEM, "out of memory for %zu rows",
-                                nrows);
-            }
-          uint64_t done = 0, want = w->paths;
-          /* Batches after the first start on a canonical chunk.  */
-          if (w->target_ci > 0)
-            want = (want + e.chunk - 1) / e.chunk * e.chunk;
-          /* "max" for the rows still short of the target at the cap.  */
-          const char *stop = "fixed";
-          for (;;)
-            {
-              if ((st = w->run ? w->run (w->ctx, &e, done, want - done, s)
-                               : sde_ensemble_run (&e, done, want - done, s)))
-                {
-                  sde_ensemble_sums_free (s);
-                  free (rows);
-                  return st;
-                }
-              done = want;
-              make_rows (w, &e, s, eta, rows);
-              if (!(w->target_ci > 0))
-                break;
-              double need = target_status (rows, nrows, w->target_ci);
-              if (need <= 1)
-                break;
-              if (done >= w->max_paths)
-                {
-                  stop = "max";
-                  break;
-                }
-              /* Grow by the estimate, but at least 1.5x and at most 16x
-                 per batch, in whole chunks.  */
-              double grow = fmin (fmax (need * 1.1, 1.5), 16.0);
-              uint64_t next = (uint64_t)ceil ((double)done * grow);
-              if (next > w->max_paths)
-                next = w->max_paths;
-              next = (next + e.chunk - 1) / e.chunk * e.chunk;
-              if (next <= done)
-                {
-                  stop = "max";
-                  break;
-                }
-              want = next;
-            }
-          for (size_t r = 0; r < nrows; r++)
-            {
-              /* With a target, each row says whether it met it.  */
-              if (!(w->target_ci > 0) || rows[r].stop == NULL)
-                rows[r].stop = stop;
-              rows[r].substeps = substeps;
-            }
-          /* An SDE reference must be ten times more accurate than the
-             errors it measures, with the upper end of its own confidence
-             interval: else double its substeps and redo, as long as its
-             error is resolved (2 SE): more substeps cannot shrink Monte
-             Carlo noise (independent samples), which the row's note
-             reports instead.  */
-          int redo = 0;
-          if (w->check_ref && w->auto_substeps && substeps < w->max_substeps)
-            for (size_t r = 0; r < nrows; r++)
-              {
-                const sde_weak_point *p = &rows[r];
-                if (!sde_weak_ref_ok (p)
-                    && fabs (p->ref_err) > 2 * p->ref_err_se)
-                  redo = 1;
-              }
-          if (!redo)
-            break;
-          substeps *= 2;
-        }
-      double secs = wall () - t0;
-      const size_t nrows = w->nmethods * e.nobs;
-      for (size_t r = 0; r < nrows; r++)
-        rows[r].seconds = secs;
-      st = w->row ? w->row (w->row_ctx, rows, nrows) : GSL_SUCCESS;
-      sde_ensemble_sums_free (s);
-      free (rows);
+      const double t0 = wall ();
+      size_t nrows = 0;
+      st = run_eta (w, i, &substeps, rows, &nrows);
       if (st)
-        return st;
+        break;
+      for (size_t r = 0; r < nrows; r++)
+        rows[r].seconds = wall () - t0;
+      st = w->row ? w->row (w->row_ctx, rows, nrows) : GSL_SUCCESS;
     }
-  return GSL_SUCCESS;
+  free (rows);
+  return st;
 }

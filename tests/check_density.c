@@ -36,7 +36,7 @@ START_TEST (test_density_matches_exact_on_quadratic)
       const double eta = etas[i], tau = 0.5, sigma = sqrt (tau / eta);
       const size_t n = (size_t)llround (1 / eta);
       size_t check[3] = { 1, n / 2, n };
-      sde_density_grid g = { 0, 0, 0, 0 };
+      sde_density_grid g = { 0 };
       ck_assert_int_eq (sde_density_choose (pb, pb->x0, eta / 2, tau, 1, &g),
                         0);
       double a[9], b[9];
@@ -83,7 +83,7 @@ START_TEST (test_density_agrees_with_monte_carlo)
   sde_limit lim = { SDE_LIMIT_SME1, pb, tau, 0, 0, NULL, NULL };
   sde_system sys;
   sde_system_limit (&sys, &lim);
-  sde_density_grid g = { 0, 0, 0, 0 };
+  sde_density_grid g = { 0 };
   sde_density_choose (pb, pb->x0, eta, tau, 1, &g);
   double dm[6], ds[6];
   sde_density_method (pb, &m, sigma, pb->x0, eta, check, 3, obs, 2, &g, dm);
@@ -154,7 +154,7 @@ START_TEST (test_density_applies_and_grid)
       sde_density_applies (dw, SDE_ORACLE_GAUSSIAN, &m, 1, why, sizeof why), 0);
   /* The automatic domain covers the wells, not more than needed: the
      stationary tail at its edge is below e^-40 and not below e^-80.  */
-  sde_density_grid g = { 0, 0, 0, 0 };
+  sde_density_grid g = { 0 };
   ck_assert_int_eq (sde_density_choose (dw, dw->x0, 0.01, 0.5, 1, &g), 0);
   ck_assert (g.lo < -1 && g.hi > 1);
   for (int side = 0; side < 2; side++)

@@ -6,6 +6,7 @@
 set -u
 passed=0
 failed=0
+skipped=""
 for dir in "$@"; do
   for trs in $(find "$dir" -name '*.trs' 2>/dev/null | sort); do
     log=${trs%.trs}.log
@@ -30,10 +31,14 @@ for dir in "$@"; do
     else
       p=$(grep -c '^:test-result: PASS' "$trs")
       s=$(grep -c '^:test-result: SKIP' "$trs")
+      [ "$s" -eq 0 ] || skipped="$skipped ${trs%.trs}"
       t=$(grep -c '^:test-result:' "$trs")
       passed=$((passed + p))
       failed=$((failed + t - p - s))
     fi
   done
 done
+# Skipped tests are neither passed nor failed: say which.
+n=$(echo "$skipped" | wc -w)
+echo "$n skipped${skipped:+:$skipped}"
 echo "$passed passed, $failed failed"

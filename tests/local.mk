@@ -44,13 +44,13 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
-	tests/cli/cli-reason.sh
+	tests/cli/cli-reason.sh tests/cli/hostile.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
 TESTS += $(UNIT_TESTS) $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/lib.sh \
-	tests/count-results.sh
+	tests/cli/golden.sh tests/count-results.sh tests/regen-golden.sh
 # The man-page test reads the generated page.
 tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1
 
@@ -59,7 +59,15 @@ AM_TESTS_ENVIRONMENT = \
 	export top_srcdir top_builddir; \
 	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT; \
 	SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets'; export SDEKIT_DATADIR; \
-	MPIRUN='$(MPIRUN)'; export MPIRUN;
+	MPIRUN='$(MPIRUN)'; export MPIRUN; \
+	CC='$(CC)'; TEST_CFLAGS='$(CFLAGS)'; TEST_LDFLAGS='$(LDFLAGS)'; \
+	export CC TEST_CFLAGS TEST_LDFLAGS;
+
+# The golden files are change detectors: after an intended change of the
+# numbers, rewrite them with the tests' own commands.
+regen-golden: all
+	$(top_srcdir)/tests/regen-golden.sh $(abs_top_builddir)/tools $(abs_top_srcdir)
+.PHONY: regen-golden
 
 # Unit tests only: the sanitizer build of .ci/run runs this target.
 check-unit:

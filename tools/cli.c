@@ -27,12 +27,20 @@
 static const cli_tool *tool;
 static int writer = 1;
 static void (*end_hook) (int status);
+static int (*agree_hook) (int bad);
 
 void
-cli_parallel (int is_writer, void (*end) (int status))
+cli_parallel (int is_writer, void (*end) (int status), int (*agree) (int bad))
 {
   writer = is_writer;
   end_hook = end;
+  agree_hook = agree;
+}
+
+int
+cli_writer (void)
+{
+  return writer;
 }
 static struct option longopts[MAXOPT + 1];
 static char shortopts[3 * MAXOPT + 2];
@@ -57,12 +65,13 @@ static int have_main_thread;
 static char reason[1024];
 static int reason_held; /* a parallel failure's first reason, unread */
 
+static int reason_errno;
+
 static void
 keep_reason (const char *r, const char *file, int line, int gsl_errno)
 {
   (void)file;
   (void)line;
-  (void)gsl_errno;
   const int parallel
       = (have_main_thread && !pthread_equal (pthread_self (), main_thread))
         || (omp_in_parallel && omp_in_parallel ());
@@ -70,6 +79,7 @@ keep_reason (const char *r, const char *file, int line, int gsl_errno)
   if (!(parallel && reason_held))
     {
       snprintf (reason, sizeof reason, "%s", r ? r : "");
+      reason_errno = gsl_errno;
       reason_held = parallel;
     }
   pthread_mutex_unlock (&reason_lock);
@@ -85,6 +95,13 @@ cli_reason (void)
   reason_held = 0;
   pthread_mutex_unlock (&reason_lock);
   return copy;
+}
+
+int
+cli_bad_input (void)
+{
+  /* A library refusal is the user's input, unless memory ran out.  */
+  return reason_errno == GSL_ENOMEM ? CLI_RUNTIME : CLI_USAGE;
 }
 
 const char *
@@ -104,6 +121,7 @@ cli_reason_clear (void)
 {
   pthread_mutex_lock (&reason_lock);
   reason[0] = '\0';
+  reason_errno = 0;
   reason_held = 0;
   pthread_mutex_unlock (&reason_lock);
 }
@@ -260,7 +278,6 @@ print_help (FILE *out)
       if (tool->epilog[strlen (tool->epilog) - 1] != '\n')
         fputc ('\n', out);
     }
-  fprintf (out, "\nReport bugs to: %s\n", PACKAGE_BUGREPORT);
 }
 
 int
@@ -273,7 +290,7 @@ cli_next (int argc, char **argv, const char **arg)
     {
       if (optind < argc)
         cli_die (CLI_USAGE, "unexpected argument '%s' (see --help)",
-                 argv[optind]);
+                 sde_q (argv[optind]));
       return -1;
     }
   if (c == ':')
@@ -281,13 +298,15 @@ cli_next (int argc, char **argv, const char **arg)
       for (const cli_option *o = tool->options; o->name; o++)
         if (o->key == optopt)
           cli_die (CLI_USAGE, "--%s needs a value (see --help)", o->name);
-      cli_die (CLI_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+      cli_die (CLI_USAGE, "%s needs a value (see --help)",
+               sde_q (argv[optind - 1]));
     }
   if (c == '?')
     {
       if (optopt && optopt < 256)
         cli_die (CLI_USAGE, "unknown option -%c (see --help)", optopt);
-      cli_die (CLI_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+      cli_die (CLI_USAGE, "unknown option %s (see --help)",
+               sde_q (argv[optind - 1]));
     }
   if (c == CLI_HELP)
     {
@@ -313,123 +332,14 @@ cli_wall (void)
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* ---- Output files ---- */
-
-void
-cli_file_mode (int fd)
-{
-  /* mkstemp creates 0600; a table or figure is an ordinary file.  */
-  mode_t mask = umask (0);
-  umask (mask);
-  fchmod (fd, 0666 & ~mask);
-}
-
-static char out_final[PATH_MAX], out_tmp[PATH_MAX + 16];
-static FILE *out_file; /* the temporary file; NULL for stdout */
-static int out_fd = -1;
-static volatile sig_atomic_t out_keep, out_active;
-static int out_format = SDE_FORMAT_TEXT;
-/* JSON and LaTeX are cut back to the end of the last complete row (a
-   mark) before the closing lines, which assume an open table.  */
-static volatile off_t out_mark = -1;
-static char trailer_sig[512], trailer_err[512];
-static size_t trailer_sig_len, trailer_err_len;
-
-/* What closes a kept document: WHY says how it ended.  Built before any
-   signal can arrive, since a handler may not format text.  */
-static size_t
-make_trailer (char *buf, size_t len, int interrupted)
-{
-  const char *why = interrupted
-                        ? "interrupted: the rows above were finished before "
-                          "the signal"
-                        : "stopped by an error (see the message on stderr): "
-                          "the rows above are finished";
-  switch (out_format)
-    {
-    case SDE_FORMAT_JSON:
-      snprintf (buf, len,
-                "\n      ]\n    }\n  ],\n  \"%s\": true,\n  \"notes\": [\n"
-                "    \"%s\"\n  ]\n}\n",
-                interrupted ? "interrupted" : "failed", why);
-      break;
-    case SDE_FORMAT_LATEX:
-      snprintf (buf, len,
-                "%% %s\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
-                "\\end{document}\n",
-                why);
-      break;
-    default:
-      snprintf (buf, len, "# %s\n", why);
-    }
-  return strlen (buf);
-}
-
-static int
-output_cut (void)
-{
-  return out_format == SDE_FORMAT_JSON || out_format == SDE_FORMAT_LATEX;
-}
-
-/* Async-signal-safe: only write, ftruncate, lseek, rename and unlink.  */
+/* Ends the process through the parallel layer's hook (every rank).  */
+static void end_process (int status) __attribute__ ((noreturn));
 static void
-output_abandon (int interrupted)
+end_process (int status)
 {
-  if (!out_active)
-    return;
-  out_active = 0;
-  if (out_keep)
-    {
-      const off_t mark = out_mark;
-      if (out_file && output_cut () && mark >= 0)
-        {
-          int ok = ftruncate (out_fd, mark) == 0;
-          ok = ok && lseek (out_fd, mark, SEEK_SET) == mark;
-          (void)ok;
-        }
-      const char *t = interrupted ? trailer_sig : trailer_err;
-      size_t n = interrupted ? trailer_sig_len : trailer_err_len;
-      ssize_t w = write (out_fd, t, n);
-      (void)w;
-      if (out_file)
-        rename (out_tmp, out_final);
-    }
-  else if (out_file)
-    unlink (out_tmp);
-}
-
-static void
-on_signal (int sig)
-{
-  output_abandon (1);
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-static void
-catch_signals (void)
-{
-  signal (SIGINT, on_signal);
-  signal (SIGTERM, on_signal);
-  signal (SIGHUP, on_signal);
-}
-
-/* Holds the signals off while the output is being closed, so a handler
-   never sees it half committed.  */
-static void
-block_signals (int block, sigset_t *old)
-{
-  if (block)
-    {
-      sigset_t s;
-      sigemptyset (&s);
-      sigaddset (&s, SIGINT);
-      sigaddset (&s, SIGTERM);
-      sigaddset (&s, SIGHUP);
-      sigprocmask (SIG_BLOCK, &s, old);
-    }
-  else
-    sigprocmask (SIG_SETMASK, old, NULL);
+  if (end_hook)
+    end_hook (status);
+  exit (status);
 }
 
 void
@@ -437,119 +347,33 @@ cli_die (int status, const char *fmt, ...)
 {
   va_list ap;
   fflush (stdout);
-  /* Usage errors are the same on every rank: rank 0 reports them.  */
+  /* Usage errors are the same on every rank: rank 0 reports them.  The
+     message is one line however hostile the values quoted in it.  */
   if (writer || status != CLI_USAGE)
     {
-      fprintf (stderr, "%s: ", tool ? tool->prog : "sdekit");
+      char raw[2048], msg[2048];
       va_start (ap, fmt);
-      vfprintf (stderr, fmt, ap);
+      vsnprintf (raw, sizeof raw, fmt, ap);
       va_end (ap);
-      fputc ('\n', stderr);
+      sde_quote (msg, sizeof msg, raw, 600);
+      fprintf (stderr, "%s: %s\n", tool ? tool->prog : "sdekit", msg);
     }
-  if (out_file && out_active)
-    fflush (out_file);
-  output_abandon (0);
-  if (end_hook)
-    end_hook (status);
-  exit (status);
-}
-
-FILE *
-cli_output_open (const char *path)
-{
-  if (path == NULL || strcmp (path, "-") == 0)
-    return stdout;
-  if (!writer)
-    {
-      /* Another rank writes; this one's table goes nowhere.  */
-      FILE *f = fopen ("/dev/null", "w");
-      if (f == NULL)
-        cli_die (CLI_RUNTIME, "cannot open /dev/null");
-      return f;
-    }
-  if (strlen (path) >= sizeof out_final)
-    cli_die (CLI_USAGE, "--output path too long");
-  snprintf (out_final, sizeof out_final, "%s", path);
-  snprintf (out_tmp, sizeof out_tmp, "%s.tmpXXXXXX", path);
-  int fd = mkstemp (out_tmp);
-  if (fd < 0)
-    cli_die (CLI_USAGE, "--output=%s: cannot create: %s", path,
-             strerror (errno));
-  cli_file_mode (fd);
-  out_file = fdopen (fd, "w");
-  if (out_file == NULL)
-    cli_die (CLI_RUNTIME, "--output=%s: %s", path, strerror (errno));
-  out_fd = fd;
-  out_active = 1;
-  catch_signals ();
-  return out_file;
+  cli_output_abandon ();
+  end_process (status);
 }
 
 void
-cli_output_format (int format)
+cli_agree (const char *err)
 {
-  out_format = format;
-}
-
-void
-cli_output_keep (void)
-{
-  if (!writer)
+  /* A check only the writer makes (an output file) must end every rank,
+     or the others wait for it in the first reduction.  */
+  const int bad = agree_hook ? agree_hook (err != NULL) : err != NULL;
+  if (!bad)
     return;
-  trailer_sig_len = make_trailer (trailer_sig, sizeof trailer_sig, 1);
-  trailer_err_len = make_trailer (trailer_err, sizeof trailer_err, 0);
-  if (out_file == NULL)
-    {
-      /* stdout: the closing lines are appended (a pipe cannot be cut;
-         its rows are whole, as each was flushed).  */
-      fflush (stdout);
-      out_fd = STDOUT_FILENO;
-      out_active = 1;
-      catch_signals ();
-    }
-  cli_output_mark ();
-  out_keep = 1;
-}
-
-void
-cli_output_mark (void)
-{
-  if (!out_active || out_file == NULL)
-    return;
-  if (fflush (out_file) == 0)
-    {
-      off_t m = ftello (out_file);
-      if (m >= 0)
-        out_mark = m;
-    }
-}
-
-int
-cli_output_commit (void)
-{
-  if (!writer)
-    return 0;
-  sigset_t old;
-  block_signals (1, &old);
-  int bad;
-  if (out_file == NULL)
-    {
-      out_active = 0;
-      bad = fflush (stdout) || ferror (stdout);
-      block_signals (0, &old);
-      return bad ? -1 : 0;
-    }
-  bad = fflush (out_file) != 0 || ferror (out_file);
-  bad |= fsync (fileno (out_file)) != 0;
-  bad |= fclose (out_file) != 0;
-  out_file = NULL;
-  out_active = 0;
-  if (bad)
-    unlink (out_tmp);
-  else
-    bad = rename (out_tmp, out_final) != 0;
-  block_signals (0, &old);
-  return bad ? -1 : 0;
+  if (err)
+    fprintf (stderr, "%s: %s\n", tool ? tool->prog : "sdekit", err);
+  cli_output_abandon ();
+  end_process (CLI_USAGE);
 }
 
 /* ---- Numbers ---- */
@@ -560,9 +384,12 @@ cli_double (const char *opt, const char *s, double lo, int lo_open, double hi,
 {
   double v;
   if (sde_parse_double (s, &v))
-    cli_die (CLI_USAGE, "--%s=%s: not a finite number", opt, s);
+    cli_die (CLI_USAGE,
+             "--%s=%s: not a number (write 0.5, 1e-3 or 2^-5; no hex, inf "
+             "or nan)",
+             opt, sde_q (s));
   if (v < lo || (lo_open && v == lo) || v > hi || (hi_open && v == hi))
-    cli_die (CLI_USAGE, "--%s=%s: must be in %c%g, %g%c", opt, s,
+    cli_die (CLI_USAGE, "--%s=%s: must be in %c%g, %g%c", opt, sde_q (s),
              lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
   return v;
 }
@@ -570,23 +397,25 @@ cli_double (const char *opt, const char *s, double lo, int lo_open, double hi,
 uint64_t
 cli_uint (const char *opt, const char *s, uint64_t lo, uint64_t hi)
 {
-  char *end;
+  /* Plain digits exactly (to 2^64 - 1); else the one number syntax with
+     an integral value (1e6, 2^20).  */
+  unsigned long long v = 0;
+  size_t n = strspn (s, "0123456789");
   errno = 0;
-  if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-    cli_die (CLI_USAGE, "--%s=%s: not a non-negative integer", opt, s);
-  unsigned long long v = strtoull (s, &end, 10);
-  if (*end != '\0' || errno == ERANGE)
+  if (n > 0 && s[n] == '\0')
+    v = strtoull (s, NULL, 10);
+  if (n == 0 || s[n] != '\0' || errno == ERANGE)
     {
-      /* Accept integral floating forms such as 1e6.  */
       double d;
       if (sde_parse_double (s, &d) == 0 && d >= 0 && d == floor (d)
           && d < 1.8e19)
         v = (unsigned long long)d;
       else
-        cli_die (CLI_USAGE, "--%s=%s: not a non-negative integer", opt, s);
+        cli_die (CLI_USAGE, "--%s=%s: not a non-negative integer", opt,
+                 sde_q (s));
     }
   if (v < lo || v > hi)
-    cli_die (CLI_USAGE, "--%s=%s: must be in [%llu, %llu]", opt, s,
+    cli_die (CLI_USAGE, "--%s=%s: must be in [%llu, %llu]", opt, sde_q (s),
              (unsigned long long)lo, (unsigned long long)hi);
   return v;
 }
@@ -598,11 +427,15 @@ cli_doubles (const char *opt, const char *s, double lo, int lo_open, double hi,
   size_t n = 0;
   char buf[4096];
   if (strlen (s) >= sizeof buf)
-    cli_die (CLI_USAGE, "--%s: value too long", opt);
+    cli_die (CLI_USAGE, "--%s: value too long (%zu characters)", opt,
+             strlen (s));
   strcpy (buf, s);
   char *save = NULL;
   if (*s == '\0' || s[strlen (s) - 1] == ',' || *s == ',' || strstr (s, ",,"))
-    cli_die (CLI_USAGE, "--%s=%s: empty list element", opt, s);
+    cli_die (CLI_USAGE,
+             "--%s=%s: empty list element (no leading, trailing "
+             "or double commas)",
+             opt, sde_q (s));
   for (char *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save))
     {
       if (n == max)

@@ -4,9 +4,12 @@
 #ifndef SDEKIT_CLI_H
 #define SDEKIT_CLI_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "sdekit/spec.h"
 
 /* Exit statuses of every tool (DESIGN.md, "Conventions").  */
 enum
@@ -39,8 +42,19 @@ typedef struct
 #define CLI_VERSION 'V'
 
 /* For parallel runs: whether this process writes output and prints usage
-   errors (rank 0), and how cli_die ends the process.  */
-void cli_parallel (int writer, void (*end) (int status));
+   errors (rank 0), how cli_die ends the process, and how the ranks agree
+   on a check only the writer makes (AGREE returns nonzero on every rank
+   when BAD is nonzero on any; NULL without MPI).  */
+void cli_parallel (int writer, void (*end) (int status),
+                   int (*agree) (int bad));
+
+/* Whether this process writes the output (rank 0).  */
+int cli_writer (void);
+
+/* Collective: when any rank passes a message (a usage error that rank
+   alone could find), the ranks that have one print it and every rank ends
+   with status 2; otherwise returns.  */
+void cli_agree (const char *err);
 
 /* Records the tool for messages and turns GSL's abort-on-error handler
    into one that keeps the reason for cli_die.  */
@@ -70,6 +84,10 @@ const char *cli_reason (void);
    message is never empty.  */
 const char *cli_reason_for (int status);
 
+/* The exit status for an input the library refused: 2, or 1 when the
+   library's last error was GSL_ENOMEM (the input was fine).  */
+int cli_bad_input (void);
+
 /* Forgets the reason (before a run whose failure is to be reported).  */
 void cli_reason_clear (void);
 
@@ -85,10 +103,40 @@ uint64_t cli_uint (const char *opt, const char *s, uint64_t lo, uint64_t hi);
 size_t cli_doubles (const char *opt, const char *s, double lo, int lo_open,
                     double hi, int hi_open, double *out, size_t max);
 
-/* Output that never leaves a partial file: cli_output_open writes to a
-   temporary name beside PATH (stdout for NULL or "-"); cli_output_commit
-   renames it into place.  If the program dies before, cli_die and the
-   signal handlers remove the file, or, once cli_output_keep was called
+/* An output file (output.c): a regular file or a new name is written to a
+   temporary file beside it and renamed into place; a device or FIFO is
+   written directly.  */
+typedef struct
+{
+  const char *opt;     /* the option, for messages */
+  char path[PATH_MAX]; /* the file (a link resolved to its target) */
+  char tmp[PATH_MAX + 16];
+  int direct; /* written in place (device, FIFO) */
+  int fd, slot;
+  FILE *file;
+} cli_target;
+
+/* Checks PATH for --OPT before any work: NULL when it can be written, else
+   a one-line message (an empty name, a folder, a folder that cannot be
+   written, a device that cannot).  Fills T; creates nothing (a probe file
+   is made and removed).  */
+const char *cli_target_check (cli_target *t, const char *opt, const char *path);
+
+/* Opens the temporary file (or the device); exits 1 with a message when it
+   cannot.  */
+FILE *cli_target_open (cli_target *t);
+
+/* Closes and renames into place (fsync first); on any failure removes the
+   temporary file and exits 1 naming the file and the system error.  */
+void cli_target_commit (cli_target *t);
+
+/* Closes and removes the temporary file.  */
+void cli_target_discard (cli_target *t);
+
+/* The table: cli_output_open checks PATH (stdout for NULL or "-"; a bad
+   name ends every rank with status 2 before any work) and opens it.  If
+   the program dies before cli_output_commit, cli_die and the signal
+   handlers remove the temporary file, or, once cli_output_keep was called
    (the file holds finished rows), close the document with a line saying
    it was interrupted (JSON: "interrupted": true; LaTeX: a % comment, the
    table and document closed) and rename it into place.  JSON and LaTeX
@@ -99,14 +147,27 @@ FILE *cli_output_open (const char *path);
 void cli_output_format (int format);
 
 /* From now on finished rows are kept; a table must be open.  On stdout
-   the closing lines are appended on an interrupt as well.  */
+   and devices the closing lines are appended on an interrupt as well.  */
 void cli_output_keep (void);
 
 /* The document is complete up to here with a table open: after each row
    and each table head.  */
 void cli_output_mark (void);
 
-int cli_output_commit (void);
+/* Completes the table; exits 1 with a message naming the file and the
+   system error when writing or renaming fails.  */
+void cli_output_commit (void);
+
+/* What cli_die does with an unfinished output (removes it, or keeps the
+   finished rows).  */
+void cli_output_abandon (void);
+
+/* --plot: the check before any work (every rank agrees), then the file
+   (temporary or device) written at the end.  */
+void cli_plot_check (const char *path);
+FILE *cli_plot_open (void);
+void cli_plot_commit (void);
+void cli_plot_discard (void);
 
 /* Wall-clock seconds (monotonic).  */
 double cli_wall (void);

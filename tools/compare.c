@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -277,6 +279,45 @@ append_number (char *buf, size_t size, size_t *len, double x)
                             x);
 }
 
+/* What the fits table cannot say in its cells: why there is no order,
+   what makes one unreliable, and what the theory says at alpha = 1.  */
+static void
+fit_notes (compare *c, size_t m, size_t o, const sde_weak_fit *f,
+           const sde_weak_point *pts, size_t n, const double *ls, int one_eta)
+{
+  const char *mn = c->method_names[m], *on = c->obs_names[o];
+  char warn[512];
+  size_t exact = 0;
+  for (size_t i = 0; i < n; i++)
+    exact += pts[i].se == 0;
+  if (!f->ok && !one_eta && f->used == 2 && exact == n)
+    {
+      /* Two exact points: their slope is exact, but one slope is not an
+         order.  */
+      double slope = NAN;
+      for (size_t i = 0; i + 1 < n && isnan (slope); i++)
+        slope = ls[i];
+      note (c,
+            "%s %s: two exact points: local slope %.4f, no fitted order "
+            "(a power law needs a third point to be tested)",
+            mn, on, slope);
+    }
+  else if (!f->ok && !one_eta)
+    note (c,
+          "%s %s: %zu usable point%s (%zu in the noise floor): no order is "
+          "fitted from fewer than three",
+          mn, on, f->used, f->used == 1 ? "" : "s", f->floored);
+  else if (f->ok && (f->flags & ~(unsigned)SDE_WEAK_FIT_FEW))
+    note (c, "%s %s: warning: %s; the order %.3f is not reliable", mn, on,
+          sde_weak_fit_warning (f->flags, warn, sizeof warn), f->order);
+  if (strcmp (c->theory_kind[m], "none") == 0)
+    note (c,
+          "%s: the theory predicts no convergence to the reference here "
+          "(alpha = 1: momentum changes the limit, MATH.md 4.3): an order "
+          "near 0 is the expected result",
+          mn);
+}
+
 void
 compare_fits (compare *c, sde_weak_fit *fits)
 {
@@ -323,43 +364,21 @@ compare_fits (compare *c, sde_weak_fit *fits)
           SDE_CELL_S (slopes_se),
         };
         row (c, cells);
-        if (!f.ok && !one_eta)
-          note (c,
-                "%s %s: fewer than two points above the noise floor: no "
-                "order can be fitted",
-                c->method_names[m], c->obs_names[o]);
-        else if (f.ok && isnan (f.se))
-          note (c,
-                "%s %s: the order comes from two exact points: it has no "
-                "sampling error, and the departure from a power law that "
-                "its SE would measure needs a third point: SE n/a",
-                c->method_names[m], c->obs_names[o]);
-        else if (f.chi2dof > 4)
-          note (c,
-                "%s %s: the points scatter about the power law more than "
-                "their SEs allow (chi2/dof = %.3g): pre-asymptotic or not a "
-                "power law; the SE is widened and the local slopes show the "
-                "approach",
-                c->method_names[m], c->obs_names[o], f.chi2dof);
+        fit_notes (c, m, o, &f, pts, n, ls, one_eta);
       }
 
   if (one_eta)
     note (c, "one eta: no order in eta can be fitted");
-  /* How the intervals were made, when the checkpoints made a difference. */
-  double zlo = INFINITY, zhi = 0;
+  /* How t_max was chosen, when it was chosen from paths.  */
+  uint64_t pilot = 0;
   for (size_t k = 0; k < c->nrows; k++)
-    if (c->rows[k].crit > 0)
-      {
-        zlo = fmin (zlo, c->rows[k].crit);
-        zhi = fmax (zhi, c->rows[k].crit);
-      }
-  if (zhi > 1.96)
+    pilot = c->rows[k].pilot > pilot ? c->rows[k].pilot : pilot;
+  if (pilot)
     note (c,
-          "ci_z: the error is the largest over the checkpoints, so its 95%% "
-          "CI (e -+ ci_z SE) and the floor flag hold simultaneously over "
-          "them (Sidak; ci_z from %.2f to %.2f; conservative for "
-          "correlated times)",
-          zlo, zhi);
+          "t_max is the checkpoint where |e| is largest on %llu pilot paths; "
+          "e and its 95%% CI are estimated there on the N other paths, so "
+          "the maximum over time is not biased upward by the noise",
+          (unsigned long long)pilot);
   /* Row-level warnings.  */
   for (size_t k = 0; k < c->nrows; k++)
     {
@@ -367,9 +386,9 @@ compare_fits (compare *c, sde_weak_fit *fits)
       const char *mn = c->method_names[p->method], *on = c->obs_names[p->obs];
       if (p->floor)
         note (c,
-              "eta=%g %s %s: |e| < %.3g SE: inside the Monte Carlo noise "
+              "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
               "floor, left out of the fit",
-              p->eta, mn, on, isnan (p->crit) ? 2.0 : fmax (2.0, p->crit));
+              p->eta, mn, on);
       if (p->kurtosis > 100)
         note (c,
               "eta=%g %s %s: kurtosis %.3g of the paired differences: "
@@ -433,30 +452,33 @@ int
 compare_expect (const compare *c, const sde_weak_fit *fits, double P, double Q)
 {
   int bad = 0;
+  char warn[512];
   for (size_t m = 0; m < c->nmethods; m++)
     for (size_t o = 0; o < c->nobs; o++)
       {
         const sde_weak_fit *f = &fits[m * c->nobs + o];
+        /* Where the theory is a bound (Theorem 3.5's (1 - alpha)/2), a
+           faster order passes: the test is one-sided.  Else the fit's 95%
+           interval must reach P -+ Q.  */
+        const int bound = strcmp (c->theory_kind[m], "bound") == 0;
+        const char *why = NULL;
         if (!f->ok)
-          {
-            fprintf (stderr,
-                     "%s: --expect-order=%g: %s %s has no fitted "
-                     "order\n",
-                     cli_prog (), P, c->method_names[m], c->obs_names[o]);
-            bad = 1;
-          }
-        else if (fabs (f->order - P) > Q)
-          {
-            char se[32] = "n/a";
-            if (!isnan (f->se))
-              snprintf (se, sizeof se, "%.3f", f->se);
-            fprintf (stderr,
-                     "%s: --expect-order=%g --tolerance=%g: %s %s "
-                     "has order %.3f (SE %s)\n",
-                     cli_prog (), P, Q, c->method_names[m], c->obs_names[o],
-                     f->order, se);
-            bad = 1;
-          }
+          why = "has no fitted order";
+        else if (f->flags & ~(unsigned)SDE_WEAK_FIT_FEW)
+          why = sde_weak_fit_warning (f->flags, warn, sizeof warn);
+        else if (f->hi < P - Q)
+          why = "is below";
+        else if (!bound && f->lo > P + Q)
+          why = "is above";
+        if (why == NULL)
+          continue;
+        fprintf (stderr,
+                 "%s: --expect-order=%g --tolerance=%g (%s): %s %s: order "
+                 "%.3f, 95%% CI [%.3f, %.3f]: %s\n",
+                 cli_prog (), P, Q, bound ? "at least P - Q" : "P -+ Q",
+                 c->method_names[m], c->obs_names[o], f->order, f->lo, f->hi,
+                 why);
+        bad = 1;
       }
   return bad ? CLI_CHECK : CLI_OK;
 }
@@ -477,18 +499,44 @@ extension (const char *file)
   return dot ? dot + 1 : "";
 }
 
+/* Whether gnuplot is on the PATH (no shell involved).  */
+static int
+have_gnuplot (void)
+{
+  const char *path = getenv ("PATH");
+  char dir[4096], exe[4200];
+  if (path == NULL || strlen (path) >= sizeof dir)
+    path = "/usr/bin:/bin";
+  snprintf (dir, sizeof dir, "%s", path);
+  char *save = NULL;
+  for (char *d = strtok_r (dir, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      snprintf (exe, sizeof exe, "%s/gnuplot", *d ? d : ".");
+      if (access (exe, X_OK) == 0)
+        return 1;
+    }
+  return 0;
+}
+
 void
 compare_plot_check (const char *file)
 {
   const char *x = extension (file);
+  char err[512] = "";
   if (strcmp (x, "png") && strcmp (x, "svg") && strcmp (x, "pdf")
       && strcmp (x, "tex"))
-    cli_die (CLI_USAGE, "--plot=%s: use a .png, .svg, .pdf or .tex file", file);
-  if (strcmp (x, "tex") != 0 && system ("command -v gnuplot >/dev/null 2>&1"))
-    cli_die (CLI_USAGE,
-             "--plot=%s: gnuplot is not installed (Debian package "
-             "gnuplot-nox); --plot=FILE.tex writes pgfplots code instead",
-             file);
+    snprintf (err, sizeof err, "--plot=%s: use a .png, .svg, .pdf or .tex file",
+              sde_q (file));
+  else if (strcmp (x, "tex") != 0 && !have_gnuplot ())
+    snprintf (err, sizeof err,
+              "--plot=%s: gnuplot is not installed (Debian package "
+              "gnuplot-nox); --plot=FILE.tex writes pgfplots code instead",
+              sde_q (file));
+  /* Every rank finds the same for these; the file check is the
+     writer's.  */
+  if (*err)
+    cli_die (CLI_USAGE, "%s", err);
+  cli_plot_check (file);
 }
 
 /* Writes FILE atomically from the text the writer produces.  */
@@ -505,11 +553,12 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
          "\\pgfplotsset{compat=1.16}\n\\begin{document}\n"
          "\\begin{tikzpicture}\n",
          f);
-  fprintf (f,
-           "\\begin{loglogaxis}[title={%s}, xlabel={$\\eta$}, "
-           "ylabel={weak error $|e|$}, legend pos=south east, "
-           "legend style={font=\\scriptsize}]\n",
-           title);
+  fputs ("\\begin{loglogaxis}[title={", f);
+  sde_report_latex (f, title);
+  fputs ("}, xlabel={$\\eta$}, "
+         "ylabel={weak error $|e|$}, legend pos=south east, "
+         "legend style={font=\\scriptsize}]\n",
+         f);
   for (size_t m = 0; m < c->nmethods; m++)
     for (size_t o = 0; o < c->nobs; o++)
       {
@@ -523,8 +572,11 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
                      fabs (pts[i].e),
                      fmin (halfwidth (&pts[i]), 0.999 * fabs (pts[i].e)));
         fputs ("};\n", f);
-        fprintf (f, "\\addlegendentry{%s, %s}\n", c->method_names[m],
-                 c->obs_names[o]);
+        fputs ("\\addlegendentry{", f);
+        sde_report_latex (f, c->method_names[m]);
+        fputs (", ", f);
+        sde_report_latex (f, c->obs_names[o]);
+        fputs ("}\n", f);
         const sde_weak_fit *fit = &fits[m * c->nobs + o];
         if (fit->ok && n >= 2)
           {
@@ -552,46 +604,70 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
   free (pts);
 }
 
+/* S as a gnuplot string in single quotes, where gnuplot substitutes
+   nothing (no backquote commands, no escapes): a quote is doubled and a
+   control character becomes a space, so no value can end the string or
+   the line.  */
+static void
+gp_string (FILE *g, const char *s)
+{
+  fputc ('\'', g);
+  for (; *s; s++)
+    {
+      const unsigned char ch = (unsigned char)*s;
+      if (ch == '\'')
+        fputs ("''", g);
+      else
+        fputc (ch < 0x20 || ch == 0x7f ? ' ' : ch, g);
+    }
+  fputc ('\'', g);
+}
+
+/* The script: it writes the figure to gnuplot's standard output, so the
+   file name never appears in it.  */
 static void
 write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
-               const char *file, const char *out, const char *title)
+               const char *file, const char *title)
 {
   sde_weak_point *pts = scratch (c);
   const char *x = extension (file);
   const char *term = strcmp (x, "png") == 0   ? "pngcairo size 900,650"
                      : strcmp (x, "svg") == 0 ? "svg size 900,650"
                                               : "pdfcairo size 6in,4.3in";
-  fprintf (g, "set terminal %s enhanced font ',11'\n", term);
-  fprintf (g, "set output '%s'\n", out);
+  fprintf (g, "set terminal %s enhanced font ',11'\nset output\n", term);
   fprintf (g, "set logscale xy\nset format xy '10^{%%L}'\nset key bottom "
               "right\nset grid\n");
   fprintf (g, "set xlabel 'learning rate {/Symbol h}'\nset ylabel 'weak "
               "error |e|'\n");
-  fprintf (g, "set title \"%s\" noenhanced\n", title);
-  fputs ("plot ", g);
+  fputs ("set title ", g);
+  gp_string (g, title);
+  fputs (" noenhanced\nplot ", g);
   int first = 1;
   for (size_t m = 0; m < c->nmethods; m++)
     for (size_t o = 0; o < c->nobs; o++)
       {
         size_t n = series (c, m, o, pts);
         const sde_weak_fit *fit = &fits[m * c->nobs + o];
-        fprintf (g,
-                 "%s'-' using 1:2:3:4 with yerrorbars pt 7 title \"%s, "
-                 "%s\" noenhanced",
-                 first ? "" : ", ", c->method_names[m], c->obs_names[o]);
+        char label[600];
+        snprintf (label, sizeof label, "%s, %s", c->method_names[m],
+                  c->obs_names[o]);
+        fprintf (g, "%s'-' using 1:2:3:4 with yerrorbars pt 7 title ",
+                 first ? "" : ", ");
+        gp_string (g, label);
+        fputs (" noenhanced", g);
         first = 0;
         if (fit->ok && n >= 2)
           fprintf (g,
-                   ", exp(%.10g)*x**%.10g with lines dt 2 title \"fit: "
-                   "order %.2f +- %.2f\"",
+                   ", exp(%.10g)*x**%.10g with lines dt 2 title 'fit: "
+                   "order %.2f +- %.2f'",
                    fit->logc, fit->order, fit->order, fit->se);
       }
   size_t n0 = series (c, 0, 0, pts);
   if (n0 >= 2 && !isnan (c->theory[0]) && c->theory[0] > 0
       && fabs (pts[0].e) > 0)
     fprintf (g,
-             ", %.10g*(x/%.10g)**%g with lines dt 3 lw 2 title \"slope "
-             "%g\"",
+             ", %.10g*(x/%.10g)**%g with lines dt 3 lw 2 title 'slope "
+             "%g'",
              fabs (pts[0].e), pts[0].eta, c->theory[0], c->theory[0]);
   fputc ('\n', g);
   for (size_t m = 0; m < c->nmethods; m++)
@@ -610,45 +686,73 @@ write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
   free (pts);
 }
 
+/* Runs gnuplot (no shell) with the script on a pipe and its standard
+   output on OUT; returns 0 when it exited cleanly.  */
+static int
+run_gnuplot (const compare *c, const sde_weak_fit *fits, const char *file,
+             const char *title, int out)
+{
+  int fds[2];
+  if (pipe (fds) != 0)
+    return -1;
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return -1;
+    }
+  if (pid == 0)
+    {
+      if (dup2 (fds[0], STDIN_FILENO) < 0 || dup2 (out, STDOUT_FILENO) < 0)
+        _exit (127);
+      close (fds[0]);
+      close (fds[1]);
+      execlp ("gnuplot", "gnuplot", (char *)NULL);
+      _exit (127);
+    }
+  close (fds[0]);
+  /* A gnuplot that dies early must not kill us with SIGPIPE.  */
+  void (*old) (int) = signal (SIGPIPE, SIG_IGN);
+  FILE *g = fdopen (fds[1], "w");
+  int bad = g == NULL;
+  if (g)
+    {
+      write_gnuplot (c, fits, g, file, title);
+      bad |= fclose (g) != 0;
+    }
+  else
+    close (fds[1]);
+  int st;
+  while (waitpid (pid, &st, 0) < 0)
+    if (errno != EINTR)
+      {
+        bad = 1;
+        break;
+      }
+  signal (SIGPIPE, old);
+  return bad || !WIFEXITED (st) || WEXITSTATUS (st) != 0;
+}
+
 void
 compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
               const char *title)
 {
-  char tmp[4096];
-  snprintf (tmp, sizeof tmp, "%s.tmpXXXXXX", file);
-  int fd = mkstemp (tmp);
-  if (fd < 0)
-    cli_die (CLI_RUNTIME, "--plot=%s: cannot create: %s", file,
-             strerror (errno));
-  cli_file_mode (fd);
-  close (fd);
-  int ok;
+  FILE *f = cli_plot_open ();
   if (strcmp (extension (file), "tex") == 0)
-    {
-      FILE *f = fopen (tmp, "w");
-      ok = f != NULL;
-      if (ok)
-        {
-          write_pgfplots (c, fits, f, title);
-          ok = !ferror (f);
-          ok &= fclose (f) == 0;
-        }
-    }
+    write_pgfplots (c, fits, f, title);
   else
     {
-      FILE *g = popen ("gnuplot", "w");
-      ok = g != NULL;
-      if (ok)
+      fflush (f);
+      if (run_gnuplot (c, fits, file, title, fileno (f)))
         {
-          write_gnuplot (c, fits, g, file, tmp, title);
-          ok = pclose (g) == 0;
+          cli_plot_discard ();
+          cli_die (CLI_RUNTIME, "--plot=%s: gnuplot failed to draw the figure",
+                   sde_q (file));
         }
     }
-  if (!ok || rename (tmp, file))
-    {
-      unlink (tmp);
-      cli_die (CLI_RUNTIME, "--plot=%s: the figure could not be written", file);
-    }
+  cli_plot_commit ();
 }
 
 /* ---- Shared options ---- */

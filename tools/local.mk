@@ -1,6 +1,6 @@
 # tools/local.mk: the sde-* command-line tools, sharing cli.c.
 noinst_LTLIBRARIES += tools/libcli.la
-tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/setup.c tools/setup.h \
+tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/output.c tools/setup.c tools/setup.h \
 	tools/compare.c tools/compare.h tools/par.c tools/par.h
 tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(MPI_CFLAGS)
 tools_libcli_la_LIBADD = $(MPI_LIBS)

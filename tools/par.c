@@ -94,6 +94,20 @@ par_size (void)
   return size;
 }
 
+int
+par_agree (int bad)
+{
+#ifdef HAVE_MPI
+  if (size > 1)
+    {
+      int any;
+      MPI_Allreduce (&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+      return any;
+    }
+#endif
+  return bad;
+}
+
 void
 par_abort (int status)
 {
@@ -122,10 +136,10 @@ par_run (void *ctx, const sde_ensemble *e, uint64_t path0, uint64_t npaths,
   const uint64_t lo = nchunks * (uint64_t)rank / (uint64_t)size;
   const uint64_t hi = nchunks * (uint64_t)(rank + 1) / (uint64_t)size;
   sde_ensemble_sums *mine = sde_ensemble_sums_alloc (e);
-  if (mine == NULL)
-    return GSL_ENOMEM;
-  int st = GSL_SUCCESS;
-  if (hi > lo)
+  /* A rank out of memory still joins the reduction below, or the others
+     would wait for it forever.  */
+  int st = mine ? GSL_SUCCESS : GSL_ENOMEM;
+  if (mine && hi > lo)
     {
       uint64_t first = lo * e->chunk;
       uint64_t last = hi * e->chunk < npaths ? hi * e->chunk : npaths;

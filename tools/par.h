@@ -23,6 +23,9 @@ int par_size (void);
 int par_run (void *ctx, const sde_ensemble *e, uint64_t path0, uint64_t npaths,
              sde_ensemble_sums *s);
 
+/* Collective: nonzero on every rank when BAD is nonzero on any.  */
+int par_agree (int bad);
+
 /* Ends every rank with STATUS (MPI_Abort under MPI, exit otherwise).  */
 void par_abort (int status) __attribute__ ((noreturn));
 

@@ -4,6 +4,7 @@
    convergence-rate tables of MATH.md section 8.  */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,66 +389,117 @@ density_pass (ctx *c, const sde_ensemble *e, double eta, sde_density_grid *g,
   return st;
 }
 
-/* The density engine: the same pass on the chosen grid and on one with
-   two thirds of its points; their difference is the grid error.  */
+/* The density engine at the i-th eta: the same pass on the chosen grid
+   and on one with two thirds of its points; their difference is the grid
+   error, which must be small against |e| for the engine to vouch for the
+   row.  Fills rows (nm * nobs) and a note on the grid.  */
 static int
-run_density (ctx *c, const double *etas, compare *cmp,
-             const sde_density_grid *g0)
+density_eta (ctx *c, size_t i, double eta, const sde_density_grid *g0,
+             sde_weak_point *rows, char *note, size_t len)
 {
+  sde_ensemble e;
+  int st = build (c, i, eta, 1, &e);
+  if (st)
+    return st;
+  const size_t nc = e.ncheck, nm = c->nm, no = c->nobs;
+  /* The finest step noise among the methods sets the grid.  */
+  unsigned lmax = 1;
+  for (size_t k = 0; k < nm; k++)
+    lmax = c->res[k].svag > lmax ? c->res[k].svag : lmax;
+  sde_density_grid g = *g0;
+  if ((st
+       = sde_density_choose (c->pb, c->x0, eta / lmax, c->lim.tau, c->T, &g)))
+    return st;
+  sde_density_grid gc = g;
+  gc.n = (g.n * 2 / 3) & ~(size_t)1;
+  double *val = malloc (sizeof (double) * (nm + 1) * nc * no * 2);
+  sde_weak_point *rc = malloc (sizeof *rc * nm * no);
+  if (val == NULL || rc == NULL)
+    {
+      free (val);
+      free (rc);
+      return sde_error (GSL_ENOMEM, "out of memory at eta = %g", eta);
+    }
+  double *valc = val + (nm + 1) * nc * no;
+  const double t0 = cli_wall ();
+  st = density_pass (c, &e, eta, &g, val);
+  if (!st)
+    st = density_pass (c, &e, eta, &gc, valc);
+  if (!st)
+    {
+      sde_weak_rows_exact (eta, nm, no, nc, e.check, val, rows);
+      sde_weak_rows_exact (eta, nm, no, nc, e.check, valc, rc);
+      for (size_t r = 0; r < nm * no && !st; r++)
+        {
+          sde_weak_point *p = &rows[r];
+          p->grid_err = fabs (p->e - rc[r].e);
+          p->seconds = cli_wall () - t0;
+          p->stop = "density";
+          /* The grid error, and what the probability lost past the edges
+             could change, must be a small part of the error measured (or
+             of rounding for an error that is zero).  */
+          const double scale = fmax (fabs (p->est), fabs (p->est_ref));
+          const double lost = fmax (g.lost, gc.lost) * scale;
+          const double small = fmax (0.01 * fabs (p->e), 1e-12 * scale);
+          if (!(p->grid_err <= small) || !(lost <= small))
+            st = sde_error (
+                GSL_ESANITY,
+                "density engine: at eta = %g the %s %.3g of %s "
+                "is not small against |e| = %.3g",
+                eta, p->grid_err > small ? "grid error" : "probability lost",
+                p->grid_err > small ? p->grid_err : lost,
+                c->methods[p->method].spec, fabs (p->e));
+        }
+      snprintf (note, len,
+                "eta=%g: density grid [%.6g, %.6g] with %zu points (and "
+                "%zu for the grid error); probability lost at the edges "
+                "%.2g, negative %.2g",
+                eta, g.lo, g.hi, g.n, gc.n, fmax (g.lost, gc.lost),
+                fmax (g.negative, gc.negative));
+    }
+  free (val);
+  free (rc);
+  return st;
+}
+
+/* Every eta by the density engine into rows (neta * nm * nobs) and notes
+   (neta * 256), before anything is written: --engine=auto falls back to
+   Monte Carlo when the engine cannot vouch for every row.  */
+static int
+density_all (ctx *c, const double *etas, const sde_density_grid *g0,
+             sde_weak_point *rows, char *notes)
+{
+  const size_t per = c->nm * c->nobs;
   int st = GSL_SUCCESS;
   for (size_t i = 0; i < c->neta && !st; i++)
+    st = density_eta (c, i, etas[i], g0, rows + i * per, notes + i * 256, 256);
+  return st;
+}
+
+/* The density engine's rows into the table, eta by eta; with
+   precomputed rows (auto), those.  */
+static int
+run_density (ctx *c, const double *etas, compare *cmp,
+             const sde_density_grid *g0, const sde_weak_point *done,
+             const char *notes)
+{
+  const size_t per = c->nm * c->nobs;
+  sde_weak_point *rows = malloc (sizeof *rows * per);
+  char note[256];
+  int st = rows ? GSL_SUCCESS : sde_error (GSL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < c->neta && !st; i++)
     {
-      const double eta = etas[i];
-      sde_ensemble e;
-      if ((st = build (c, i, eta, 1, &e)))
-        break;
-      const size_t nc = e.ncheck, nm = c->nm, no = c->nobs;
-      /* The finest step noise among the methods sets the grid.  */
-      unsigned lmax = 1;
-      for (size_t k = 0; k < nm; k++)
-        lmax = c->res[k].svag > lmax ? c->res[k].svag : lmax;
-      sde_density_grid g = *g0;
-      if ((st = sde_density_choose (c->pb, c->x0, eta / lmax, c->lim.tau, c->T,
-                                    &g)))
-        break;
-      sde_density_grid gc = g;
-      gc.n = (g.n * 2 / 3) & ~(size_t)1;
-      gc.lost = 0;
-      double *val = malloc (sizeof (double) * (nm + 1) * nc * no * 2);
-      sde_weak_point *rows = malloc (sizeof *rows * nm * no * 2);
-      if (val == NULL || rows == NULL)
+      if (done)
         {
-          free (val);
-          free (rows);
-          st = sde_error (GSL_ENOMEM, "out of memory at eta = %g", eta);
-          break;
+          memcpy (rows, done + i * per, sizeof *rows * per);
+          snprintf (note, sizeof note, "%s", notes + i * 256);
         }
-      double *valc = val + (nm + 1) * nc * no;
-      const double t0 = cli_wall ();
-      st = density_pass (c, &e, eta, &g, val);
-      if (!st)
-        st = density_pass (c, &e, eta, &gc, valc);
-      if (!st)
-        {
-          sde_weak_rows_exact (eta, nm, no, nc, e.check, val, rows);
-          sde_weak_rows_exact (eta, nm, no, nc, e.check, valc, rows + nm * no);
-          for (size_t r = 0; r < nm * no; r++)
-            {
-              rows[r].grid_err = fabs (rows[r].e - rows[nm * no + r].e);
-              rows[r].seconds = cli_wall () - t0;
-              rows[r].stop = "density";
-            }
-          st = compare_rows (cmp, rows, nm * no);
-          char buf[256];
-          snprintf (buf, sizeof buf,
-                    "eta=%g: density grid [%.6g, %.6g] with %zu points (and "
-                    "%zu for the grid error); mass lost at the edges %.2g",
-                    eta, g.lo, g.hi, g.n, gc.n, fmax (g.lost, gc.lost));
-          sde_report_note (cmp->rep, buf);
-        }
-      free (val);
-      free (rows);
+      else if ((st = density_eta (c, i, etas[i], g0, rows, note, sizeof note)))
+        break;
+      st = compare_rows (cmp, rows, per);
+      sde_report_note (cmp->rep, note);
     }
+  free (rows);
   return st;
 }
 
@@ -518,7 +570,7 @@ int
 main (int argc, char **argv)
 {
   const char *sched_arg = "constant", *engine = "auto";
-  sde_density_grid grid0 = { 0, 0, 0, 0 };
+  sde_density_grid grid0 = { 0 };
   double tau = 0.5;
   int have_tau = 0;
   compare_args a;
@@ -529,7 +581,7 @@ main (int argc, char **argv)
   int o;
 
   par_init (&argc, &argv);
-  cli_parallel (par_rank () == 0, par_abort);
+  cli_parallel (par_rank () == 0, par_abort, par_agree);
   cli_init (&tool, argc, argv);
   while ((o = cli_next (argc, argv, &arg)) != -1)
     switch (o)
@@ -731,7 +783,7 @@ main (int argc, char **argv)
      combination the library refuses is a usage error before any output
      (the schedule and the noise do not change with eta).  */
   sde_oracle probe_o;
-  double probe_tau;
+  double probe_tau = 0;
   if (c.ref != REF_METHOD && eta_noise (&c, etas[0], &probe_o, &probe_tau) == 0
       && make_limit (&c, etas[0], probe_tau))
     cli_die (CLI_USAGE, "--reference=%s%s%s: %s", a.ref ? a.ref : "sme1",
@@ -770,15 +822,48 @@ main (int argc, char **argv)
   if (strcmp (engine, "density") == 0 && !dens_ok)
     cli_die (CLI_USAGE, "--engine=density: %s (use --engine=mc)", dwhy);
   int use_density = dens_ok && !use_exact && strcmp (engine, "mc") != 0;
-  if (c.ref != REF_METHOD && !use_exact && !use_density)
-    setup_scheme ("reference", c.scheme, &c.sys);
+  /* The work asked for, before any: path-steps of the first batch, or a
+     thousand grid points per step for the engines without paths.  */
+  double cost = 0;
+  for (size_t i = 0; i < c.neta; i++)
+    cost += (c.T / etas[i])
+            * (use_exact || use_density ? 1000.0 : (double)a.paths)
+            * ((double)c.nm
+               + (c.ref == REF_METHOD ? 1.0 : 3.0 * (double)substeps));
+  setup_cost (cost);
   c.threads = a.threads;
   c.bound = a.bound;
+  c.rng = sde_rng_alloc (NULL, a.seed);
+  if (c.rng == NULL)
+    cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
+  /* --engine=auto runs the density engine before anything is written, and
+     takes Monte Carlo instead when the engine cannot vouch for a row.  */
+  sde_weak_point *dens_rows = NULL;
+  char *dens_notes = NULL, refused[600] = "";
+  if (use_density && strcmp (engine, "auto") == 0)
+    {
+      dens_rows = malloc (sizeof *dens_rows * c.neta * c.nm * c.nobs);
+      dens_notes = malloc (256 * c.neta);
+      if (dens_rows == NULL || dens_notes == NULL)
+        cli_die (CLI_RUNTIME, "out of memory");
+      cli_reason_clear ();
+      int dst = density_all (&c, etas, &grid0, dens_rows, dens_notes);
+      if (dst)
+        {
+          snprintf (refused, sizeof refused, "%s", cli_reason_for (dst));
+          free (dens_rows);
+          free (dens_notes);
+          dens_rows = NULL;
+          dens_notes = NULL;
+          use_density = 0;
+        }
+    }
+  if (c.ref != REF_METHOD && !use_exact && !use_density)
+    setup_scheme ("reference", c.scheme, &c.sys);
   if (a.paths > a.maxpaths && a.target > 0)
     a.maxpaths = a.paths;
   if (a.plot)
     compare_plot_check (a.plot);
-  c.rng = sde_rng_alloc (NULL, a.seed);
   c.progress = isatty (STDERR_FILENO) && par_rank () == 0;
 
   /* ---- Run ---- */
@@ -835,6 +920,11 @@ main (int argc, char **argv)
     snprintf (buf, sizeof buf,
               "density (the law on a grid, no sampling error)%s",
               strcmp (engine, "auto") == 0 ? ": picked by --engine=auto" : "");
+  else if (*refused)
+    snprintf (buf, sizeof buf,
+              "mc (Monte Carlo), by --engine=auto: the density engine "
+              "cannot vouch for its numbers: %.400s",
+              refused);
   else
     snprintf (buf, sizeof buf, "mc (Monte Carlo)%s%s",
               strcmp (engine, "auto") == 0 ? ", by --engine=auto: exact "
@@ -915,9 +1005,10 @@ main (int argc, char **argv)
                         .row = compare_rows,
                         .run = par_run };
   cli_reason_clear ();
-  int st = use_exact     ? run_exact (&c, etas, &cmp)
-           : use_density ? run_density (&c, etas, &cmp, &grid0)
-                         : sde_weak_run (&sw);
+  int st = use_exact ? run_exact (&c, etas, &cmp)
+           : use_density
+               ? run_density (&c, etas, &cmp, &grid0, dens_rows, dens_notes)
+               : sde_weak_run (&sw);
   if (c.progress)
     fputs ("\r\033[K", stderr);
   if (st)
@@ -935,8 +1026,9 @@ main (int argc, char **argv)
     }
   sde_weak_fit fits[MAXM * 16];
   compare_fits (&cmp, fits);
-  if (sde_report_finish (rep) || cli_output_commit ())
-    cli_die (CLI_RUNTIME, "writing the table failed");
+  if (sde_report_finish (rep))
+    cli_die (CLI_RUNTIME, "writing the table failed: %s", strerror (errno));
+  cli_output_commit ();
   sde_report_free (rep);
   if (a.plot && par_rank () == 0)
     {
@@ -951,6 +1043,8 @@ main (int argc, char **argv)
   int status = isnan (a.expect) ? CLI_OK
                                 : compare_expect (&cmp, fits, a.expect, a.tol);
   compare_free (&cmp);
+  free (dens_rows);
+  free (dens_notes);
   free (c.check);
   free (c.x0);
   free (c.xud);

@@ -3,6 +3,7 @@
    time with standard errors (and, for catalog SDEs, the exact values).  */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +172,7 @@ main (int argc, char **argv)
   int c;
 
   par_init (&argc, &argv);
-  cli_parallel (par_rank () == 0, par_abort);
+  cli_parallel (par_rank () == 0, par_abort, par_agree);
   cli_init (&tool, argc, argv);
   while ((c = cli_next (argc, argv, &arg)) != -1)
     switch (c)
@@ -292,7 +293,7 @@ main (int argc, char **argv)
              sde_only);
   sde_rng *rng = sde_rng_alloc (rngname, seed);
   if (rng == NULL)
-    cli_die (CLI_USAGE, "--rng=%s: unknown generator", rngname);
+    cli_die (cli_bad_input (), "--rng=%s: %s", sde_q (rngname), cli_reason ());
 
   sde_system_named *sys = NULL;
   sde_problem *pb = NULL;
@@ -375,6 +376,7 @@ main (int argc, char **argv)
     }
   /* The step first: its error names the step's option.  */
   size_t nsteps = setup_steps (method_mode ? "eta" : "step", T, step);
+  setup_cost ((double)nsteps * (double)npaths * (double)nproc);
   size_t *check;
   size_t ncheck = setup_checkpoints ("times", times_arg, T, step, &check);
 
@@ -399,6 +401,8 @@ main (int argc, char **argv)
 
   FILE *out = cli_output_open (output);
   sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  if (rep == NULL)
+    cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[512];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
@@ -502,8 +506,9 @@ main (int argc, char **argv)
   sde_report_note (rep, "SE: standard errors; z: (estimate - exact) / SE, "
                         "the bias in SE units (|z| < 2: within Monte Carlo "
                         "noise); diverged paths are counted, not averaged");
-  if (sde_report_finish (rep) || cli_output_commit ())
-    cli_die (CLI_RUNTIME, "writing the table failed");
+  if (sde_report_finish (rep))
+    cli_die (CLI_RUNTIME, "writing the table failed: %s", strerror (errno));
+  cli_output_commit ();
   sde_report_free (rep);
   sde_ensemble_sums_free (sums);
   free (check);

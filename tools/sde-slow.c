@@ -4,6 +4,7 @@
    tables, formats, fits and figures as sde-compare.  */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,8 @@ static uint64_t
 burn_in (const sde_problem *pb, const double *x0, double eta, uint64_t kmax)
 {
   double x[64], g[64], *w = malloc (sizeof (double) * (pb->work + 8));
+  if (w == NULL)
+    cli_die (CLI_RUNTIME, "out of memory");
   memcpy (x, x0, sizeof (double) * pb->dim);
   const double g0 = grad_norm (pb, x, w);
   uint64_t k = 0;
@@ -292,7 +295,7 @@ main (int argc, char **argv)
   int o;
 
   par_init (&argc, &argv);
-  cli_parallel (par_rank () == 0, par_abort);
+  cli_parallel (par_rank () == 0, par_abort, par_agree);
   cli_init (&tool, argc, argv);
   while ((o = cli_next (argc, argv, &arg)) != -1)
     switch (o)
@@ -324,6 +327,7 @@ main (int argc, char **argv)
 
   /* ---- Validate everything before any output exists. ---- */
   c.pb = setup_problem (a.problem, a.loss, "circle:s=1,0.25");
+  const char *popt = a.loss ? "--loss" : "--problem";
   c.x0 = setup_x0 (c.pb, a.x0);
   setup_noise (&c.orc, c.pb, a.noise);
   if (c.orc.law == SDE_ORACLE_MINIBATCH)
@@ -332,9 +336,9 @@ main (int argc, char **argv)
                         "problem's law");
   if (c.pb->dim > 64)
     cli_die (CLI_USAGE,
-             "--problem: the slow SDE handles at most 64 "
+             "%s: the slow SDE handles at most 64 "
              "dimensions (%s has %zu)",
-             sde_problem_spec (c.pb), c.pb->dim);
+             popt, sde_q (sde_problem_spec (c.pb)), c.pb->dim);
   c.nm = setup_methods ("methods", a.methods, c.methods, MAXM);
   for (size_t k = 0; k < c.nm; k++)
     {
@@ -383,6 +387,11 @@ main (int argc, char **argv)
             cli_die (CLI_USAGE, "--methods: %s", cli_reason ());
         }
     }
+  double cost = 0;
+  for (size_t i = 0; i < c.neta; i++)
+    cost += c.T / (etas[i] * etas[i]) * (double)a.paths
+            * ((double)c.nm + (c.ref_method ? 1.0 : 3.0 * (double)substeps));
+  setup_cost (cost);
   c.nobs = setup_observables (a.obs, c.pb->dim, c.pb, c.obs, 16);
   c.coupled = strcmp (a.estimator, "coupled") == 0;
   c.threads = a.threads;
@@ -392,8 +401,8 @@ main (int argc, char **argv)
     compare_plot_check (a.plot);
   c.man = sde_manifold_alloc (c.pb, c.x0, &mo);
   if (c.man == NULL)
-    cli_die (CLI_USAGE, "--problem=%s, x0: %s", sde_problem_spec (c.pb),
-             cli_reason ());
+    cli_die (cli_bad_input (), "%s=%s, x0: %s", popt,
+             sde_q (sde_problem_spec (c.pb)), cli_reason ());
   if (sde_manifold_phi (c.man, c.x0, c.z0, NULL))
     cli_die (CLI_USAGE, "--x0: %s", cli_reason ());
   if (!c.ref_method)
@@ -402,10 +411,12 @@ main (int argc, char **argv)
         cli_die (CLI_USAGE, "--reference: %s", cli_reason ());
       double dr[64];
       if (sde_manifold_geometry (c.man, c.z0, NULL, NULL, dr))
-        cli_die (CLI_USAGE, "--problem=%s: %s", sde_problem_spec (c.pb),
-                 cli_reason ());
+        cli_die (cli_bad_input (), "%s=%s: %s", popt,
+                 sde_q (sde_problem_spec (c.pb)), cli_reason ());
     }
   c.rng = sde_rng_alloc (NULL, a.seed);
+  if (c.rng == NULL)
+    cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   c.progress = isatty (STDERR_FILENO) && par_rank () == 0;
 
   /* ---- Run ---- */
@@ -462,6 +473,8 @@ main (int argc, char **argv)
   /* On the manifold, or the burn-in of an x0 off it.  */
   {
     double *w = malloc (sizeof (double) * (c.pb->work + 8));
+    if (w == NULL)
+      cli_die (CLI_RUNTIME, "out of memory");
     double g0 = grad_norm (c.pb, c.x0, w);
     free (w);
     int off = 0;
@@ -572,8 +585,9 @@ main (int argc, char **argv)
       }
   sde_weak_fit fits[MAXM * 16];
   compare_fits (&cmp, fits);
-  if (sde_report_finish (rep) || cli_output_commit ())
-    cli_die (CLI_RUNTIME, "writing the table failed");
+  if (sde_report_finish (rep))
+    cli_die (CLI_RUNTIME, "writing the table failed: %s", strerror (errno));
+  cli_output_commit ();
   sde_report_free (rep);
   if (a.plot && par_rank () == 0)
     {

@@ -24,13 +24,13 @@ setup_problem (const char *problem, const char *loss,
     {
       pb = sde_problem_alloc_expr (loss, 1.0, NULL);
       if (pb == NULL)
-        cli_die (CLI_USAGE, "--loss: %s", cli_reason ());
+        cli_die (cli_bad_input (), "--loss: %s", cli_reason ());
       return pb;
     }
   const char *spec = problem ? problem : problem_default;
   pb = sde_problem_alloc (spec, NULL);
   if (pb == NULL)
-    cli_die (CLI_USAGE, "--problem=%s: %s", spec, cli_reason ());
+    cli_die (cli_bad_input (), "--problem=%s: %s", sde_q (spec), cli_reason ());
   return pb;
 }
 
@@ -121,6 +121,9 @@ setup_methods (const char *opt, const char *list, sde_optim *m, size_t max)
         cli_die (CLI_USAGE, "--%s: at most %zu methods", opt, max);
       if (sde_optim_parse (&m[n], &s))
         cli_die (CLI_USAGE, "--%s: %s", opt, cli_reason ());
+      for (size_t k = 0; k < n; k++)
+        if (strcmp (m[k].spec, m[n].spec) == 0)
+          cli_die (CLI_USAGE, "--%s: %s appears twice", opt, m[n].spec);
       n++;
     }
   return n;
@@ -264,4 +267,15 @@ setup_checkpoints (const char *opt, const char *spec, double T, double h,
       (*out)[i] = ki;
     }
   return n;
+}
+
+void
+setup_cost (double pathsteps)
+{
+  if (pathsteps > SETUP_MAXCOST)
+    cli_die (CLI_USAGE,
+             "the run needs about %.3g path-steps (paths x steps x processes "
+             "x substeps), over %.0f days on one core at 10^8 a second: "
+             "refused (lower --paths or the horizon, or raise eta)",
+             pathsteps, pathsteps / 1e8 / 86400);
 }

@@ -64,4 +64,12 @@ size_t setup_checkpoints (const char *opt, const char *spec, double T, double h,
    2^40; exits 2 naming --OPT otherwise.  */
 size_t setup_steps (const char *opt, double T, double h);
 
+/* The most work a run may ask for before it starts, in path-steps: about
+   12 days on one core at 10^8 path-steps a second.  */
+#define SETUP_MAXCOST 1e14
+
+/* Refuses (exit 2, stating the cost) a run whose first batch alone needs
+   more than SETUP_MAXCOST path-steps.  */
+void setup_cost (double pathsteps);
+
 #endif /* SDEKIT_SETUP_H */

@@ -3,7 +3,12 @@
    item 3): SGD by its exact Gaussian transition kernel (a push-forward
    through x - eta L'(x) followed by a Gaussian convolution), the SDE by a
    pseudo-spectral Fokker-Planck solve with FFTW and exponential
-   time differencing.  */
+   time differencing.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_DENSITY_H
 #define SDEKIT_DENSITY_H
 
@@ -18,14 +23,23 @@
 extern "C" {
 #endif
 
+/* The tolerance of the engine's self-checks (sde_density_grid.tol): the
+   probability that may leave the domain (for SGD at a large eta, the
+   paths that diverge) or be negative.  */
+#define SDE_DENSITY_TOL 1e-7
+
 /* The grid: [lo, hi] with n points; 0 means "choose from the problem, the
-   start and the noise".  On return: what was used, and the largest
-   probability mass that left the domain by any checkpoint.  */
+   start and the noise".  TOL (0: SDE_DENSITY_TOL) bounds what the engine
+   accepts of its own law at every checkpoint: the probability lost past
+   the edges, the negative mass of an unresolved density; a negative
+   variance is refused too.  On return: what was used, and the worst lost
+   and negative masses seen.  */
 typedef struct
 {
   double lo, hi;
   size_t n;
-  double lost;
+  double tol;
+  double lost, negative;
 } sde_density_grid;
 
 /* Nonzero when the density engine applies: a one-dimensional problem with
@@ -42,7 +56,9 @@ int sde_density_choose (const sde_problem *pb, const double *x0, double eta,
                         double tau, double T, sde_density_grid *g);
 
 /* E phi at checkpoints (steps of eta) for SGD with noise scale sigma, on
-   grid G: out[c * nobs + o].  */
+   grid G: out[c * nobs + o].  GSL_ESANITY with the reason when the law
+   fails the self-checks of sde_density_grid (the engine cannot vouch for
+   the numbers).  */
 int sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
                         const double *x0, double eta, const size_t *check,
                         size_t ncheck, const sde_observable *obs, size_t nobs,

@@ -1,7 +1,12 @@
 /* density_slow.h: E phi(zeta_t) for the slow SDE on a one-dimensional
    manifold of minimizers with no sampling error, by the backward
    Kolmogorov equation of the arc-length coordinate (MATH.md section 6;
-   the derivation is in doc/math-slow-density.md).  */
+   the derivation is in doc/math-slow-density.md).
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_DENSITY_SLOW_H
 #define SDEKIT_DENSITY_SLOW_H
 

@@ -3,7 +3,12 @@
    sharing one Brownian path when coupled (MATH.md section 8.3), and only
    running sums at checkpoints are kept.  Sums are exact integer
    accumulators, so results are bitwise identical for any thread count,
-   MPI split or batching of the chunks.  */
+   MPI split or batching of the chunks.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_ENSEMBLE_H
 #define SDEKIT_ENSEMBLE_H
 

@@ -3,7 +3,12 @@
    have Gaussian laws whose mean and covariance follow exact recursions for
    the discrete methods and closed forms or matrix exponentials for the
    SDEs; expectations of coordinates, second moments, |x|^2, the loss and
-   cos(w.x) follow from them.  */
+   cos(w.x) follow from them.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_EXACT_H
 #define SDEKIT_EXACT_H
 

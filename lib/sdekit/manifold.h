@@ -1,7 +1,12 @@
 /* manifold.h: the geometry of a manifold of minimizers and the slow SDE
    of SGD near it (MATH.md section 6; Li, Wang & Arora, "What happens after
    SGD reaches zero loss?", ICLR 2022; Theorem 4.5 of Wang, Malladi, Wang,
-   Lyu & Li 2023 for SGDM).  */
+   Lyu & Li 2023 for SGDM).
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_MANIFOLD_H
 #define SDEKIT_MANIFOLD_H
 

@@ -1,6 +1,11 @@
 /* observable.h: test functions phi(x) whose expectations the engines
    compare (MATH.md section 8.1): coordinates, |x|^2, the loss, cos(w.x),
-   the Hessian trace and user callbacks.  */
+   the Hessian trace and user callbacks.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_OBSERVABLE_H
 #define SDEKIT_OBSERVABLE_H
 

@@ -1,7 +1,12 @@
 /* report.h: tables for papers and scripts: aligned text, Markdown, LaTeX
    (booktabs), CSV and JSON, each starting with provenance lines.  Rows are
    written and flushed one at a time, so an interrupted run keeps every row
-   it finished.  */
+   it finished.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_REPORT_H
 #define SDEKIT_REPORT_H
 
@@ -78,6 +83,10 @@ int sde_report_row (sde_report *r, const sde_cell *cells);
 
 /* A free-text note, printed as a comment (JSON: collected in "notes").  */
 int sde_report_note (sde_report *r, const char *text);
+
+/* Writes S to OUT with LaTeX's special characters escaped (and control
+   characters as spaces), for text inside a LaTeX document.  */
+void sde_report_latex (FILE *out, const char *s);
 
 /* Closes the last table and the document.  Returns GSL_EFAILED when any
    write failed (disk full, closed pipe).  */

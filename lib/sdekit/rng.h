@@ -1,6 +1,11 @@
 /* rng.h: counter-based random streams on Philox4x32-10 (Salmon, Moraes,
    Dror, Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11), with a
-   GSL-generator adapter.  */
+   GSL-generator adapter.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_RNG_H
 #define SDEKIT_RNG_H
 

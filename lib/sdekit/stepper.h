@@ -1,6 +1,11 @@
 /* stepper.h: one-step schemes for Ito SDEs as type objects (Kloeden &
    Platen, "Numerical solution of stochastic differential equations", 1992),
-   and a fixed-grid driver over blocks of paths.  */
+   and a fixed-grid driver over blocks of paths.
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_STEPPER_H
 #define SDEKIT_STEPPER_H
 

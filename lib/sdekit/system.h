@@ -1,5 +1,10 @@
 /* system.h: Ito SDEs dX = a(t,X) dt + b(t,X) dW with X in R^d and W in R^r,
-   evaluated over blocks of paths (Kloeden & Platen 1992, ch. 4).  */
+   evaluated over blocks of paths (Kloeden & Platen 1992, ch. 4).
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_SYSTEM_H
 #define SDEKIT_SYSTEM_H
 

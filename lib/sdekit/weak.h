@@ -1,5 +1,10 @@
 /* weak.h: weak errors over a sweep of learning rates, with confidence
-   intervals, noise-floor flags and fitted orders (MATH.md section 8).  */
+   intervals, noise-floor flags and fitted orders (MATH.md section 8).
+
+   Errors: functions return a GSL status (or NULL) and report a one-line
+   reason through gsl_error.  GSL's default handler prints it and ABORTS
+   the process; a program that handles errors itself calls
+   gsl_set_error_handler_off () (or installs its own handler) first.  */
 #ifndef SDEKIT_WEAK_H
 #define SDEKIT_WEAK_H
 
@@ -18,33 +23,28 @@ extern "C" {
    reason through gsl_error.  Values are returned in decreasing order.  */
 size_t sde_weak_grid (const char *spec, double *eta, size_t max);
 
-/* The critical value of the 95% intervals over NCHECK checkpoints, which
-   hold simultaneously: Sidak's c with P(|Z| <= c)^NCHECK = 0.95, valid for
-   any correlation between the checkpoints (1.96 for one checkpoint;
-   about 3.2 for 32, 4.4 for 4096).  Conservative when the checkpoints are
-   strongly correlated, as neighbouring times are.  */
-double sde_weak_crit (size_t ncheck);
-
 /* One row of a comparison: method `method` against the reference for
-   observable `obs` at learning rate eta.  The error e is the largest
-   |E phi(method) - E phi(ref)| over the checkpoints (MATH.md 8.1), taken at
-   t_star; e_final is the error at the last checkpoint.  Since t_star is
-   chosen from the data, the interval and the floor flag at t_star use
-   the simultaneous critical value over the checkpoints (sde_weak_crit):
-   with a pointwise 1.96 a null comparison over many checkpoints would
-   leave the noise floor far more often than 5% of the time.  */
+   observable `obs` at learning rate eta.  The error e is |E phi(method) -
+   E phi(ref)| at t_star, the checkpoint where it is largest (MATH.md 8.1).
+   With Monte Carlo, t_star is chosen on pilot paths and e estimated on
+   other, independent paths (MATH.md 8.2): the largest of the noisy
+   estimates over the checkpoints would be biased upward by about one SE,
+   the estimate at an independently chosen checkpoint is not, and its 95%
+   interval is the ordinary e -+ 1.96 SE.  e_final is the error at the last
+   checkpoint.  */
 typedef struct
 {
   double eta;
   size_t method, obs;
   double e, se, lo, hi; /* signed error at t_star, its SE, and the 95% CI
                            e -+ crit SE */
-  double crit;          /* sde_weak_crit (checkpoints); NAN when exact */
+  double crit;          /* the interval's critical value, 1.96; NAN when
+                           exact */
   double t_star, est, est_ref;
   double se_est, se_ref;    /* marginal SEs of the two estimates */
   double e_final, se_final; /* at the last checkpoint: pointwise */
-  int floor; /* |e| < max(2, crit) SE: inside the Monte Carlo noise */
-  uint64_t n, diverged; /* paths used; diverged paths of the method */
+  int floor;                /* |e| < 2 SE: inside the Monte Carlo noise */
+  uint64_t n, diverged;     /* paths used; diverged paths of the method */
   uint64_t diverged_ref;
   double vrf;      /* (Var phi + Var phi_ref) / Var(phi - phi_ref) */
   double kurtosis; /* of the paired differences at t_star */
@@ -58,7 +58,11 @@ typedef struct
      "exact" or "density" */
   const char *stop;
   double seconds;
+  uint64_t pilot; /* the pilot paths that chose t_star (0: none needed) */
 } sde_weak_point;
+
+/* The most observables a sweep compares.  */
+#define SDE_WEAK_MAXOBS 16
 
 /* Whether the reference's own error is within a tenth of the row's error
    scale, by the upper end of its interval (|ref_err| + 2 SE <= 0.1
@@ -69,19 +73,40 @@ int sde_weak_ref_ok (const sde_weak_point *p);
    points not in the noise floor, with weights (e / SE)^2 (delta method).
    When chi2 per degree of freedom exceeds 1 the SE is scaled by its square
    root (the points scatter more than their SEs say).  Exact points (SE 0)
-   are fitted by ordinary least squares and the SE is the residuals'; with
-   two points it is unknown: NAN, as are lo and hi.  */
+   are fitted by ordinary least squares and the SE is the residuals'.  An
+   order needs at least three usable points (two Monte Carlo points would
+   give an SE that hides the departure from a power law; two exact points
+   give a local slope, which sde_weak_local_slopes reports): with fewer, ok
+   is 0 and order is NAN.  FLAGS warns of what makes an order unreliable
+   even when one is fitted (SDE_WEAK_FIT_*).  */
+enum
+{
+  SDE_WEAK_FIT_SIGN = 1 << 0,    /* the signed errors change sign across eta:
+                                    the order may come from a cancellation */
+  SDE_WEAK_FIT_DRIFT = 1 << 1,   /* the first and last local slopes differ by
+                                    more than 2 SE (Monte Carlo): not yet a
+                                    power law */
+  SDE_WEAK_FIT_SCATTER = 1 << 2, /* chi2 above its 99.9% point: the points
+                                    scatter more than their SEs allow */
+  SDE_WEAK_FIT_FEW = 1 << 3      /* fewer than three usable points */
+};
+
 typedef struct
 {
   double order, se, lo, hi; /* p, its SE and 95% CI */
   double logc;              /* log C */
   double chi2dof;
   size_t used, floored; /* points fitted; points left out as noise */
-  int ok;               /* at least two points with positive weight */
+  int ok;               /* at least three points with positive weight */
+  unsigned flags;       /* SDE_WEAK_FIT_* */
 } sde_weak_fit;
 
 void sde_weak_fit_points (const sde_weak_point *pts, size_t n,
                           sde_weak_fit *fit);
+
+/* A one-line text for FLAGS ("" when 0), e.g. "the errors change sign
+   across eta; the local slopes drift".  */
+const char *sde_weak_fit_warning (unsigned flags, char *buf, size_t len);
 
 /* Local slopes between neighbouring etas, log(e_i/e_j)/log(eta_i/eta_j),
    so a reader can see the approach to the asymptotic order: slope[i] for
@@ -121,6 +146,9 @@ typedef struct
   size_t neta;
   size_t nmethods;
   uint64_t paths;     /* per eta (the first batch when adaptive) */
+  uint64_t pilot;     /* paths that choose t_star, before and apart from
+                         those that estimate e (0: paths / 4, in whole
+                         chunks; none with one checkpoint) */
   uint64_t max_paths; /* adaptive cap */
   double target_ci;   /* > 0: add paths until every row's 95% CI
                          half-width is at most target_ci |e| ("target") or

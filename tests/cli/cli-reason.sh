@@ -78,9 +78,11 @@ main (int argc, char **argv)
   return *r == '\0';
 }
 C
-if ${CC:-cc} -I"$top_srcdir/tools" -I"$top_builddir" -I"$top_srcdir/lib" \
+# The build's own flags (a sanitizer build links its runtime).
+# shellcheck disable=SC2086
+if ${CC:-cc} ${TEST_CFLAGS:-} -I"$top_srcdir/tools" -I"$top_builddir" -I"$top_srcdir/lib" \
   "$tmpdir/reason.c" -o "$tmpdir/reason" "$lib" "$core" -lgsl -lgslcblas -lm \
-  -pthread -fopenmp 2>"$tmpdir/cc.log"; then pass; else
+  -pthread -fopenmp ${TEST_LDFLAGS:-} 2>"$tmpdir/cc.log"; then pass; else
   fail "the reason test does not build: $(head -n 5 "$tmpdir/cc.log")"; finish; exit; fi
 if out=$("$tmpdir/reason"); then pass; else fail "cli_reason: $out"; fi
 [ -n "$out" ] && [ "$out" != torn ] && pass || fail "cli_reason_for gave '$out'"

@@ -3,11 +3,29 @@
 set -u
 : "${top_builddir:=$(pwd)}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-tools=$top_builddir/tools
 failures=0
 checks=0
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
+
+# The tests call the tools through wrappers in $tools, so that a crash (a
+# signal, a sanitizer's abort: status 126 or more) fails the script even
+# when the tool's output goes into a pipe, whose status the shell drops.
+# $realtools holds the binaries themselves (for mpirun).
+realtools=$top_builddir/tools
+tools=$tmpdir/bin
+mkdir -p "$tools"
+for _t in sde-compare sde-slow sde-sim sde-plot; do
+  cat >"$tools/$_t" <<EOF
+#!/bin/sh
+"$realtools/$_t" "\$@"
+st=\$?
+# 141: SIGPIPE, a reader that stopped early (grep -q), not a crash.
+[ \$st -lt 126 ] || [ \$st -eq 141 ] || echo "$_t \$*: exit status \$st (a crash)" >>"$tmpdir/crashes"
+exit \$st
+EOF
+  chmod +x "$tools/$_t"
+done
 
 fail () {
   failures=$((failures + 1))
@@ -69,6 +87,9 @@ numdiff () {
 }
 
 finish () {
+  if [ -s "$tmpdir/crashes" ]; then
+    while IFS= read -r _line; do fail "$_line"; done <"$tmpdir/crashes"
+  fi
   echo "$checks checks passed, $failures failed"
   [ "$failures" -eq 0 ]
 }

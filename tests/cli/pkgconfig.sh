@@ -37,7 +37,7 @@ C
 cflags=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root pkg-config --cflags sdekit) || fail "pkg-config --cflags"
 libs=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root pkg-config --libs sdekit) || fail "pkg-config --libs"
 # shellcheck disable=SC2086
-if ${CC:-cc} $cflags "$tmpdir/outside.c" -o "$tmpdir/outside" $libs -lm 2>"$tmpdir/cc.log"; then pass; else
+if ${CC:-cc} ${TEST_CFLAGS:-} $cflags "$tmpdir/outside.c" -o "$tmpdir/outside" $libs -lm ${TEST_LDFLAGS:-} 2>"$tmpdir/cc.log"; then pass; else
   fail "outside program does not build: $(cat "$tmpdir/cc.log")"; fi
 if out=$(LD_LIBRARY_PATH=$root$libdir "$tmpdir/outside") && [ "$out" = "weak2 1" ]; then pass; else
   fail "outside program failed: $out"; fi

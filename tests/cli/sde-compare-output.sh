@@ -2,11 +2,13 @@
 # sde-compare: golden table, formats, --expect-order, figures, threads, and
 # an interrupted run that keeps its finished rows.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/golden.sh"
 cmp_="$tools/sde-compare"
 small="--eta=2^-2:2^-5 --paths=3000 --target-ci=0 --seed=3"
 
-# Golden table (seconds stripped): numbers depend only on the seed.
-"$cmp_" $small --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/g.csv" || fail "golden run"
+# Golden table (seconds stripped): numbers depend only on the seed.  A
+# change detector only (make regen-golden rewrites it).
+golden_compare_small "$tools" >"$tmpdir/g.csv" || fail "golden run"
 if numdiff "$tmpdir/g.csv" "$top_srcdir/data/golden/sde-compare-small.csv" 1e-9; then pass; else
   fail "golden table differs (data/golden/sde-compare-small.csv)"; fi
 
@@ -69,28 +71,31 @@ f = d["tables"][1]; i = f["columns"].index("points")
 bad = [r[:2] for r in f["rows"] if r[i] != 26]
 assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
 
-# --checkpoints=every keeps at most 4096 times: at 2^-12 and 2^-13 the
-# same 4096, so the same simultaneous critical value.
+# --checkpoints=every keeps at most 4096 times: at 2^-13 every other step,
+# so t_max is a multiple of 2 eta; t_max is chosen on pilot paths apart
+# from those that estimate e (a note says how many).
 "$cmp_" --methods=sgd --eta=2^-12:2^-13 --paths=256 --target-ci=0 --engine=mc \
   --reference=sme1:scheme=weak2,substeps=1 --format=json >"$tmpdir/cap.json" || fail "2^-13 run"
 python3 -c 'import json,sys
-from statistics import NormalDist
 d = json.load(open(sys.argv[1])); t = d["tables"][0]; c = t["columns"]
-z = [r[c.index("ci_z")] for r in t["rows"]]
-want = NormalDist().inv_cdf(1 - (1 - 0.95 ** (1 / 4096)) / 2)
-assert len(z) == 2 and all(abs(x - want) < 1e-9 for x in z), (z, want)' "$tmpdir/cap.json" && pass || fail "checkpoints not capped at 4096"
+r = [x for x in t["rows"] if x[0] == 2 ** -13][0]
+k = r[c.index("t_max")] / 2 ** -13
+assert abs(k - round(k)) < 1e-9 and round(k) % 2 == 0, k
+assert any("pilot paths" in n for n in d["notes"]), d["notes"]' "$tmpdir/cap.json" && pass || fail "checkpoints not capped at 4096"
 
 # A null comparison (SGD against SGD, independent samples) is inside the
-# noise floor about 95% of the time however many checkpoints the maximum
-# runs over: the floor uses the simultaneous critical value.
+# noise floor (|e| < 2 SE) with probability 95.4% however many
+# checkpoints the maximum runs over, because t_max is chosen on paths apart
+# from the estimate.  Over 30 seeds the count floored is Binomial(30,
+# 0.954): 24 or more with probability 0.9997.
 for chk in every 1; do
   n=0
   for s in $(seq 1 30); do
     "$cmp_" --methods=sgd --reference=sgd --estimator=independent --eta=2^-5 \
-      --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv |
-      awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "*") }' && n=$((n + 1))
+      --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv >"$tmpdir/null.csv" || fail "null run"
+    awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "*") }' "$tmpdir/null.csv" && n=$((n + 1))
   done
-  [ "$n" -ge 27 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
+  [ "$n" -ge 24 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
 done
 
 # --target-ci: a row whose error is exactly 0 (the trace on a quadratic)
@@ -101,13 +106,18 @@ awk -F, '/^0\.[0-9]+,sgd,/ { rows++; if ($4 >= 200000 || $26 != "target") bad++ 
   END { exit !(rows == 6 && bad == 0) }' "$tmpdir/zero.csv" && pass ||
   fail "zero-error row: $(grep '^0\.' "$tmpdir/zero.csv" | cut -d, -f1-4,26)"
 
-# The exact engine through two points: no SE (not 0), and a note says why.
+# The exact engine through two points: a local slope, labelled as such,
+# and no fitted order (a power law needs a third point to be tested).
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3:2^-4 --format=json >"$tmpdir/ex2.json"
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1])); f = d["tables"][1]; c = f["columns"]
 r = f["rows"][0]
-assert r[c.index("order")] is not None and r[c.index("se")] is None, r
-assert any("SE n/a" in n for n in d["notes"]), d["notes"]' "$tmpdir/ex2.json" && pass || fail "exact two-point fit SE"
+assert r[c.index("order")] is None and r[c.index("se")] is None, r
+assert any("two exact points: local slope" in n for n in d["notes"]), d["notes"]' "$tmpdir/ex2.json" && pass || fail "exact two-point fit"
+# Two Monte Carlo points: no order either, and a note says why.
+"$cmp_" --methods=sgd --engine=mc --eta=2^-3:2^-4 --paths=2000 --target-ci=0 >"$tmpdir/mc2" &&
+  grep -q '^sgd  *norm2  *-' "$tmpdir/mc2" && grep -q 'no order is fitted from fewer than three' "$tmpdir/mc2" && pass ||
+  fail "two Monte Carlo points gave an order: $(grep '^sgd' "$tmpdir/mc2")"
 
 # The consistency check across etas is for one reference SDE: with a fixed
 # sigma the temperature changes with eta, so it is skipped, with a note.
@@ -119,7 +129,7 @@ grep -q 'consistency check .* skipped' "$tmpdir/giles.txt" && pass || fail "no n
 # --expect-order: SGD's order 1 passes; 2 fails with status 3.
 "$cmp_" $small --methods=sgd --expect-order=1 --tolerance=0.2 >/dev/null && pass || fail "--expect-order=1"
 "$cmp_" $small --methods=sgd --expect-order=2 --tolerance=0.2 >/dev/null 2>"$tmpdir/e"
-[ $? -eq 3 ] && grep -q "has order" "$tmpdir/e" && pass || fail "--expect-order=2 should exit 3"
+[ $? -eq 3 ] && grep -q "order .*95% CI .*is below" "$tmpdir/e" && pass || fail "--expect-order=2 should exit 3: $(cat "$tmpdir/e")"
 
 # Figures: pgfplots code, and PNG/SVG through gnuplot.
 "$cmp_" $small --plot="$tmpdir/f.tex" >/dev/null && grep -q 'loglogaxis' "$tmpdir/f.tex" && pass || fail "--plot=.tex"
@@ -153,7 +163,8 @@ expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
 # closes its table with a % comment.
 for f in text json latex; do
   out=$tmpdir/int.$f
-  "$cmp_" --eta=2^-2:2^-14 --paths=2000 --target-ci=0 --format=$f --output="$out" >/dev/null 2>&1 &
+  # The binary itself, not the wrapper: the signal must reach it.
+  "$realtools/sde-compare" --eta=2^-2:2^-14 --paths=2000 --target-ci=0 --format=$f --output="$out" >/dev/null 2>&1 &
   pid=$!
   i=0
   while [ $i -lt 100 ]; do
