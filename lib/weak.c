@@ -491,12 +491,17 @@ target_status (sde_weak_point *rows, size_t nrows, double F)
 
 /* Paths [from, to) of E into S, by the sweep's runner.  */
 static int
-batch (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
-       uint64_t from, uint64_t to, sde_ensemble_sums *s)
+batch (const sde_weak_sweep *w, const sde_ensemble *e, size_t i, uint64_t from,
+       uint64_t to, sde_ensemble_sums *s)
 {
   int st = w->run ? w->run (w->ctx, e, from, to - from, s)
                   : sde_ensemble_run (e, from, to - from, s);
-  return st ? st : all_diverged (e, s, eta);
+  if (!st)
+    st = all_diverged (e, s, w->eta[i]);
+  /* A caller's stop (a time budget, an interrupt) between batches.  */
+  if (!st && w->progress && w->progress (w->ctx, i, to))
+    st = SDE_ESTOP;
+  return st;
 }
 
 static uint64_t
@@ -509,7 +514,7 @@ whole_chunks (uint64_t n, size_t chunk)
    largest |mean difference| there).  One checkpoint needs no choice and
    no pilot (*np = 0).  */
 static int
-pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
+pilot (const sde_weak_sweep *w, const sde_ensemble *e, size_t i, uint64_t *np,
        size_t *cstar)
 {
   const size_t nrows = w->nmethods * e->nobs;
@@ -521,7 +526,7 @@ pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
   sde_ensemble_sums *s = sde_ensemble_sums_alloc (e);
   if (s == NULL)
     return GSL_ENOMEM;
-  int st = batch (w, e, eta, 0, *np, s);
+  int st = batch (w, e, i, 0, *np, s);
   for (size_t m = 0; !st && m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
       cstar[m * e->nobs + o] = argmax_check (e, s, m, o);
@@ -532,9 +537,8 @@ pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
 /* The estimation batches from path P0 into S and ROWS: a fixed count, or
    with --target-ci growing until every row meets it or the cap.  */
 static int
-estimate (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
-          uint64_t p0, const size_t *cstar, sde_ensemble_sums *s,
-          sde_weak_point *rows)
+estimate (const sde_weak_sweep *w, const sde_ensemble *e, size_t i, uint64_t p0,
+          const size_t *cstar, sde_ensemble_sums *s, sde_weak_point *rows)
 {
   const size_t nrows = w->nmethods * e->nobs;
   /* Batches after the first start on a canonical chunk.  */
@@ -545,11 +549,11 @@ estimate (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
   const char *stop = "fixed";
   for (;;)
     {
-      int st = batch (w, e, eta, p0 + done, p0 + want, s);
+      int st = batch (w, e, i, p0 + done, p0 + want, s);
       if (st)
         return st;
       done = want;
-      make_rows (w, e, s, cstar, eta, rows);
+      make_rows (w, e, s, cstar, w->eta[i], rows);
       if (!(w->target_ci > 0))
         break;
       double need = target_status (rows, nrows, w->target_ci);
@@ -623,9 +627,9 @@ run_eta (const sde_weak_sweep *w, size_t i, size_t *substeps,
           sde_ensemble_sums_free (s);
           GSL_ERROR ("out of memory for the sums", GSL_ENOMEM);
         }
-      st = pilot (w, &e, eta, &np, cstar);
+      st = pilot (w, &e, i, &np, cstar);
       if (!st)
-        st = estimate (w, &e, eta, np, cstar, s, rows);
+        st = estimate (w, &e, i, np, cstar, s, rows);
       free (cstar);
       sde_ensemble_sums_free (s);
       if (st)

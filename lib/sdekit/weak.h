@@ -164,6 +164,10 @@ typedef struct
   sde_weak_build_fn build;
   void *row_ctx; /* for row */
   sde_weak_row_fn row;
+  /* Called after every batch of eta number i with the paths run so far
+     (NULL: none); a nonzero return stops the sweep with SDE_ESTOP (a
+     time budget, an interrupt).  */
+  int (*progress) (void *ctx, size_t i, uint64_t paths);
   /* How a batch of paths is run (NULL: sde_ensemble_run); a parallel
      caller splits the paths and reduces the sums.  */
   int (*run) (void *ctx, const sde_ensemble *e, uint64_t path0, uint64_t npaths,

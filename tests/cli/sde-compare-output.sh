@@ -12,6 +12,19 @@ golden_compare_small "$tools" >"$tmpdir/g.csv" || fail "golden run"
 if numdiff "$tmpdir/g.csv" "$top_srcdir/data/golden/sde-compare-small.csv" 1e-9; then pass; else
   fail "golden table differs (data/golden/sde-compare-small.csv)"; fi
 
+# The step count, independently of any golden file: SGD without noise on
+# L = x^2/2 from x0 = 1 takes T/eta steps, x_N = (1 - eta)^N exactly, and
+# with one checkpoint t_max is T.
+"$cmp_" --problem=quadratic:h=1,x0=1 --noise=none --methods=sgd --eta=0.125 --horizon=2 \
+  --checkpoints=2 --engine=mc --paths=256 --target-ci=0 --format=csv >"$tmpdir/steps.csv" || fail "step-count run"
+awk -F, '$1 == 0.125 && $2 == "sgd" { n++; q = 0.875 ^ 16; d = $5 - q * q; if (d < 0) d = -d
+    if (d > 1e-12 || $15 != 2) bad = 1 } END { exit !(n == 1 && !bad) }' "$tmpdir/steps.csv" && pass ||
+  fail "T/eta steps: $(grep '^0.125' "$tmpdir/steps.csv")"
+"$tools/sde-sim" --problem=quadratic:h=1,x0=1 --noise=none --eta=0.125 --horizon=2 --times=2 \
+  --observable=x0 --format=csv >"$tmpdir/steps2.csv" || fail "sde-sim step-count run"
+awk -F, '$1 == "sgd" { n++; d = $4 - 0.875 ^ 16; if (d < 0) d = -d; if (d > 1e-12 || $2 != 2) bad = 1 }
+    END { exit !(n == 1 && !bad) }' "$tmpdir/steps2.csv" && pass || fail "sde-sim T/eta steps: $(cat "$tmpdir/steps2.csv")"
+
 # One or two threads: the same table.
 "$cmp_" $small --threads=1 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t1"
 "$cmp_" $small --threads=2 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t2"
