@@ -22,7 +22,8 @@
   X (sgd)                                                                      \
   X (sgdm)                                                                     \
   X (hb)                                                                       \
-  X (nesterov)
+  X (nesterov)                                                                 \
+  /* (the end) */
 
 #define SDE_OPTIM_DECLARE(name) extern const sde_optim_type sde__optim_##name;
 SDE_OPTIM_REGISTRY (SDE_OPTIM_DECLARE)
