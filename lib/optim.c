@@ -23,6 +23,7 @@
   X (sgdm)                                                                     \
   X (hb)                                                                       \
   X (nesterov)                                                                 \
+  X (qhm)                                                                      \
   /* (the end) */
 
 #define SDE_OPTIM_DECLARE(name) extern const sde_optim_type sde__optim_##name;
