@@ -2,7 +2,8 @@
    SGD and SGD with momentum in the normalized form of Wang, Malladi, Wang,
    Lyu & Li, "The marginal value of momentum for small learning rate SGD"
    (ICLR 2024), heavy-ball and Nesterov with PyTorch's torch.optim.SGD
-   semantics, SVAG(l) as a wrapper, and learning-rate schedules.
+   semantics, quasi-hyperbolic momentum (Ma & Yarats, ICLR 2019), SVAG(l)
+   as a wrapper, and learning-rate schedules.
 
    Errors: functions return a GSL status (or NULL) and report a one-line
    reason through gsl_error.  GSL's default handler prints it and ABORTS
