@@ -86,8 +86,8 @@ typedef struct
   int (*set) (sde_optim *o, double eta);
   /* One step with learning rate lr (schedule and SVAG already applied):
      x and g hold d rows of P paths, m the buffer's (state - 1) d rows
-     (NULL when state is 1).  FIRST is nonzero on step 0, where the
-     buffer's contents are undefined.  */
+     (unused, and possibly NULL, when state is 1).  FIRST is nonzero on
+     step 0, where the buffer's contents are undefined.  */
   int (*apply) (const sde_optim *o, double lr, size_t P, size_t d, double *x,
                 double *m, const double *g, int first);
   /* The exact engine's map of one step with rate lr on the loss lam x^2 /
