@@ -39,7 +39,7 @@ sde_density_applies (const sde_problem *pb, sde_oracle_law law,
   else if (pb->factor_const == NULL || pb->noise_dim != 1)
     r = "the noise factor is not a constant scalar";
   for (size_t k = 0; r == NULL && k < nm; k++)
-    if (m[k].type != sde_optim_sgd)
+    if (!m[k].type->plain)
       r = "it follows SGD only (momentum needs a 2-D state)";
     else if (m[k].schedule.kind != SDE_SCHEDULE_CONSTANT)
       r = "it needs a constant learning rate";

@@ -11,7 +11,8 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/driver.c lib/report.c \
 	lib/problem.c lib/problem_catalog.c lib/problem_data.c \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
-	lib/schedule.c lib/optim.c lib/observable.c \
+	lib/schedule.c lib/optim.c lib/optim_sgd.c lib/optim_sgdm.c \
+	lib/optim_hb.c lib/optim_qhm.c lib/observable.c \
 	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
 	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \

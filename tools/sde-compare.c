@@ -292,10 +292,12 @@ build (void *vctx, size_t i, double eta, size_t substeps, sde_ensemble *e)
 static void
 theory (const ctx *c, const sde_optim *m, double *p, const char **kind)
 {
-  const int momentum = m->type != sde_optim_sgd;
+  const int momentum = m->type->family;
   double alpha = !isnan (m->alpha) ? m->alpha : 0.0;
   *p = NAN;
   *kind = "";
+  if (!momentum && !m->type->plain)
+    return; /* no theorem covers it */
   switch (c->ref)
     {
     case REF_SME1:
@@ -312,7 +314,7 @@ theory (const ctx *c, const sde_optim *m, double *p, const char **kind)
       *p = 1, *kind = "ours";
       break;
     case REF_METHOD:
-      if (momentum && c->refm.type == sde_optim_sgd)
+      if (momentum && c->refm.type->plain)
         *p = (1 - alpha) / 2, *kind = alpha < 1 ? "bound" : "none";
       break;
     }
@@ -667,7 +669,7 @@ main (int argc, char **argv)
   setup_schedule (sched_arg, c.T, c.methods, c.nm);
   c.schedule = c.methods[0].schedule;
   for (size_t k = 0; k < c.nm; k++)
-    if (c.methods[k].type != sde_optim_sgd && !isnan (a.alpha)
+    if (c.methods[k].type->family && !isnan (a.alpha)
         && isnan (c.methods[k].beta) && isnan (c.methods[k].alpha))
       {
         c.methods[k].alpha = a.alpha;
@@ -799,6 +801,10 @@ main (int argc, char **argv)
       exact_ok = 0, snprintf (why, sizeof why, "weight decay");
   if (exact_ok && c.ref == REF_METHOD && c.refm.wd != 0)
     exact_ok = 0, snprintf (why, sizeof why, "weight decay in the reference");
+  for (size_t k = 0; exact_ok && k <= c.nm; k++)
+    if (k < c.nm || c.ref == REF_METHOD)
+      exact_ok = sde_exact_applies_method (k < c.nm ? &c.methods[k] : &c.refm,
+                                           why, sizeof why);
   if (exact_ok && c.ref == REF_SME1 && c.schedule.kind != SDE_SCHEDULE_CONSTANT
       && c.schedule.kind != SDE_SCHEDULE_STEP)
     exact_ok = 0,

@@ -342,7 +342,7 @@ main (int argc, char **argv)
   c.nm = setup_methods ("methods", a.methods, c.methods, MAXM);
   for (size_t k = 0; k < c.nm; k++)
     {
-      if (c.methods[k].type != sde_optim_sgd && !isnan (a.alpha)
+      if (c.methods[k].type->family && !isnan (a.alpha)
           && isnan (c.methods[k].beta) && isnan (c.methods[k].alpha))
         {
           c.methods[k].alpha = a.alpha;

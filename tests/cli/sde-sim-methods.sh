@@ -68,7 +68,7 @@ for p in quadratic lte doublewell nonconvex2d circle valley labelvalley sparse l
   grep -q "^$p:" "$tmpdir/lp" && pass || fail "--list-problems lacks $p"
 done
 "$sim" --list-methods >"$tmpdir/lm"
-for m in sgd sgdm hb nesterov svag; do
+for m in sgd sgdm hb nesterov qhm svag; do
   grep -q "^$m " "$tmpdir/lm" && pass || fail "--list-methods lacks $m"
 done
 
