@@ -23,49 +23,49 @@
 #define Z95 1.959963984540054
 
 static const sde_column error_cols[] = {
-  { "eta", "$\\eta$", 10, 'g', 6 },
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "N", "$N$", 9, 'd', 0 },
-  { "estimate", "$\\hat E\\varphi(x)$", 12, 'g', 7 },
-  { "reference", "$\\hat E\\varphi(X)$", 12, 'g', 7 },
-  { "error", "$e$", 11, 'e', 3 },
-  { "se", "SE", 9, 'e', 2 },
-  { "ci_lo", "95\\% CI lo", 11, 'e', 3 },
-  { "ci_hi", "95\\% CI hi", 11, 'e', 3 },
-  { "floor", "floor", 5, 's', 0 },
-  { "ci_z", "$z$", 5, 'f', 2 },
-  { "se_estimate", "SE$(\\hat E\\varphi(x))$", 11, 'e', 2 },
-  { "se_reference", "SE$(\\hat E\\varphi(X))$", 12, 'e', 2 },
-  { "t_max", "$t^*$", 7, 'g', 4 },
-  { "error_T", "$e_T$", 11, 'e', 3 },
-  { "se_T", "SE$_T$", 9, 'e', 2 },
-  { "vrf", "VRF", 8, 'g', 3 },
-  { "kurtosis", "kurt.", 8, 'g', 3 },
-  { "diverged", "div.", 8, 'd', 0 },
-  { "diverged_ref", "div.ref", 7, 'd', 0 },
-  { "substeps", "$M$", 5, 'd', 0 },
-  { "ref_error", "ref.err", 10, 'e', 2 },
-  { "ref_error_se", "SE(ref.err)", 12, 'e', 2 },
-  { "grid_error", "grid err.", 10, 'e', 2 },
-  { "stop", "stop", 6, 's', 0 },
-  { "seconds", "s", 8, 'f', 2 },
+  { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "N", "$N$", 9, 'd', 0, 0, NULL, NULL },
+  { "estimate", "$\\hat E\\varphi(x)$", 12, 'g', 7, 0, NULL, NULL },
+  { "reference", "$\\hat E\\varphi(X)$", 12, 'g', 7, 0, NULL, NULL },
+  { "error", "$e$", 11, 'e', 3, 0, NULL, NULL },
+  { "se", "SE", 9, 'e', 2, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 11, 'e', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 11, 'e', 3, 0, NULL, NULL },
+  { "floor", "floor", 5, 's', 0, 0, NULL, "*|" },
+  { "ci_z", "$z$", 5, 'f', 2, 0, NULL, NULL },
+  { "se_estimate", "SE$(\\hat E\\varphi(x))$", 11, 'e', 2, 0, NULL, NULL },
+  { "se_reference", "SE$(\\hat E\\varphi(X))$", 12, 'e', 2, 0, NULL, NULL },
+  { "t_max", "$t^*$", 7, 'g', 4, 0, NULL, NULL },
+  { "error_T", "$e_T$", 11, 'e', 3, 0, NULL, NULL },
+  { "se_T", "SE$_T$", 9, 'e', 2, 0, NULL, NULL },
+  { "vrf", "VRF", 8, 'g', 3, 0, NULL, NULL },
+  { "kurtosis", "kurt.", 8, 'g', 3, 0, NULL, NULL },
+  { "diverged", "div.", 8, 'd', 0, 0, NULL, NULL },
+  { "diverged_ref", "div.ref", 7, 'd', 0, 0, NULL, NULL },
+  { "substeps", "$M$", 5, 'd', 0, 0, NULL, NULL },
+  { "ref_error", "ref.err", 10, 'e', 2, 0, NULL, NULL },
+  { "ref_error_se", "SE(ref.err)", 12, 'e', 2, 0, NULL, NULL },
+  { "grid_error", "grid err.", 10, 'e', 2, 0, NULL, NULL },
+  { "stop", "stop", 6, 's', 0, 0, NULL, NULL },
+  { "seconds", "s", 8, 'f', 2, 0, NULL, NULL },
 };
 
 static const sde_column fit_cols[] = {
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "order", "order $p$", 8, 'f', 3 },
-  { "se", "SE", 7, 'f', 3 },
-  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
-  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
-  { "theory", "theory", 7, 'g', 3 },
-  { "theory_kind", "", 6, 's', 0 },
-  { "points", "points", 6, 'd', 0 },
-  { "floored", "floor", 5, 'd', 0 },
-  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3 },
-  { "local_slopes", "local slopes", 24, 's', 0 },
-  { "local_slopes_se", "SE of the local slopes", 24, 's', 0 },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "order", "order $p$", 8, 'f', 3, 0, NULL, NULL },
+  { "se", "SE", 7, 'f', 3, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3, 0, NULL, NULL },
+  { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
+  { "theory_kind", "", 6, 's', 0, 0, NULL, NULL },
+  { "points", "points", 6, 'd', 0, 0, NULL, NULL },
+  { "floored", "floor", 5, 'd', 0, 0, NULL, NULL },
+  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3, 0, NULL, NULL },
+  { "local_slopes", "local slopes", 24, 'f', 2, 0, NULL, NULL },
+  { "local_slopes_se", "SE of the local slopes", 24, 'f', 2, 0, NULL, NULL },
 };
 
 void
@@ -119,7 +119,7 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_D (p->se),
         SDE_CELL_D (p->lo),
         SDE_CELL_D (p->hi),
-        SDE_CELL_S (p->floor ? "*" : ""),
+        SDE_CELL_B (p->floor),
         exact ? SDE_CELL_NONE : CELL_OR_NONE (p->crit),
         SDE_CELL_D (p->se_est),
         SDE_CELL_D (p->se_ref),
@@ -173,20 +173,6 @@ series (const compare *c, size_t m, size_t o, sde_weak_point *out)
   return n;
 }
 
-static void
-table (compare *c, const char *name, const sde_column *cols, size_t ncols)
-{
-  sde_report_table (c->rep, name, cols, ncols);
-  cli_output_mark ();
-}
-
-static void
-row (compare *c, const sde_cell *cells)
-{
-  sde_report_row (c->rep, cells);
-  cli_output_mark ();
-}
-
 static void note (compare *c, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
@@ -199,18 +185,49 @@ note (compare *c, const char *fmt, ...)
   vsnprintf (buf, sizeof buf, fmt, ap);
   va_end (ap);
   sde_report_note (c->rep, buf);
+  cli_output_mark ();
+}
+
+/* Whether the format holds the errors table alone (CSV): the fits then
+   stay out of the file, and a note says so.  */
+static int
+one_table (const compare *c)
+{
+  return (sde_report_format_of (c->rep)->flags & SDE_REPORT_ONE_TABLE) != 0;
+}
+
+static void
+table (compare *c, const char *name, const sde_column *cols, size_t ncols)
+{
+  if (one_table (c))
+    {
+      note (c, "the %s table is not in this file: a %s file holds one table",
+            name, sde_report_format_of (c->rep)->name);
+      return;
+    }
+  sde_report_table (c->rep, name, cols, ncols);
+  cli_output_mark ();
+}
+
+static void
+row (compare *c, const sde_cell *cells)
+{
+  if (one_table (c))
+    return;
+  sde_report_row (c->rep, cells);
+  cli_output_mark ();
 }
 
 static const sde_column svag_cols[] = {
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "eta", "$\\eta$", 10, 'g', 6 },
-  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3 },
-  { "se", "SE", 7, 'f', 3 },
-  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
-  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
-  { "theory", "theory", 7, 'g', 3 },
-  { "points", "points", 6, 'd', 0 },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
+  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3, 0, NULL, NULL },
+  { "se", "SE", 7, 'f', 3, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3, 0, NULL, NULL },
+  { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
+  { "points", "points", 6, 'd', 0, 0, NULL, NULL },
 };
 
 /* At one eta, SVAG(l) of the same method for several l: the error against
@@ -267,16 +284,6 @@ svag_fits (compare *c, double eta)
         }
     }
   free (pts);
-}
-
-/* Appends X as "%.2f" (or "nan") to a space-separated list.  */
-static void
-append_number (char *buf, size_t size, size_t *len, double x)
-{
-  if (*len + 16 >= size)
-    return;
-  *len += (size_t)snprintf (buf + *len, size - *len, "%s%.2f", *len ? " " : "",
-                            x);
 }
 
 /* What the fits table cannot say in its cells: why there is no order,
@@ -340,14 +347,7 @@ compare_fits (compare *c, sde_weak_fit *fits)
         sde_weak_fit_points (pts, n, &f);
         if (fits)
           fits[m * c->nobs + o] = f;
-        char slopes[256] = "", slopes_se[256] = "";
-        size_t len = 0, len_se = 0;
         sde_weak_local_slopes (pts, n, ls, lse);
-        for (size_t i = 0; i + 1 < n; i++)
-          {
-            append_number (slopes, sizeof slopes, &len, ls[i]);
-            append_number (slopes_se, sizeof slopes_se, &len_se, lse[i]);
-          }
         sde_cell cells[] = {
           SDE_CELL_S (c->method_names[m]),
           SDE_CELL_S (c->obs_names[o]),
@@ -360,8 +360,8 @@ compare_fits (compare *c, sde_weak_fit *fits)
           SDE_CELL_I ((long long)f.used),
           SDE_CELL_I ((long long)f.floored),
           f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
-          SDE_CELL_S (slopes),
-          SDE_CELL_S (slopes_se),
+          SDE_CELL_DV (ls, n ? n - 1 : 0),
+          SDE_CELL_DV (lse, n ? n - 1 : 0),
         };
         row (c, cells);
         fit_notes (c, m, o, &f, pts, n, ls, one_eta);
@@ -554,7 +554,7 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
          "\\begin{tikzpicture}\n",
          f);
   fputs ("\\begin{loglogaxis}[title={", f);
-  sde_report_latex (f, title);
+  sde_report_latex_fputs (f, title);
   fputs ("}, xlabel={$\\eta$}, "
          "ylabel={weak error $|e|$}, legend pos=south east, "
          "legend style={font=\\scriptsize}]\n",
@@ -573,9 +573,9 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
                      fmin (halfwidth (&pts[i]), 0.999 * fabs (pts[i].e)));
         fputs ("};\n", f);
         fputs ("\\addlegendentry{", f);
-        sde_report_latex (f, c->method_names[m]);
+        sde_report_latex_fputs (f, c->method_names[m]);
         fputs (", ", f);
-        sde_report_latex (f, c->obs_names[o]);
+        sde_report_latex_fputs (f, c->obs_names[o]);
         fputs ("}\n", f);
         const sde_weak_fit *fit = &fits[m * c->nobs + o];
         if (fit->ok && n >= 2)
@@ -776,7 +776,7 @@ compare_args_init (compare_args *a)
                        .paths = 10000,
                        .maxpaths = 2000000,
                        .seed = 1,
-                       .fmt = SDE_FORMAT_TEXT };
+                       .fmt = sde_report_text };
 }
 
 int
@@ -848,7 +848,7 @@ compare_arg (compare_args *a, int key, const char *arg)
       break;
     case 'f':
       a->fmt = sde_report_format_find (arg);
-      if (a->fmt < 0)
+      if (a->fmt == NULL)
         cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
                  arg);
       break;
