@@ -39,7 +39,7 @@ left (const sde_report *r, size_t k)
 }
 
 /* The K-th cell, padded; the last one is not padded on the right, so no
-   line ends in spaces.  */
+   line ends in a space.  */
 static void
 aligned (const sde_report *r, sde_report_sink *s, size_t k,
          void (*put) (sde_report_sink *, const sde_column *, const void *),
@@ -50,12 +50,13 @@ aligned (const sde_report *r, sde_report_sink *s, size_t k,
   put (&m, c, what);
   const size_t w = sde__report_width (c);
   const size_t pad = m.cols < w ? w - m.cols : 0;
-  if (k)
+  const int last = k + 1 == r->nshown;
+  if (k && !(last && left (r, k) && m.cols == 0))
     sde__report_putc (s, ' ');
   if (!left (r, k))
     sde__report_pad (s, pad);
   put (s, c, what);
-  if (left (r, k) && k + 1 < r->nshown)
+  if (left (r, k) && !last)
     sde__report_pad (s, pad);
 }
 
