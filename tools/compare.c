@@ -325,6 +325,45 @@ fit_notes (compare *c, size_t m, size_t o, const sde_weak_fit *f,
           mn);
 }
 
+/* What a row of the errors table cannot say in its cells.  */
+static void
+row_notes (compare *c)
+{
+  for (size_t k = 0; k < c->nrows; k++)
+    {
+      const sde_weak_point *p = &c->rows[k];
+      const char *mn = c->method_names[p->method], *on = c->obs_names[p->obs];
+      if (p->floor)
+        note (c,
+              "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
+              "floor, left out of the fit",
+              p->eta, mn, on);
+      if (p->kurtosis > 100)
+        note (c,
+              "eta=%g %s %s: kurtosis %.3g of the paired differences: "
+              "their variance, hence the SE, is poorly estimated",
+              p->eta, mn, on, p->kurtosis);
+      if (p->diverged || p->diverged_ref)
+        note (c,
+              "eta=%g %s: %llu diverged paths (%llu of the reference), "
+              "left out of the averages",
+              p->eta, mn, (unsigned long long)p->diverged,
+              (unsigned long long)p->diverged_ref);
+      if (!sde_weak_ref_ok (p))
+        note (c,
+              "eta=%g %s %s: the reference's own error %.3g (SE %.2g) may "
+              "be above a tenth of |e|%s",
+              p->eta, mn, on, p->ref_err, p->ref_err_se,
+              fabs (p->ref_err) > 2 * p->ref_err_se
+                  ? ""
+                  : " (not resolved from noise: more paths, or the coupled "
+                    "estimator, would tell)");
+      if (strcmp (p->stop, "max") == 0 && !p->floor)
+        note (c, "eta=%g %s %s: --max-paths reached before the CI target",
+              p->eta, mn, on);
+    }
+}
+
 void
 compare_fits (compare *c, sde_weak_fit *fits)
 {
@@ -379,40 +418,7 @@ compare_fits (compare *c, sde_weak_fit *fits)
           "e and its 95%% CI are estimated there on the N other paths, so "
           "the maximum over time is not biased upward by the noise",
           (unsigned long long)pilot);
-  /* Row-level warnings.  */
-  for (size_t k = 0; k < c->nrows; k++)
-    {
-      const sde_weak_point *p = &c->rows[k];
-      const char *mn = c->method_names[p->method], *on = c->obs_names[p->obs];
-      if (p->floor)
-        note (c,
-              "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
-              "floor, left out of the fit",
-              p->eta, mn, on);
-      if (p->kurtosis > 100)
-        note (c,
-              "eta=%g %s %s: kurtosis %.3g of the paired differences: "
-              "their variance, hence the SE, is poorly estimated",
-              p->eta, mn, on, p->kurtosis);
-      if (p->diverged || p->diverged_ref)
-        note (c,
-              "eta=%g %s: %llu diverged paths (%llu of the reference), "
-              "left out of the averages",
-              p->eta, mn, (unsigned long long)p->diverged,
-              (unsigned long long)p->diverged_ref);
-      if (!sde_weak_ref_ok (p))
-        note (c,
-              "eta=%g %s %s: the reference's own error %.3g (SE %.2g) may "
-              "be above a tenth of |e|%s",
-              p->eta, mn, on, p->ref_err, p->ref_err_se,
-              fabs (p->ref_err) > 2 * p->ref_err_se
-                  ? ""
-                  : " (not resolved from noise: more paths, or the coupled "
-                    "estimator, would tell)");
-      if (strcmp (p->stop, "max") == 0 && !p->floor)
-        note (c, "eta=%g %s %s: --max-paths reached before the CI target",
-              p->eta, mn, on);
-    }
+  row_notes (c);
   /* Consistency (Giles): successive reference estimates of the same
      expectation at the same time must agree within their errors.  Only
      when the reference is one SDE for every eta.  */
