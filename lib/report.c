@@ -167,6 +167,10 @@ select_columns (sde_report *r)
   for (size_t c = 0; c < r->ncols; c++)
     if (r->wide || !(r->cols[c].flags & SDE_COLUMN_WIDE))
       r->shown[r->nshown++] = c;
+  /* A default view without a column shows them all.  */
+  if (r->nshown == 0)
+    for (size_t c = 0; c < r->ncols; c++)
+      r->shown[r->nshown++] = c;
   return GSL_SUCCESS;
 }
 
@@ -183,18 +187,17 @@ sde_report_alloc (FILE *out, const sde_report_format *f,
     GSL_ERROR_NULL ("out of memory for report", GSL_ENOMEM);
   r->out = out;
   r->fmt = f;
-  if (opts)
+  if (opts == NULL)
+    return r;
+  r->standalone = opts->standalone;
+  r->wide = opts->wide;
+  int st = split_list (opts->columns, &r->list, &r->sel, &r->nsel);
+  if (!st && r->nsel && (r->used = calloc (r->nsel, 1)) == NULL)
+    st = sde_error (GSL_ENOMEM, "out of memory for report");
+  if (st)
     {
-      r->standalone = opts->standalone;
-      r->wide = opts->wide;
-      if (split_list (opts->columns, &r->list, &r->sel, &r->nsel)
-          || (r->nsel && (r->used = calloc (r->nsel, 1)) == NULL))
-        {
-          if (r->nsel && r->used == NULL)
-            sde_error (GSL_ENOMEM, "out of memory for report");
-          sde_report_free (r);
-          return NULL;
-        }
+      sde_report_free (r);
+      return NULL;
     }
   return r;
 }
@@ -362,8 +365,14 @@ sde_report_table (sde_report *r, const char *name, const sde_column *cols,
   if (cols == NULL || ncols == 0)
     GSL_ERROR ("a table needs columns", GSL_EINVAL);
   for (size_t c = 0; c < ncols; c++)
-    if (cols[c].name == NULL || *cols[c].name == '\0')
-      GSL_ERROR ("a column needs a name", GSL_EINVAL);
+    {
+      if (cols[c].name == NULL || *cols[c].name == '\0')
+        GSL_ERROR ("a column needs a name", GSL_EINVAL);
+      for (size_t d = 0; d < c; d++)
+        if (strcmp (cols[d].name, cols[c].name) == 0)
+          return sde_error (GSL_EINVAL, "table %s: two columns named %s",
+                            sde_q (name ? name : ""), sde_q (cols[c].name));
+    }
   if ((st = new_name (r, name)))
     return st;
   r->cols = cols;

@@ -511,6 +511,18 @@ START_TEST (test_report_view_wide_shows_every_column)
   ck_assert_str_eq (h, "eta method observable error \xc2\xb1 CI N floor "
                        "error se ci slopes tags exact");
   free (t);
+  /* A table of wide columns alone shows them in the default view.  */
+  sde_column w[2] = { cols[6], cols[7] };
+  FILE *f = tmpfile ();
+  sde_report *r = sde_report_alloc (f, sde_report_text, NULL);
+  ck_assert_int_eq (sde_report_table (r, "wide", w, 2), 0);
+  ck_assert_int_eq (sde_report_finish (r), 0);
+  sde_report_free (r);
+  t = slurp (f);
+  fclose (f);
+  header_of (t, "wide", h, sizeof h);
+  ck_assert_str_eq (h, "error se");
+  free (t);
   char *l = doc_of ("latex", &o, 2, SDE_REPORT_COMPLETE);
   ck_assert_ptr_nonnull (strstr (l, "\\begin{tabular}{rllrrlrrrrll}"));
   free (l);
@@ -887,6 +899,9 @@ START_TEST (test_report_misuse_is_refused)
   ck_assert_int_eq (sde_report_table (r, "", fit_cols, 2), GSL_EINVAL);
   ck_assert_int_eq (sde_report_table (r, "fits", fit_cols, 2), 0);
   ck_assert_int_eq (sde_report_table (r, "fits", fit_cols, 2), GSL_EINVAL);
+  sde_column twice[2] = { fit_cols[1], fit_cols[1] };
+  ck_assert_int_eq (sde_report_table (r, "twice", twice, 2), GSL_EINVAL);
+  ck_assert_ptr_nonnull (strstr (last_reason, "two columns named"));
   sde_report_set_failed (r);
   ck_assert_int_eq (sde_report_finish (r), 0);
   sde_report_free (r);
