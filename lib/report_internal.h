@@ -70,8 +70,8 @@ void sde__report_pad (sde_report_sink *s, size_t n);
 void sde__report_putu (sde_report_sink *s, unsigned long long u);
 
 /* P on one line: control characters as \n, \t or \xNN.  With NOCOMMA,
-   commas become ';' (CSV comments).  With ENDCOMMENT, "-->" cannot end
-   an HTML comment ('>' after "--" becomes "&gt;").  */
+   commas become ';' (CSV comments).  With ENDCOMMENT, nothing ends an
+   HTML comment (the '>' of "-->" or "--!>" becomes "&gt;").  */
 void sde__report_put_line (sde_report_sink *s, const char *p, int nocomma,
                            int endcomment);
 

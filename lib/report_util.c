@@ -100,6 +100,16 @@ is_control (unsigned char c)
   return c < 0x20 || c == 0x7f;
 }
 
+/* Whether the '>' at Q (in P) would end an HTML comment: "-->" or
+   "--!>".  */
+static int
+ends_comment (const char *p, const char *q)
+{
+  if (q - p >= 3 && q[-1] == '!')
+    q--;
+  return q - p >= 2 && q[-1] == '-' && q[-2] == '-';
+}
+
 void
 sde__report_put_line (sde_report_sink *s, const char *p, int nocomma,
                       int endcomment)
@@ -111,8 +121,7 @@ sde__report_put_line (sde_report_sink *s, const char *p, int nocomma,
         put_escape (s, c);
       else if (nocomma && c == ',')
         sde__report_putc (s, ';');
-      else if (endcomment && c == '>' && q - p >= 2 && q[-1] == '-'
-               && q[-2] == '-')
+      else if (endcomment && c == '>' && ends_comment (p, q))
         sde__report_put (s, "&gt;");
       else
         sde__report_putc (s, (char)c);

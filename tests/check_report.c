@@ -675,6 +675,20 @@ START_TEST (test_report_cells_json_every_kind)
 }
 END_TEST
 
+START_TEST (test_report_md_provenance_cannot_end_its_comment)
+{
+  FILE *f = tmpfile ();
+  sde_report *r = sde_report_alloc (f, sde_report_md, NULL);
+  ck_assert_int_eq (sde_report_meta (r, "k", "a --> b --!> c -> d"), 0);
+  ck_assert_int_eq (sde_report_finish (r), 0);
+  sde_report_free (r);
+  char *m = slurp (f);
+  fclose (f);
+  ck_assert_str_eq (m, "<!-- k: a --&gt; b --!&gt; c -> d -->\n");
+  free (m);
+}
+END_TEST
+
 START_TEST (test_report_cells_text_md_latex_every_kind)
 {
   sde_report_opts o = { .wide = 1 };
@@ -931,6 +945,7 @@ report_suite (void)
   tcase_add_test (tc, test_report_cells_csv_every_kind);
   tcase_add_test (tc, test_report_cells_json_every_kind);
   tcase_add_test (tc, test_report_cells_text_md_latex_every_kind);
+  tcase_add_test (tc, test_report_md_provenance_cannot_end_its_comment);
   tcase_add_test (tc, test_report_hostile_strings_stay_on_their_lines);
   tcase_add_test (tc, test_report_latex_hostile_document_compiles);
   tcase_add_test (tc, test_report_trailer_json_parses_at_every_point);
