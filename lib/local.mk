@@ -8,7 +8,8 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/system.c lib/system_catalog.c \
 	lib/stepper.c lib/stepper_em.c lib/stepper_weuler.c \
 	lib/stepper_milstein.c lib/stepper_milstein_df.c lib/stepper_weak2.c \
-	lib/driver.c lib/report.c \
+	lib/driver.c lib/report.c lib/report_util.c lib/report_text.c \
+	lib/report_md.c lib/report_latex.c lib/report_csv.c lib/report_json.c \
 	lib/problem.c lib/problem_catalog.c lib/problem_data.c \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
 	lib/schedule.c lib/optim.c lib/optim_sgd.c lib/optim_sgdm.c \
@@ -16,7 +17,7 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
 	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
-	lib/problem_internal.h lib/xsum.h lib/fused.h
+	lib/problem_internal.h lib/xsum.h lib/fused.h lib/report_internal.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
 	$(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
 lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) \

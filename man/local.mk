@@ -1,7 +1,8 @@
 # man/local.mk: man pages from each tool's --help (help2man) plus a
 # hand-written include with the mathematics, examples and exit status.
 dist_man_MANS += man/sde-sim.1 man/sde-compare.1 man/sde-slow.1
-EXTRA_DIST += man/sde-sim.x man/sde-compare.x man/sde-slow.x
+EXTRA_DIST += man/sde-sim.x man/sde-compare.x man/sde-slow.x \
+	man/report-json.x.txt
 MAINTAINERCLEANFILES = $(dist_man_MANS)
 
 HELP2MAN_RUN = $(AM_V_GEN)if test -z '$(HELP2MAN)'; then \

@@ -7,7 +7,7 @@ TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
 UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
-	tests/check_density_slow tests/check_weak
+	tests/check_density_slow tests/check_weak tests/check_report
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -42,12 +42,21 @@ tests_check_weak_LDADD = $(TEST_UNIT_LIBS)
 tests_check_density_slow_SOURCES = tests/check_density_slow.c tests/testutil.h
 tests_check_density_slow_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_density_slow_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
+tests_check_report_SOURCES = tests/check_report.c tests/testutil.h
+tests_check_report_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_report_LDADD = $(TEST_UNIT_LIBS)
+# A small report with hostile strings, for the shell tests.
+check_PROGRAMS += tests/report_sample
+tests_report_sample_SOURCES = tests/report_sample.c
+tests_report_sample_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_report_sample_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
-	tests/cli/cli-reason.sh tests/cli/hostile.sh
+	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
+	tests/cli/report-pandas.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif

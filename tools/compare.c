@@ -23,49 +23,49 @@
 #define Z95 1.959963984540054
 
 static const sde_column error_cols[] = {
-  { "eta", "$\\eta$", 10, 'g', 6 },
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "N", "$N$", 9, 'd', 0 },
-  { "estimate", "$\\hat E\\varphi(x)$", 12, 'g', 7 },
-  { "reference", "$\\hat E\\varphi(X)$", 12, 'g', 7 },
-  { "error", "$e$", 11, 'e', 3 },
-  { "se", "SE", 9, 'e', 2 },
-  { "ci_lo", "95\\% CI lo", 11, 'e', 3 },
-  { "ci_hi", "95\\% CI hi", 11, 'e', 3 },
-  { "floor", "floor", 5, 's', 0 },
-  { "ci_z", "$z$", 5, 'f', 2 },
-  { "se_estimate", "SE$(\\hat E\\varphi(x))$", 11, 'e', 2 },
-  { "se_reference", "SE$(\\hat E\\varphi(X))$", 12, 'e', 2 },
-  { "t_max", "$t^*$", 7, 'g', 4 },
-  { "error_T", "$e_T$", 11, 'e', 3 },
-  { "se_T", "SE$_T$", 9, 'e', 2 },
-  { "vrf", "VRF", 8, 'g', 3 },
-  { "kurtosis", "kurt.", 8, 'g', 3 },
-  { "diverged", "div.", 8, 'd', 0 },
-  { "diverged_ref", "div.ref", 7, 'd', 0 },
-  { "substeps", "$M$", 5, 'd', 0 },
-  { "ref_error", "ref.err", 10, 'e', 2 },
-  { "ref_error_se", "SE(ref.err)", 12, 'e', 2 },
-  { "grid_error", "grid err.", 10, 'e', 2 },
-  { "stop", "stop", 6, 's', 0 },
-  { "seconds", "s", 8, 'f', 2 },
+  { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "N", "$N$", 9, 'd', 0, 0, NULL, NULL },
+  { "estimate", "$\\hat E\\varphi(x)$", 12, 'g', 7, 0, NULL, NULL },
+  { "reference", "$\\hat E\\varphi(X)$", 12, 'g', 7, 0, NULL, NULL },
+  { "error", "$e$", 11, 'e', 3, 0, NULL, NULL },
+  { "se", "SE", 9, 'e', 2, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 11, 'e', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 11, 'e', 3, 0, NULL, NULL },
+  { "floor", "floor", 5, 's', 0, 0, NULL, "*|" },
+  { "ci_z", "$z$", 5, 'f', 2, 0, NULL, NULL },
+  { "se_estimate", "SE$(\\hat E\\varphi(x))$", 11, 'e', 2, 0, NULL, NULL },
+  { "se_reference", "SE$(\\hat E\\varphi(X))$", 12, 'e', 2, 0, NULL, NULL },
+  { "t_max", "$t^*$", 7, 'g', 4, 0, NULL, NULL },
+  { "error_T", "$e_T$", 11, 'e', 3, 0, NULL, NULL },
+  { "se_T", "SE$_T$", 9, 'e', 2, 0, NULL, NULL },
+  { "vrf", "VRF", 8, 'g', 3, 0, NULL, NULL },
+  { "kurtosis", "kurt.", 8, 'g', 3, 0, NULL, NULL },
+  { "diverged", "div.", 8, 'd', 0, 0, NULL, NULL },
+  { "diverged_ref", "div.ref", 7, 'd', 0, 0, NULL, NULL },
+  { "substeps", "$M$", 5, 'd', 0, 0, NULL, NULL },
+  { "ref_error", "ref.err", 10, 'e', 2, 0, NULL, NULL },
+  { "ref_error_se", "SE(ref.err)", 12, 'e', 2, 0, NULL, NULL },
+  { "grid_error", "grid err.", 10, 'e', 2, 0, NULL, NULL },
+  { "stop", "stop", 6, 's', 0, 0, NULL, NULL },
+  { "seconds", "s", 8, 'f', 2, 0, NULL, NULL },
 };
 
 static const sde_column fit_cols[] = {
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "order", "order $p$", 8, 'f', 3 },
-  { "se", "SE", 7, 'f', 3 },
-  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
-  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
-  { "theory", "theory", 7, 'g', 3 },
-  { "theory_kind", "", 6, 's', 0 },
-  { "points", "points", 6, 'd', 0 },
-  { "floored", "floor", 5, 'd', 0 },
-  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3 },
-  { "local_slopes", "local slopes", 24, 's', 0 },
-  { "local_slopes_se", "SE of the local slopes", 24, 's', 0 },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "order", "order $p$", 8, 'f', 3, 0, NULL, NULL },
+  { "se", "SE", 7, 'f', 3, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3, 0, NULL, NULL },
+  { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
+  { "theory_kind", "", 6, 's', 0, 0, NULL, NULL },
+  { "points", "points", 6, 'd', 0, 0, NULL, NULL },
+  { "floored", "floor", 5, 'd', 0, 0, NULL, NULL },
+  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3, 0, NULL, NULL },
+  { "local_slopes", "local slopes", 24, 'f', 2, 0, NULL, NULL },
+  { "local_slopes_se", "SE of the local slopes", 24, 'f', 2, 0, NULL, NULL },
 };
 
 void
@@ -119,7 +119,7 @@ compare_rows (void *ctx, const sde_weak_point *rows, size_t n)
         SDE_CELL_D (p->se),
         SDE_CELL_D (p->lo),
         SDE_CELL_D (p->hi),
-        SDE_CELL_S (p->floor ? "*" : ""),
+        SDE_CELL_B (p->floor),
         exact ? SDE_CELL_NONE : CELL_OR_NONE (p->crit),
         SDE_CELL_D (p->se_est),
         SDE_CELL_D (p->se_ref),
@@ -173,20 +173,6 @@ series (const compare *c, size_t m, size_t o, sde_weak_point *out)
   return n;
 }
 
-static void
-table (compare *c, const char *name, const sde_column *cols, size_t ncols)
-{
-  sde_report_table (c->rep, name, cols, ncols);
-  cli_output_mark ();
-}
-
-static void
-row (compare *c, const sde_cell *cells)
-{
-  sde_report_row (c->rep, cells);
-  cli_output_mark ();
-}
-
 static void note (compare *c, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
@@ -199,18 +185,49 @@ note (compare *c, const char *fmt, ...)
   vsnprintf (buf, sizeof buf, fmt, ap);
   va_end (ap);
   sde_report_note (c->rep, buf);
+  cli_output_mark ();
+}
+
+/* Whether the format holds the errors table alone (CSV): the fits then
+   stay out of the file, and a note says so.  */
+static int
+one_table (const compare *c)
+{
+  return (sde_report_format_of (c->rep)->flags & SDE_REPORT_ONE_TABLE) != 0;
+}
+
+static void
+table (compare *c, const char *name, const sde_column *cols, size_t ncols)
+{
+  if (one_table (c))
+    {
+      note (c, "the %s table is not in this file: a %s file holds one table",
+            name, sde_report_format_of (c->rep)->name);
+      return;
+    }
+  sde_report_table (c->rep, name, cols, ncols);
+  cli_output_mark ();
+}
+
+static void
+row (compare *c, const sde_cell *cells)
+{
+  if (one_table (c))
+    return;
+  sde_report_row (c->rep, cells);
+  cli_output_mark ();
 }
 
 static const sde_column svag_cols[] = {
-  { "method", "method", 16, 's', 0 },
-  { "observable", "$\\varphi$", 10, 's', 0 },
-  { "eta", "$\\eta$", 10, 'g', 6 },
-  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3 },
-  { "se", "SE", 7, 'f', 3 },
-  { "ci_lo", "95\\% CI lo", 8, 'f', 3 },
-  { "ci_hi", "95\\% CI hi", 8, 'f', 3 },
-  { "theory", "theory", 7, 'g', 3 },
-  { "points", "points", 6, 'd', 0 },
+  { "method", "method", 16, 's', 0, 0, NULL, NULL },
+  { "observable", "$\\varphi$", 10, 's', 0, 0, NULL, NULL },
+  { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
+  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3, 0, NULL, NULL },
+  { "se", "SE", 7, 'f', 3, 0, NULL, NULL },
+  { "ci_lo", "95\\% CI lo", 8, 'f', 3, 0, NULL, NULL },
+  { "ci_hi", "95\\% CI hi", 8, 'f', 3, 0, NULL, NULL },
+  { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
+  { "points", "points", 6, 'd', 0, 0, NULL, NULL },
 };
 
 /* At one eta, SVAG(l) of the same method for several l: the error against
@@ -269,16 +286,6 @@ svag_fits (compare *c, double eta)
   free (pts);
 }
 
-/* Appends X as "%.2f" (or "nan") to a space-separated list.  */
-static void
-append_number (char *buf, size_t size, size_t *len, double x)
-{
-  if (*len + 16 >= size)
-    return;
-  *len += (size_t)snprintf (buf + *len, size - *len, "%s%.2f", *len ? " " : "",
-                            x);
-}
-
 /* What the fits table cannot say in its cells: why there is no order,
    what makes one unreliable, and what the theory says at alpha = 1.  */
 static void
@@ -318,68 +325,10 @@ fit_notes (compare *c, size_t m, size_t o, const sde_weak_fit *f,
           mn);
 }
 
-void
-compare_fits (compare *c, sde_weak_fit *fits)
+/* What a row of the errors table cannot say in its cells.  */
+static void
+row_notes (compare *c)
 {
-  int one_eta = c->nrows > 0;
-  for (size_t k = 1; k < c->nrows; k++)
-    one_eta &= c->rows[k].eta == c->rows[0].eta;
-  if (one_eta && c->svag)
-    svag_fits (c, c->rows[0].eta);
-  table (c, "fits", fit_cols, sizeof fit_cols / sizeof fit_cols[0]);
-  sde_weak_point *pts = scratch (c);
-  double *ls = malloc (sizeof (double) * 2 * (c->nrows ? c->nrows : 1));
-  if (ls == NULL)
-    cli_die (CLI_RUNTIME, "out of memory for the local slopes");
-  double *lse = ls + (c->nrows ? c->nrows : 1);
-  for (size_t m = 0; m < c->nmethods; m++)
-    for (size_t o = 0; o < c->nobs; o++)
-      {
-        size_t n = series (c, m, o, pts);
-        sde_weak_fit f;
-        sde_weak_fit_points (pts, n, &f);
-        if (fits)
-          fits[m * c->nobs + o] = f;
-        char slopes[256] = "", slopes_se[256] = "";
-        size_t len = 0, len_se = 0;
-        sde_weak_local_slopes (pts, n, ls, lse);
-        for (size_t i = 0; i + 1 < n; i++)
-          {
-            append_number (slopes, sizeof slopes, &len, ls[i]);
-            append_number (slopes_se, sizeof slopes_se, &len_se, lse[i]);
-          }
-        sde_cell cells[] = {
-          SDE_CELL_S (c->method_names[m]),
-          SDE_CELL_S (c->obs_names[o]),
-          f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
-          f.ok ? CELL_OR_NONE (f.se) : SDE_CELL_NONE,
-          f.ok ? CELL_OR_NONE (f.lo) : SDE_CELL_NONE,
-          f.ok ? CELL_OR_NONE (f.hi) : SDE_CELL_NONE,
-          isnan (c->theory[m]) ? SDE_CELL_NONE : SDE_CELL_D (c->theory[m]),
-          SDE_CELL_S (c->theory_kind[m]),
-          SDE_CELL_I ((long long)f.used),
-          SDE_CELL_I ((long long)f.floored),
-          f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
-          SDE_CELL_S (slopes),
-          SDE_CELL_S (slopes_se),
-        };
-        row (c, cells);
-        fit_notes (c, m, o, &f, pts, n, ls, one_eta);
-      }
-
-  if (one_eta)
-    note (c, "one eta: no order in eta can be fitted");
-  /* How t_max was chosen, when it was chosen from paths.  */
-  uint64_t pilot = 0;
-  for (size_t k = 0; k < c->nrows; k++)
-    pilot = c->rows[k].pilot > pilot ? c->rows[k].pilot : pilot;
-  if (pilot)
-    note (c,
-          "t_max is the checkpoint where |e| is largest on %llu pilot paths; "
-          "e and its 95%% CI are estimated there on the N other paths, so "
-          "the maximum over time is not biased upward by the noise",
-          (unsigned long long)pilot);
-  /* Row-level warnings.  */
   for (size_t k = 0; k < c->nrows; k++)
     {
       const sde_weak_point *p = &c->rows[k];
@@ -413,6 +362,63 @@ compare_fits (compare *c, sde_weak_fit *fits)
         note (c, "eta=%g %s %s: --max-paths reached before the CI target",
               p->eta, mn, on);
     }
+}
+
+void
+compare_fits (compare *c, sde_weak_fit *fits)
+{
+  int one_eta = c->nrows > 0;
+  for (size_t k = 1; k < c->nrows; k++)
+    one_eta &= c->rows[k].eta == c->rows[0].eta;
+  if (one_eta && c->svag)
+    svag_fits (c, c->rows[0].eta);
+  table (c, "fits", fit_cols, sizeof fit_cols / sizeof fit_cols[0]);
+  sde_weak_point *pts = scratch (c);
+  double *ls = malloc (sizeof (double) * 2 * (c->nrows ? c->nrows : 1));
+  if (ls == NULL)
+    cli_die (CLI_RUNTIME, "out of memory for the local slopes");
+  double *lse = ls + (c->nrows ? c->nrows : 1);
+  for (size_t m = 0; m < c->nmethods; m++)
+    for (size_t o = 0; o < c->nobs; o++)
+      {
+        size_t n = series (c, m, o, pts);
+        sde_weak_fit f;
+        sde_weak_fit_points (pts, n, &f);
+        if (fits)
+          fits[m * c->nobs + o] = f;
+        sde_weak_local_slopes (pts, n, ls, lse);
+        sde_cell cells[] = {
+          SDE_CELL_S (c->method_names[m]),
+          SDE_CELL_S (c->obs_names[o]),
+          f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.se) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.lo) : SDE_CELL_NONE,
+          f.ok ? CELL_OR_NONE (f.hi) : SDE_CELL_NONE,
+          isnan (c->theory[m]) ? SDE_CELL_NONE : SDE_CELL_D (c->theory[m]),
+          SDE_CELL_S (c->theory_kind[m]),
+          SDE_CELL_I ((long long)f.used),
+          SDE_CELL_I ((long long)f.floored),
+          f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
+          SDE_CELL_DV (ls, n ? n - 1 : 0),
+          SDE_CELL_DV (lse, n ? n - 1 : 0),
+        };
+        row (c, cells);
+        fit_notes (c, m, o, &f, pts, n, ls, one_eta);
+      }
+
+  if (one_eta)
+    note (c, "one eta: no order in eta can be fitted");
+  /* How t_max was chosen, when it was chosen from paths.  */
+  uint64_t pilot = 0;
+  for (size_t k = 0; k < c->nrows; k++)
+    pilot = c->rows[k].pilot > pilot ? c->rows[k].pilot : pilot;
+  if (pilot)
+    note (c,
+          "t_max is the checkpoint where |e| is largest on %llu pilot paths; "
+          "e and its 95%% CI are estimated there on the N other paths, so "
+          "the maximum over time is not biased upward by the noise",
+          (unsigned long long)pilot);
+  row_notes (c);
   /* Consistency (Giles): successive reference estimates of the same
      expectation at the same time must agree within their errors.  Only
      when the reference is one SDE for every eta.  */
@@ -554,7 +560,7 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
          "\\begin{tikzpicture}\n",
          f);
   fputs ("\\begin{loglogaxis}[title={", f);
-  sde_report_latex (f, title);
+  sde_report_latex_fputs (f, title);
   fputs ("}, xlabel={$\\eta$}, "
          "ylabel={weak error $|e|$}, legend pos=south east, "
          "legend style={font=\\scriptsize}]\n",
@@ -573,9 +579,9 @@ write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
                      fmin (halfwidth (&pts[i]), 0.999 * fabs (pts[i].e)));
         fputs ("};\n", f);
         fputs ("\\addlegendentry{", f);
-        sde_report_latex (f, c->method_names[m]);
+        sde_report_latex_fputs (f, c->method_names[m]);
         fputs (", ", f);
-        sde_report_latex (f, c->obs_names[o]);
+        sde_report_latex_fputs (f, c->obs_names[o]);
         fputs ("}\n", f);
         const sde_weak_fit *fit = &fits[m * c->nobs + o];
         if (fit->ok && n >= 2)
@@ -776,7 +782,7 @@ compare_args_init (compare_args *a)
                        .paths = 10000,
                        .maxpaths = 2000000,
                        .seed = 1,
-                       .fmt = SDE_FORMAT_TEXT };
+                       .fmt = sde_report_text };
 }
 
 int
@@ -848,7 +854,7 @@ compare_arg (compare_args *a, int key, const char *arg)
       break;
     case 'f':
       a->fmt = sde_report_format_find (arg);
-      if (a->fmt < 0)
+      if (a->fmt == NULL)
         cli_die (CLI_USAGE, "--format=%s: use text, md, latex, csv or json",
                  arg);
       break;

@@ -91,7 +91,8 @@ typedef struct
   const char *obs, *x0, *estimator, *output, *plot;
   double sigma, alpha, cfam, T, T_max, target, expect, tol, bound;
   uint64_t paths, maxpaths, seed;
-  int fmt, threads;
+  const sde_report_format *fmt;
+  int threads;
 } compare_args;
 
 /* The defaults the two tools share: methods SGD and SGDM (beta = 0.9),

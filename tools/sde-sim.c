@@ -165,7 +165,8 @@ main (int argc, char **argv)
   const char *x0_arg = NULL, *obs_arg = NULL;
   double h = 0.01, T = 1.0, eta = 0.01, sigma = 1, tau = NAN, bound = 1e10;
   uint64_t npaths = 100000, seed = 1;
-  int fmt = SDE_FORMAT_TEXT, threads = 0, have_sigma = 0, method_mode = 0;
+  const sde_report_format *fmt = sde_report_text;
+  int threads = 0, have_sigma = 0, method_mode = 0;
   /* Options of one mode only: given in the other, they would be ignored. */
   const char *sde_only = NULL, *method_only = NULL;
   const char *arg;
@@ -251,7 +252,7 @@ main (int argc, char **argv)
         break;
       case 'f':
         fmt = sde_report_format_find (arg);
-        if (fmt < 0)
+        if (fmt == NULL)
           cli_die (CLI_USAGE, "--format=%s: use text, csv, md, latex or json",
                    arg);
         break;
@@ -400,7 +401,7 @@ main (int argc, char **argv)
     cli_die (CLI_RUNTIME, "out of memory");
 
   FILE *out = cli_output_open (output);
-  sde_report *rep = sde_report_alloc (out, (sde_format)fmt);
+  sde_report *rep = sde_report_alloc (out, fmt, NULL);
   if (rep == NULL)
     cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
   char buf[512];
@@ -460,18 +461,18 @@ main (int argc, char **argv)
     cli_die (CLI_RUNTIME, "simulation failed: %s", cli_reason_for (run_st));
 
   static const sde_column cols[] = {
-    { "process", NULL, 14, 's', 0 },
-    { "t", "$t$", 8, 'g', 6 },
-    { "observable", NULL, 10, 's', 0 },
-    { "mean", "mean", 13, 'g', 7 },
-    { "se_mean", "SE", 9, 'e', 2 },
-    { "var", "var", 13, 'g', 7 },
-    { "se_var", "SE", 9, 'e', 2 },
-    { "exact_mean", "exact mean", 13, 'g', 7 },
-    { "exact_var", "exact var", 13, 'g', 7 },
-    { "z_mean", "$z_{\\mathrm{mean}}$", 7, 'f', 2 },
-    { "z_var", "$z_{\\mathrm{var}}$", 7, 'f', 2 },
-    { "diverged", "div.", 8, 'd', 0 },
+    { "process", NULL, 14, 's', 0, 0, NULL, NULL },
+    { "t", "$t$", 8, 'g', 6, 0, NULL, NULL },
+    { "observable", NULL, 10, 's', 0, 0, NULL, NULL },
+    { "mean", "mean", 13, 'g', 7, 0, NULL, NULL },
+    { "se_mean", "SE", 9, 'e', 2, 0, NULL, NULL },
+    { "var", "var", 13, 'g', 7, 0, NULL, NULL },
+    { "se_var", "SE", 9, 'e', 2, 0, NULL, NULL },
+    { "exact_mean", "exact mean", 13, 'g', 7, 0, NULL, NULL },
+    { "exact_var", "exact var", 13, 'g', 7, 0, NULL, NULL },
+    { "z_mean", "$z_{\\mathrm{mean}}$", 7, 'f', 2, 0, NULL, NULL },
+    { "z_var", "$z_{\\mathrm{var}}$", 7, 'f', 2, 0, NULL, NULL },
+    { "diverged", "div.", 8, 'd', 0, 0, NULL, NULL },
   };
   sde_report_table (rep, "moments", cols, sizeof cols / sizeof cols[0]);
   for (size_t i = 0; i < nproc; i++)

@@ -421,10 +421,10 @@ main (int argc, char **argv)
 
   /* ---- Run ---- */
   FILE *out = cli_output_open (a.output);
-  cli_output_format (a.fmt);
-  sde_report *rep = sde_report_alloc (out, (sde_format)a.fmt);
+  sde_report *rep = sde_report_alloc (out, a.fmt, NULL);
   if (rep == NULL)
     cli_die (CLI_RUNTIME, "%s", cli_reason_for (GSL_ENOMEM));
+  cli_output_report (rep);
   char buf[1024];
   sde_report_meta (rep, "sdekit", PACKAGE_VERSION);
   sde_report_meta (rep, "command", cli_command_line ());
@@ -569,6 +569,7 @@ main (int argc, char **argv)
       char stop[1200];
       snprintf (stop, sizeof stop, "run stopped: %s", reason);
       sde_report_note (rep, stop);
+      sde_report_set_failed (rep);
       sde_report_finish (rep);
       cli_output_commit ();
       cli_die (CLI_RUNTIME, "%s", reason);

@@ -10,8 +10,7 @@ c="$tools/sde-compare"
 field () {
   python3 -c 'import json,sys
 d = json.load(sys.stdin)
-t = [t for t in d["tables"] if t["name"] == sys.argv[1]][0]
-r = t["rows"][0][t["columns"].index(sys.argv[2])]
+r = d[sys.argv[1]][0][sys.argv[2]]
 print("" if r is None else r)' "$1" "$2"
 }
 order () { field fits order; }

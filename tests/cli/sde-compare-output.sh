@@ -30,11 +30,18 @@ awk -F, '$1 == "sgd" { n++; d = $4 - 0.875 ^ 16; if (d < 0) d = -d; if (d > 1e-1
 "$cmp_" $small --threads=2 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t2"
 cmp -s "$tmpdir/t1" "$tmpdir/t2" && pass || fail "--threads=1 and 2 differ"
 
-# Formats: JSON parses with both tables; LaTeX has booktabs; Markdown pipes.
+# Formats: JSON parses with both tables as lists of records; LaTeX is a
+# booktabs fragment (tests/cli/report-latex.sh compiles it); Markdown pipes.
 "$cmp_" $small --format=json >"$tmpdir/t.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=[t["name"] for t in d["tables"]]; assert n==["errors","fits"], n; assert len(d["tables"][0]["rows"])==8' "$tmpdir/t.json" && pass || fail "json"
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+n = [k for k in d if isinstance(d[k], list) and k not in ("notes", "verdicts")]
+assert n == ["errors", "fits"], n
+assert len(d["errors"]) == 8 and d["format"] == 1
+assert d["interrupted"] is False and d["failed"] is False' "$tmpdir/t.json" && pass || fail "json"
 "$cmp_" $small --format=latex >"$tmpdir/t.tex"
-grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" && grep -q '^\\end{document}' "$tmpdir/t.tex" && pass || fail "latex"
+grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" && [ "$(grep -c '^\\begin{tabular}' "$tmpdir/t.tex")" -eq 2 ] &&
+  ! grep -q 'documentclass' "$tmpdir/t.tex" && pass || fail "latex"
 "$cmp_" $small --format=md | grep -q '^| 0.25 | sgd |' && pass || fail "md"
 
 # Every number a reader sees carries its uncertainty, in every format: the
@@ -42,20 +49,21 @@ grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" &&
 # slopes, and the critical value of the CI.
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-e = d["tables"][0]; c = e["columns"]
-for r in e["rows"]:
+for r in d["errors"]:
     for k in ("se_estimate", "se_reference", "ref_error_se", "ci_z"):
-        assert r[c.index(k)] > 0, (k, r)
-    z, se, err = r[c.index("ci_z")], r[c.index("se")], r[c.index("error")]
-    assert abs(r[c.index("ci_hi")] - (err + z * se)) < 1e-12 + 1e-9 * abs(err), r
-f = d["tables"][1]; c = f["columns"]
-for r in f["rows"]:
-    s, se = r[c.index("local_slopes")].split(), r[c.index("local_slopes_se")].split()
-    assert len(s) == len(se) == 3 and all(float(x) > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
+        assert r[k] > 0, (k, r)
+    z, se, err = r["ci_z"], r["se"], r["error"]
+    assert abs(r["ci_hi"] - (err + z * se)) < 1e-12 + 1e-9 * abs(err), r
+for r in d["fits"]:
+    s, se = r["local_slopes"], r["local_slopes_se"]
+    assert len(s) == len(se) == 3 and all(x > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
+# (A CSV file holds the errors table alone; Markdown escapes the '_'.)
 for f in text csv md; do
   "$cmp_" $small --format=$f >"$tmpdir/u.$f"
   for k in se_estimate se_reference ref_error_se ci_z local_slopes_se; do
-    grep -q "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
+    [ $f = csv ] && [ $k = local_slopes_se ] && continue
+    [ $f = md ] && k=$(echo "$k" | sed 's/_/\\_/g')
+    grep -qF -- "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
   done
 done
 for k in 'SE$(\hat E\varphi(x))$' 'SE$(\hat E\varphi(X))$' 'SE(ref.err)' 'SE of the local slopes'; do
@@ -79,10 +87,9 @@ fi
   >"$tmpdir/big.json" || fail "4160-row run"
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-assert len(d["tables"][0]["rows"]) == 4160
-f = d["tables"][1]; i = f["columns"].index("points")
-bad = [r[:2] for r in f["rows"] if r[i] != 26]
-assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
+assert len(d["errors"]) == 4160
+bad = [(r["method"], r["observable"]) for r in d["fits"] if r["points"] != 26]
+assert len(d["fits"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
 
 # --checkpoints=every keeps at most 4096 times: at 2^-13 every other step,
 # so t_max is a multiple of 2 eta; t_max is chosen on pilot paths apart
@@ -90,9 +97,9 @@ assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fai
 "$cmp_" --methods=sgd --eta=2^-12:2^-13 --paths=256 --target-ci=0 --engine=mc \
   --reference=sme1:scheme=weak2,substeps=1 --format=json >"$tmpdir/cap.json" || fail "2^-13 run"
 python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); t = d["tables"][0]; c = t["columns"]
-r = [x for x in t["rows"] if x[0] == 2 ** -13][0]
-k = r[c.index("t_max")] / 2 ** -13
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["errors"] if x["eta"] == 2 ** -13][0]
+k = r["t_max"] / 2 ** -13
 assert abs(k - round(k)) < 1e-9 and round(k) % 2 == 0, k
 assert any("pilot paths" in n for n in d["notes"]), d["notes"]' "$tmpdir/cap.json" && pass || fail "checkpoints not capped at 4096"
 
@@ -106,7 +113,7 @@ for chk in every 1; do
   for s in $(seq 1 30); do
     "$cmp_" --methods=sgd --reference=sgd --estimator=independent --eta=2^-5 \
       --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv >"$tmpdir/null.csv" || fail "null run"
-    awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "*") }' "$tmpdir/null.csv" && n=$((n + 1))
+    awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "true") }' "$tmpdir/null.csv" && n=$((n + 1))
   done
   [ "$n" -ge 24 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
 done
@@ -123,9 +130,9 @@ awk -F, '/^0\.[0-9]+,sgd,/ { rows++; if ($4 >= 200000 || $26 != "target") bad++ 
 # and no fitted order (a power law needs a third point to be tested).
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3:2^-4 --format=json >"$tmpdir/ex2.json"
 python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); f = d["tables"][1]; c = f["columns"]
-r = f["rows"][0]
-assert r[c.index("order")] is None and r[c.index("se")] is None, r
+d = json.load(open(sys.argv[1]))
+r = d["fits"][0]
+assert r["order"] is None and r["se"] is None, r
 assert any("two exact points: local slope" in n for n in d["notes"]), d["notes"]' "$tmpdir/ex2.json" && pass || fail "exact two-point fit"
 # Two Monte Carlo points: no order either, and a note says why.
 "$cmp_" --methods=sgd --engine=mc --eta=2^-3:2^-4 --paths=2000 --target-ci=0 >"$tmpdir/mc2" &&
@@ -160,9 +167,8 @@ fi
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 assert "exact" in d["provenance"]["engine"], d["provenance"]["engine"]
-t = d["tables"][0]; se = t["columns"].index("se")
-assert all(r[se] == 0 for r in t["rows"])
-f = d["tables"][1]; p = f["rows"][0][f["columns"].index("order")]
+assert all(r["se"] == 0 for r in d["errors"])
+p = d["fits"][0]["order"]
 assert abs(p - 1) < 0.01, p' "$tmpdir/ex.json" && pass || fail "exact engine table"
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3 --engine=mc --paths=1000 --target-ci=0 | grep -q '^# engine: mc' && pass || fail "--engine=mc"
 expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
@@ -173,7 +179,7 @@ expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
 
 # Interrupted: rows finished before the signal stay in the renamed file,
 # which stays a valid document: JSON parses and says "interrupted", LaTeX
-# closes its table with a % comment.
+# closes its table (tests/check_report.c compiles such trailers).
 for f in text json latex; do
   out=$tmpdir/int.$f
   # The binary itself, not the wrapper: the signal must reach it.
@@ -190,10 +196,10 @@ for f in text json latex; do
     text) grep -q '^0.25 ' "$out" && grep -q '^# interrupted' "$out" ;;
     json) python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-assert d["interrupted"] is True
-assert d["tables"][0]["rows"][0][0] == 0.25' "$out" ;;
-    latex) grep -q '^0.25 ' "$out" || grep -q '^\$0.25\$' "$out" && grep -q '^% interrupted' "$out" &&
-      grep -q '^\\bottomrule' "$out" && tail -n 1 "$out" | grep -q '^\\end{document}' ;;
+assert d["interrupted"] is True and d["failed"] is False
+assert d["errors"][0]["eta"] == 0.25' "$out" ;;
+    latex) grep -q '^\$0.25\$' "$out" && grep -q '^% interrupted' "$out" &&
+      grep -q '^\\bottomrule' "$out" && grep -q '^\\end{tabular}' "$out" ;;
   esac && pass || fail "interrupted $f run lost its rows or is not valid: $(tail -n 3 "$out" 2>&1)"
   if ls "$out".tmp* >/dev/null 2>&1; then fail "temporary file left after the interrupt"; else pass; fi
 done

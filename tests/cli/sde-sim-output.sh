@@ -25,9 +25,9 @@ for f in csv md latex json; do
   if grep -q "sde-sim --paths=1000 --format=$f" "$tmpdir/t.$f"; then pass; else fail "$f: no command line"; fi
 done
 if [ "$(grep -c '^em,' "$tmpdir/t.csv")" -eq 4 ]; then pass; else fail "csv: want 4 rows"; fi
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["tables"][0]["rows"]) == 4' "$tmpdir/t.json"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["moments"]) == 4' "$tmpdir/t.json"; then
   pass; else fail "json does not parse or lacks rows"; fi
-if grep -q '\\toprule' "$tmpdir/t.latex" && grep -q '\\end{document}' "$tmpdir/t.latex"; then pass; else fail "latex lacks booktabs or document"; fi
+if grep -q '\\toprule' "$tmpdir/t.latex" && grep -q '\\end{tabular}' "$tmpdir/t.latex"; then pass; else fail "latex lacks booktabs or its tabular"; fi
 
 # The weak order-2 scheme's bias at h = 0.05 on OU is not resolved: every
 # z of the golden run (mean and variance at each time) is within 3 SE,
