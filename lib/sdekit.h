@@ -8,6 +8,7 @@
 #include <sdekit/ensemble.h>
 #include <sdekit/manifold.h>
 #include <sdekit/exact.h>
+#include <sdekit/experiment.h>
 #include <sdekit/expr.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>

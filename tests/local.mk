@@ -7,7 +7,8 @@ TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
 UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
-	tests/check_density_slow tests/check_weak tests/check_report
+	tests/check_density_slow tests/check_weak tests/check_report \
+	tests/check_experiment
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -36,6 +37,9 @@ tests_check_manifold_LDADD = $(TEST_UNIT_LIBS)
 tests_check_expr_SOURCES = tests/check_expr.c tests/testutil.h
 tests_check_expr_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_expr_LDADD = $(TEST_UNIT_LIBS)
+tests_check_experiment_SOURCES = tests/check_experiment.c tests/testutil.h
+tests_check_experiment_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_experiment_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
 tests_check_weak_SOURCES = tests/check_weak.c tests/testutil.h
 tests_check_weak_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_weak_LDADD = $(TEST_UNIT_LIBS)
