@@ -64,13 +64,14 @@ halfwidth (const sde_weak_point *p)
                                                              : 0;
 }
 
-/* The error bar of |e|.  A CI that reaches 0 (only in the noise floor:
-   elsewhere |e| >= 2 SE) is cut at |e|/100 for the log axis.  */
+/* The ends of the error bar of |e|.  A CI that reaches 0 (only in the
+   noise floor: elsewhere |e| >= 2 SE) is cut at |e|/100 for the log axis
+   (as in tex_series).  */
 static void
 bar (const sde_weak_point *p, double *lo, double *hi)
 {
   const double y = fabs (p->e), h = halfwidth (p);
-  *lo = fmax (y - h, 1e-2 * y);
+  *lo = y - h > 1e-2 * y ? y - h : 1e-2 * y;
   *hi = y + h;
 }
 
@@ -192,10 +193,9 @@ tex_series (const figure_data *d, FILE *f, size_t m, size_t o,
       for (size_t i = 0; i < n; i++)
         if ((pts[i]->floor != 0) == hollow)
           {
-            double blo, bhi, y = fabs (pts[i]->e);
-            bar (pts[i], &blo, &bhi);
+            const double y = fabs (pts[i]->e), h = halfwidth (pts[i]);
             fprintf (f, "  (%.10g, %.10g) += (0, %.10g) -= (0, %.10g)\n",
-                     pts[i]->eta, y, bhi - y, y - blo);
+                     pts[i]->eta, y, h, y - h > 1e-2 * y ? h : 0.99 * y);
           }
       fputs ("};\n", f);
       if (!legend)
