@@ -24,3 +24,8 @@ bin_PROGRAMS += tools/sde-slow
 tools_sde_slow_SOURCES = tools/sde-slow.c
 tools_sde_slow_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tools_sde_slow_LDADD = $(TOOL_LIBS)
+
+bin_PROGRAMS += tools/sde-plot
+tools_sde_plot_SOURCES = tools/sde-plot.c
+tools_sde_plot_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_plot_LDADD = $(TOOL_LIBS)
