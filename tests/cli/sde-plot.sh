@@ -16,6 +16,21 @@ no_output () {
   else pass; fi
 }
 
+# The tables of a saved document in either layout, and the document
+# without its fits (for python3 -c '...exec(open("layout.py").read())').
+cat >layout.py <<'EOF'
+def rows(d, name):
+    if name in d:
+        return d[name]
+    t = [t for t in d["tables"] if t["name"] == name][0]
+    return [dict(zip(t["columns"], r)) for r in t["rows"]]
+def drop_fits(d):
+    d.pop("fits", None)
+    if "tables" in d:
+        d["tables"] = [t for t in d["tables"] if t["name"] != "fits"]
+    return d
+EOF
+
 # ---- A saved run, redrawn ----
 "$tools/sde-compare" $small --observable=norm2,x0 --format=json --output=run.json \
   --plot=orig.tex >/dev/null || fail "sde-compare run"
@@ -34,11 +49,31 @@ grep -q 'addlegendentry{sgd: slope 1}' redraw.tex &&
   [ "$(grep -c 'slope' redraw.tex)" -eq 2 ] && pass || fail "theory slopes: $(grep slope redraw.tex)"
 # Error bars are the rows' CIs: ci_hi - e of the first row.
 python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); t = d["tables"][0]; c = t["columns"]; r = t["rows"][0]
-h = r[c.index("ci_hi")] - r[c.index("error")]
+exec(open(sys.argv[3]).read())
+r = rows(json.load(open(sys.argv[1])), "errors")[0]
 tex = open(sys.argv[2]).read()
-want = "(0.25, %.10g) += (0, %.10g)" % (abs(r[c.index("error")]), h)
-assert want in tex, want' run.json redraw.tex && pass || fail "error bars are not the CIs"
+want = "(0.25, %.10g) += (0, %.10g)" % (abs(r["error"]), r["ci_hi"] - r["error"])
+assert want in tex, want' run.json redraw.tex layout.py && pass || fail "error bars are not the CIs"
+
+# The same table as format-1 records (floor a boolean, local slopes as
+# lists, no log_c): the same figure.
+python3 -c 'import json
+exec(open("layout.py").read())
+d = json.load(open("run.json"))
+e, f = rows(d, "errors"), rows(d, "fits")
+for r in e:
+    r["floor"] = r["floor"] in ("*", True)
+for r in f:
+    r.pop("log_c", None)
+    for k in ("local_slopes", "local_slopes_se"):
+        if isinstance(r[k], str):
+            r[k] = [float(x) for x in r[k].split()]
+out = {"sdekit": d.get("sdekit", "0"), "format": 1, "provenance": d["provenance"],
+       "errors": e, "fits": f, "notes": d.get("notes", []), "verdicts": [],
+       "interrupted": False, "failed": False}
+json.dump(out, open("run1.json", "w"), indent=1)' || fail "making a format-1 table"
+"$plot" run1.json --plot=redraw1.tex && cmp -s orig.tex redraw1.tex && pass ||
+  fail "format 1 draws another figure: $(diff orig.tex redraw1.tex | head -5)"
 
 # Every format through gnuplot.
 "$plot" run.json --plot=fig.png && [ "$(head -c 4 fig.png | tail -c 3)" = PNG ] && pass || fail ".png"
@@ -132,9 +167,9 @@ expect_usage sde-plot v2.json --plot=out.png; expect_mentions 'v2.json:1:31: "fo
 no_output out.png "format 2"
 
 # An interrupted run has no fits: orders from the rows, no theory.
-python3 -c 'import json,sys
-d = json.load(open("run.json"))
-d["tables"] = [t for t in d["tables"] if t["name"] == "errors"]
+python3 -c 'import json
+exec(open("layout.py").read())
+d = drop_fits(json.load(open("run.json")))
 d["interrupted"] = True
 json.dump(d, open("int.json", "w"))' || fail "making an interrupted table"
 "$plot" int.json --plot=int.tex && grep -q 'sgd, norm2: order' int.tex && ! grep -q slope int.tex && pass ||
@@ -170,8 +205,8 @@ expect_usage sde-plot cut.json --plot=out.tex; expect_mentions "the input ends i
 echo '{"provenance": {"sdekit": "0.1.0"}, "tables": []}' >empty.json
 expect_usage sde-plot empty.json --plot=out.tex; expect_mentions 'no "errors" table'
 python3 -c 'import json
-d = json.load(open("run.json")); d["tables"] = d["tables"][:1]
-json.dump(d, open("nofits.json", "w"))'
+exec(open("layout.py").read())
+json.dump(drop_fits(json.load(open("run.json"))), open("nofits.json", "w"))'
 expect_usage sde-plot nofits.json --plot=out.tex; expect_mentions 'no "fits" table'
 sed 's/"eta": 0.125/"eta": NaN/' new.json >nan.json
 expect_usage sde-plot nan.json --plot=out.tex; expect_mentions "NaN is not JSON"
