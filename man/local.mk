@@ -1,7 +1,7 @@
 # man/local.mk: man pages from each tool's --help (help2man) plus a
 # hand-written include with the mathematics, examples and exit status.
-dist_man_MANS += man/sde-sim.1 man/sde-compare.1 man/sde-slow.1
-EXTRA_DIST += man/sde-sim.x man/sde-compare.x man/sde-slow.x \
+dist_man_MANS += man/sde-sim.1 man/sde-compare.1 man/sde-slow.1 man/sde-plot.1
+EXTRA_DIST += man/sde-sim.x man/sde-compare.x man/sde-slow.x man/sde-plot.x \
 	man/report-json.x.txt
 MAINTAINERCLEANFILES = $(dist_man_MANS)
 
@@ -22,3 +22,7 @@ man/sde-compare.1: $(srcdir)/man/sde-compare.x $(srcdir)/tools/sde-compare.c $(s
 man/sde-slow.1: $(srcdir)/man/sde-slow.x $(srcdir)/tools/sde-slow.c $(srcdir)/tools/compare.h $(srcdir)/tools/cli.c | tools/sde-slow$(EXEEXT)
 	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-slow.x --name='SGD and SGDM near a manifold of minimizers against the slow SDE' \
 	  --output=$@ tools/sde-slow$(EXEEXT)
+
+man/sde-plot.1: $(srcdir)/man/sde-plot.x $(srcdir)/tools/sde-plot.c $(srcdir)/tools/cli.c | tools/sde-plot$(EXEEXT)
+	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-plot.x --name='redraw the convergence figure of a saved JSON table' \
+	  --output=$@ tools/sde-plot$(EXEEXT)

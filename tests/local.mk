@@ -8,7 +8,7 @@ UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
 	tests/check_density_slow tests/check_weak tests/check_report \
-	tests/check_experiment
+	tests/check_experiment tests/check_json
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -54,13 +54,17 @@ check_PROGRAMS += tests/report_sample
 tests_report_sample_SOURCES = tests/report_sample.c
 tests_report_sample_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_report_sample_LDADD = $(TEST_UNIT_LIBS)
+# The tools' JSON reader: the test links it from the tools' library.
+tests_check_json_SOURCES = tests/check_json.c tests/testutil.h
+tests_check_json_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_json_LDADD = tools/libcli.la $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
-	tests/cli/report-pandas.sh
+	tests/cli/report-pandas.sh tests/cli/sde-plot.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
@@ -68,7 +72,8 @@ TESTS += $(UNIT_TESTS) $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/lib.sh \
 	tests/cli/golden.sh tests/count-results.sh tests/regen-golden.sh
 # The man-page test reads the generated page.
-tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1
+tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1 \
+	man/sde-plot.1
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \

@@ -62,9 +62,18 @@ void cli_agree (const char *err);
 void cli_init (const cli_tool *tool, int argc, char **argv);
 
 /* The next option: its key and *arg, or -1 at the end.  --help and
-   --version are handled here; an unknown option or a missing argument ends
-   the program with status 2.  */
+   --version are handled here; an unknown option, a missing argument or an
+   operand of a tool that takes none ends the program with status 2.  */
 int cli_next (int argc, char **argv, const char **arg);
+
+/* For a tool that takes operands after its options (after cli_init):
+   USAGE names them in --help's usage line ("FILE.json"), and cli_next
+   leaves them for cli_operands.  */
+void cli_accept_operands (const char *usage);
+
+/* The operands left after cli_next returned -1: their count, and *OPS
+   pointing at the first.  */
+int cli_operands (int argc, char **argv, char ***ops);
 
 /* The running tool's name, for messages printed outside cli_die.  */
 const char *cli_prog (void);

@@ -1,26 +1,21 @@
 /* compare.c: error and fit tables with their warnings, --expect-order, and
-   the convergence figure, shared by sde-compare and sde-slow.  */
+   the convergence figure (figure.c), shared by sde-compare and sde-slow.  */
 #include <config.h>
 
-#include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
 #include "compare.h"
+#include "figure.h"
 #include "sdekit/optim.h"
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
-
-#define Z95 1.959963984540054
 
 static const sde_column error_cols[] = {
   { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
@@ -491,274 +486,27 @@ compare_expect (const compare *c, const sde_weak_fit *fits, double P, double Q)
 
 /* ---- Figure ---- */
 
-/* The error bars are the table's intervals.  */
-static double
-halfwidth (const sde_weak_point *p)
-{
-  return (p->crit > 0 ? p->crit : Z95) * p->se;
-}
-
-static const char *
-extension (const char *file)
-{
-  const char *dot = strrchr (file, '.');
-  return dot ? dot + 1 : "";
-}
-
-/* Whether gnuplot is on the PATH (no shell involved).  */
-static int
-have_gnuplot (void)
-{
-  const char *path = getenv ("PATH");
-  char dir[4096], exe[4200];
-  if (path == NULL || strlen (path) >= sizeof dir)
-    path = "/usr/bin:/bin";
-  snprintf (dir, sizeof dir, "%s", path);
-  char *save = NULL;
-  for (char *d = strtok_r (dir, ":", &save); d; d = strtok_r (NULL, ":", &save))
-    {
-      snprintf (exe, sizeof exe, "%s/gnuplot", *d ? d : ".");
-      if (access (exe, X_OK) == 0)
-        return 1;
-    }
-  return 0;
-}
-
 void
 compare_plot_check (const char *file)
 {
-  const char *x = extension (file);
-  char err[512] = "";
-  if (strcmp (x, "png") && strcmp (x, "svg") && strcmp (x, "pdf")
-      && strcmp (x, "tex"))
-    snprintf (err, sizeof err, "--plot=%s: use a .png, .svg, .pdf or .tex file",
-              sde_q (file));
-  else if (strcmp (x, "tex") != 0 && !have_gnuplot ())
-    snprintf (err, sizeof err,
-              "--plot=%s: gnuplot is not installed (Debian package "
-              "gnuplot-nox); --plot=FILE.tex writes pgfplots code instead",
-              sde_q (file));
-  /* Every rank finds the same for these; the file check is the
-     writer's.  */
-  if (*err)
-    cli_die (CLI_USAGE, "%s", err);
-  cli_plot_check (file);
-}
-
-/* Writes FILE atomically from the text the writer produces.  */
-static void
-write_pgfplots (const compare *c, const sde_weak_fit *fits, FILE *f,
-                const char *title)
-{
-  sde_weak_point *pts = scratch (c);
-  fprintf (f,
-           "%% sdekit %s convergence figure; paste the tikzpicture into "
-           "a paper\n",
-           PACKAGE_VERSION);
-  fputs ("\\documentclass{standalone}\n\\usepackage{pgfplots}\n"
-         "\\pgfplotsset{compat=1.16}\n\\begin{document}\n"
-         "\\begin{tikzpicture}\n",
-         f);
-  fputs ("\\begin{loglogaxis}[title={", f);
-  sde_report_latex_fputs (f, title);
-  fputs ("}, xlabel={$\\eta$}, "
-         "ylabel={weak error $|e|$}, legend pos=south east, "
-         "legend style={font=\\scriptsize}]\n",
-         f);
-  for (size_t m = 0; m < c->nmethods; m++)
-    for (size_t o = 0; o < c->nobs; o++)
-      {
-        size_t n = series (c, m, o, pts);
-        fputs ("\\addplot+[only marks, error bars/.cd, y dir=both, "
-               "y explicit] coordinates {\n",
-               f);
-        for (size_t i = 0; i < n; i++)
-          if (fabs (pts[i].e) > 0)
-            fprintf (f, "  (%.10g, %.10g) +- (0, %.10g)\n", pts[i].eta,
-                     fabs (pts[i].e),
-                     fmin (halfwidth (&pts[i]), 0.999 * fabs (pts[i].e)));
-        fputs ("};\n", f);
-        fputs ("\\addlegendentry{", f);
-        sde_report_latex_fputs (f, c->method_names[m]);
-        fputs (", ", f);
-        sde_report_latex_fputs (f, c->obs_names[o]);
-        fputs ("}\n", f);
-        const sde_weak_fit *fit = &fits[m * c->nobs + o];
-        if (fit->ok && n >= 2)
-          {
-            fprintf (f,
-                     "\\addplot[domain=%.10g:%.10g, samples=2, dashed] "
-                     "{exp(%.10g)*x^%.10g};\n",
-                     pts[n - 1].eta, pts[0].eta, fit->logc, fit->order);
-            fprintf (f, "\\addlegendentry{fit: order %.2f $\\pm$ %.2f}\n",
-                     fit->order, fit->se);
-          }
-      }
-  /* A reference slope at the theory's order through the first point.  */
-  size_t n = series (c, 0, 0, pts);
-  if (n >= 2 && !isnan (c->theory[0]) && c->theory[0] > 0
-      && fabs (pts[0].e) > 0)
-    {
-      fprintf (f,
-               "\\addplot[domain=%.10g:%.10g, samples=2, dotted, thick] "
-               "{%.10g*(x/%.10g)^%g};\n",
-               pts[n - 1].eta, pts[0].eta, fabs (pts[0].e), pts[0].eta,
-               c->theory[0]);
-      fprintf (f, "\\addlegendentry{slope %g}\n", c->theory[0]);
-    }
-  fputs ("\\end{loglogaxis}\n\\end{tikzpicture}\n\\end{document}\n", f);
-  free (pts);
-}
-
-/* S as a gnuplot string in single quotes, where gnuplot substitutes
-   nothing (no backquote commands, no escapes): a quote is doubled and a
-   control character becomes a space, so no value can end the string or
-   the line.  */
-static void
-gp_string (FILE *g, const char *s)
-{
-  fputc ('\'', g);
-  for (; *s; s++)
-    {
-      const unsigned char ch = (unsigned char)*s;
-      if (ch == '\'')
-        fputs ("''", g);
-      else
-        fputc (ch < 0x20 || ch == 0x7f ? ' ' : ch, g);
-    }
-  fputc ('\'', g);
-}
-
-/* The script: it writes the figure to gnuplot's standard output, so the
-   file name never appears in it.  */
-static void
-write_gnuplot (const compare *c, const sde_weak_fit *fits, FILE *g,
-               const char *file, const char *title)
-{
-  sde_weak_point *pts = scratch (c);
-  const char *x = extension (file);
-  const char *term = strcmp (x, "png") == 0   ? "pngcairo size 900,650"
-                     : strcmp (x, "svg") == 0 ? "svg size 900,650"
-                                              : "pdfcairo size 6in,4.3in";
-  fprintf (g, "set terminal %s enhanced font ',11'\nset output\n", term);
-  fprintf (g, "set logscale xy\nset format xy '10^{%%L}'\nset key bottom "
-              "right\nset grid\n");
-  fprintf (g, "set xlabel 'learning rate {/Symbol h}'\nset ylabel 'weak "
-              "error |e|'\n");
-  fputs ("set title ", g);
-  gp_string (g, title);
-  fputs (" noenhanced\nplot ", g);
-  int first = 1;
-  for (size_t m = 0; m < c->nmethods; m++)
-    for (size_t o = 0; o < c->nobs; o++)
-      {
-        size_t n = series (c, m, o, pts);
-        const sde_weak_fit *fit = &fits[m * c->nobs + o];
-        char label[600];
-        snprintf (label, sizeof label, "%s, %s", c->method_names[m],
-                  c->obs_names[o]);
-        fprintf (g, "%s'-' using 1:2:3:4 with yerrorbars pt 7 title ",
-                 first ? "" : ", ");
-        gp_string (g, label);
-        fputs (" noenhanced", g);
-        first = 0;
-        if (fit->ok && n >= 2)
-          fprintf (g,
-                   ", exp(%.10g)*x**%.10g with lines dt 2 title 'fit: "
-                   "order %.2f +- %.2f'",
-                   fit->logc, fit->order, fit->order, fit->se);
-      }
-  size_t n0 = series (c, 0, 0, pts);
-  if (n0 >= 2 && !isnan (c->theory[0]) && c->theory[0] > 0
-      && fabs (pts[0].e) > 0)
-    fprintf (g,
-             ", %.10g*(x/%.10g)**%g with lines dt 3 lw 2 title 'slope "
-             "%g'",
-             fabs (pts[0].e), pts[0].eta, c->theory[0], c->theory[0]);
-  fputc ('\n', g);
-  for (size_t m = 0; m < c->nmethods; m++)
-    for (size_t o = 0; o < c->nobs; o++)
-      {
-        size_t n = series (c, m, o, pts);
-        for (size_t i = 0; i < n; i++)
-          if (fabs (pts[i].e) > 0)
-            fprintf (g, "%.10g %.10g %.10g %.10g\n", pts[i].eta,
-                     fabs (pts[i].e),
-                     fmax (fabs (pts[i].e) - halfwidth (&pts[i]),
-                           1e-3 * fabs (pts[i].e)),
-                     fabs (pts[i].e) + halfwidth (&pts[i]));
-        fputs ("e\n", g);
-      }
-  free (pts);
-}
-
-/* Runs gnuplot (no shell) with the script on a pipe and its standard
-   output on OUT; returns 0 when it exited cleanly.  */
-static int
-run_gnuplot (const compare *c, const sde_weak_fit *fits, const char *file,
-             const char *title, int out)
-{
-  int fds[2];
-  if (pipe (fds) != 0)
-    return -1;
-  fflush (NULL);
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      close (fds[0]);
-      close (fds[1]);
-      return -1;
-    }
-  if (pid == 0)
-    {
-      if (dup2 (fds[0], STDIN_FILENO) < 0 || dup2 (out, STDOUT_FILENO) < 0)
-        _exit (127);
-      close (fds[0]);
-      close (fds[1]);
-      execlp ("gnuplot", "gnuplot", (char *)NULL);
-      _exit (127);
-    }
-  close (fds[0]);
-  /* A gnuplot that dies early must not kill us with SIGPIPE.  */
-  void (*old) (int) = signal (SIGPIPE, SIG_IGN);
-  FILE *g = fdopen (fds[1], "w");
-  int bad = g == NULL;
-  if (g)
-    {
-      write_gnuplot (c, fits, g, file, title);
-      bad |= fclose (g) != 0;
-    }
-  else
-    close (fds[1]);
-  int st;
-  while (waitpid (pid, &st, 0) < 0)
-    if (errno != EINTR)
-      {
-        bad = 1;
-        break;
-      }
-  signal (SIGPIPE, old);
-  return bad || !WIFEXITED (st) || WEXITSTATUS (st) != 0;
+  figure_check (file, NULL);
 }
 
 void
 compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
               const char *title)
 {
-  FILE *f = cli_plot_open ();
-  if (strcmp (extension (file), "tex") == 0)
-    write_pgfplots (c, fits, f, title);
-  else
-    {
-      fflush (f);
-      if (run_gnuplot (c, fits, file, title, fileno (f)))
-        {
-          cli_plot_discard ();
-          cli_die (CLI_RUNTIME, "--plot=%s: gnuplot failed to draw the figure",
-                   sde_q (file));
-        }
-    }
-  cli_plot_commit ();
+  const figure_data d = { .nmethods = c->nmethods,
+                          .nobs = c->nobs,
+                          .method_names = c->method_names,
+                          .obs_names = c->obs_names,
+                          .theory = c->theory,
+                          .theory_kind = c->theory_kind,
+                          .rows = c->rows,
+                          .nrows = c->nrows,
+                          .fits = fits,
+                          .title = title };
+  figure_plot (&d, file, NULL);
 }
 
 /* ---- Shared options ---- */

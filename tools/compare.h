@@ -71,7 +71,7 @@ enum
         "write the table to FILE (atomically, row by row)", NULL },            \
       { "plot", 'P', "FILE",                                                   \
         "the log-log figure: FILE.png, .svg, .pdf (gnuplot) or .tex "          \
-        "(pgfplots)",                                                          \
+        "(a pgfplots picture to \\input)",                                     \
         NULL },                                                                \
       { "expect-order", CMP_OPT_EXPECT, "P",                                   \
         "exit with status 3 unless every fitted order is within --tolerance "  \
@@ -146,8 +146,9 @@ void compare_fits (compare *c, sde_weak_fit *fits);
 int compare_expect (const compare *c, const sde_weak_fit *fits, double P,
                     double Q);
 
-/* --plot=FILE: .png, .svg or .pdf through gnuplot, .tex as pgfplots code.
-   Returns 0, or exits 1 with a message (no gnuplot, write failure).  */
+/* --plot=FILE: .png, .svg or .pdf through gnuplot, .tex as a pgfplots
+   picture to \input (figure.c).  Returns, or exits 1 with a message
+   (gnuplot failed, a write failed, no error above 0 to draw).  */
 void compare_plot (const compare *c, const sde_weak_fit *fits, const char *file,
                    const char *title);
 

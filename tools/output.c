@@ -134,7 +134,8 @@ cli_target_check (cli_target *t, const char *opt, const char *path)
 
 /* ---- Temporary files the signal handlers must remove ---- */
 
-#define NTMP 2
+/* Slot 0: the table; 1: the figure; 2: the figure's gnuplot script.  */
+#define NTMP 3
 static char tmp_names[NTMP][PATH_MAX + 16];
 static volatile sig_atomic_t tmp_live[NTMP];
 
