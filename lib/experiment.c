@@ -57,6 +57,20 @@ sde__xp_wall (void)
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The name of a setting in the kind's tool: sde-sim says --method and
+   --times where the sweeps say --methods and --checkpoints.  */
+const char *
+sde__xp_name (const sde_experiment *x, const char *setting)
+{
+  if (x->o.kind != SDE_EXPERIMENT_SIMULATE)
+    return setting;
+  if (strcmp (setting, "methods") == 0)
+    return "method";
+  if (strcmp (setting, "checkpoints") == 0)
+    return "times";
+  return setting;
+}
+
 /* A setting's refusal: "SETTING: the nested reason".  */
 static int
 refuse (int code, const char *setting)
@@ -334,19 +348,20 @@ sde__xp_setup_methods (sde_experiment *x, const char *def)
 {
   const sde_experiment_opts *o = &x->o;
   const char *s = o->methods ? o->methods : def;
+  const char *M = sde__xp_name (x, "methods");
   if (s == NULL || *s == '\0')
-    return sde_error (GSL_EINVAL, "methods: empty list");
+    return sde_error (GSL_EINVAL, "%s: empty list", M);
   sde__clear_error ();
   while (*s)
     {
       if (x->nm == XP_MAXM)
-        return sde_error (GSL_EINVAL, "methods: at most %d methods", XP_MAXM);
+        return sde_error (GSL_EINVAL, "%s: at most %d methods", M, XP_MAXM);
       sde_optim *m = &x->methods[x->nm];
       if (sde_optim_parse (m, &s))
-        return refuse (GSL_EINVAL, "methods");
+        return refuse (GSL_EINVAL, M);
       for (size_t k = 0; k < x->nm; k++)
         if (strcmp (x->methods[k].spec, m->spec) == 0)
-          return sde_error (GSL_EINVAL, "methods: %s appears twice", m->spec);
+          return sde_error (GSL_EINVAL, "%s: %s appears twice", M, m->spec);
       /* --alpha: the family for momentum methods that fix no beta.  */
       if (m->type->family && !isnan (o->alpha) && isnan (m->beta)
           && isnan (m->alpha))
@@ -359,7 +374,7 @@ sde__xp_setup_methods (sde_experiment *x, const char *def)
                     num (o->c));
           memcpy (m->spec, buf, sizeof buf);
         }
-      if (!isnan (m->lr))
+      if (!isnan (m->lr) && o->kind != SDE_EXPERIMENT_SIMULATE)
         return sde_error (GSL_EINVAL,
                           "methods: %s fixes lr; in a sweep the rate comes "
                           "from --eta (lr = eta (1 - momentum))",
@@ -627,12 +642,13 @@ sde__xp_checkpoint_error (const sde_experiment *x, double eta)
 {
   const double h = time_step (x, eta);
   const char *spec = x->o.checkpoints;
+  const char *C = sde__xp_name (x, "checkpoints");
   if (strcmp (spec, "every") == 0 || strcmp (spec, "quarters") == 0)
-    return sde_error (GSL_ENOMEM, "checkpoints: out of memory");
+    return sde_error (GSL_ENOMEM, "%s: out of memory", C);
   return sde_error (GSL_EINVAL,
-                    "checkpoints=%s: the times must increase within (0, %s] "
-                    "and each be a multiple of the step %s",
-                    sde_q (spec), num (x->T), num (h));
+                    "%s=%s: the times must increase within (0, %s] and each "
+                    "be a multiple of the step %s",
+                    C, sde_q (spec), num (x->T), num (h));
 }
 
 /* The resolved methods at eta, and the underdamped condition.  */
@@ -923,7 +939,14 @@ setup_engine (sde_experiment *x)
     return st;
   sde__clear_error ();
   if (sde__xp_limit (x, x->eta[0], tau))
-    return refuse (GSL_EINVAL, "reference");
+    return sde_error (
+        GSL_EINVAL, "reference=%s%s%s: %s",
+        x->ref == XP_REF_SME1   ? "sme1"
+        : x->ref == XP_REF_SME2 ? "sme2"
+                                : "underdamped",
+        x->schedule.kind != SDE_SCHEDULE_CONSTANT ? " with --schedule=" : "",
+        x->schedule.kind != SDE_SCHEDULE_CONSTANT ? x->schedule.spec : "",
+        sde__last_error (GSL_EINVAL));
   return x->engine == XP_ENGINE_MC ? sde__xp_check_scheme (x, "reference")
                                    : GSL_SUCCESS;
 }
@@ -1108,12 +1131,13 @@ sde__xp_engine_meta (sde_experiment *x, const char *refused)
                   "cannot vouch for its numbers: %.400s",
                   refused);
   else
-    sde__xp_meta (x, "engine", "mc (Monte Carlo)%s%s",
+    sde__xp_meta (x, "engine", "mc (Monte Carlo)%s%s%s",
                   automatic && x->o.kind != SDE_EXPERIMENT_SLOW
-                      ? ", by --engine=auto: exact does not apply: "
+                      ? "; auto: exact does not apply ("
                       : "",
                   automatic && x->o.kind != SDE_EXPERIMENT_SLOW ? x->engine_why
-                                                                : "");
+                                                                : "",
+                  automatic && x->o.kind != SDE_EXPERIMENT_SLOW ? ")" : "");
   reference_meta (x);
   if (x->engine == XP_ENGINE_MC)
     sde__xp_meta (x, "estimator", "%s",
@@ -1127,13 +1151,13 @@ sde__xp_engine_meta (sde_experiment *x, const char *refused)
                   x->engine == XP_ENGINE_EXACT ? "exact" : "density");
   else if (x->o.target_ci > 0)
     sde__xp_meta (x, "paths",
-                  "%llu first, then up to %llu until the 95%% CI half-width "
-                  "is %s |e|; t_max chosen on %s pilot paths",
+                  "%llu, up to %llu until 1.96 SE <= %s |e|; t_max picked on a "
+                  "pilot of %s",
                   (unsigned long long)x->o.paths,
                   (unsigned long long)x->o.max_paths, num (x->o.target_ci),
                   x->o.pilot ? num ((double)x->o.pilot) : "paths/4");
   else
-    sde__xp_meta (x, "paths", "%llu per eta; t_max chosen on %s pilot paths",
+    sde__xp_meta (x, "paths", "%llu per eta; t_max picked on a pilot of %s",
                   (unsigned long long)x->o.paths,
                   x->o.pilot ? num ((double)x->o.pilot) : "paths/4");
 }

@@ -112,6 +112,7 @@ struct sde_experiment
 };
 
 /* experiment.c: pieces every kind builds from */
+const char *sde__xp_name (const sde_experiment *x, const char *setting);
 int sde__xp_setup_problem (sde_experiment *x);
 int sde__xp_setup_law (sde_experiment *x);
 int sde__xp_setup_methods (sde_experiment *x, const char *def);
@@ -123,6 +124,7 @@ int sde__xp_setup_sim (sde_experiment *x);
 int sde__xp_sim_meta (sde_experiment *x);
 int sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h);
 int sde__xp_write_sim (sde_experiment *x, sde_report *rep);
+int sde__xp_check_sim_columns (const char *columns);
 
 /* experiment.c */
 void sde__xp_engine_meta (sde_experiment *x, const char *refused);

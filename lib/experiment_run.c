@@ -452,6 +452,12 @@ sde_experiment_run (sde_experiment *x, sde_report *rep,
   return st;
 }
 
+const char *
+sde_experiment_note (const sde_experiment *x, size_t i)
+{
+  return i < x->nnotes ? x->notes[i] : NULL;
+}
+
 const sde_weak_point *
 sde_experiment_rows (const sde_experiment *x, size_t *nrows)
 {

@@ -310,9 +310,11 @@ sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h)
       const double blocks = (double)e.nsteps * ceil ((double)x->o.paths / 256);
       const double pairs = blocks * (blocks - 1) / 2 / 4294967296.0;
       sde__xp_note (x,
-                    "%s is reseeded for each of >= %.3g blocks of 256 paths "
-                    "from a 32-bit seed: about %.2g pairs of blocks repeat%s",
-                    sde_rng_name (x->rng), blocks, pairs,
+                    "%s%s is reseeded for each of >= %.3g blocks of 256 "
+                    "paths from a 32-bit seed: about %.2g pairs of blocks "
+                    "repeat%s",
+                    pairs >= 0.1 ? "warning: " : "", sde_rng_name (x->rng),
+                    blocks, pairs,
                     pairs >= 0.1 ? " (use --rng=philox for large runs)" : "");
     }
   return st;
@@ -395,4 +397,13 @@ sde__xp_write_sim (sde_experiment *x, sde_report *rep)
   for (size_t i = 0; i < x->nnotes && !st; i++)
     st = sde_report_note (rep, x->notes[i]);
   return st;
+}
+
+int
+sde__xp_check_sim_columns (const char *columns)
+{
+  static const sde_table_def t[] = {
+    { "moments", moment_cols, sizeof moment_cols / sizeof moment_cols[0] },
+  };
+  return sde_report_columns_check (columns, t, 1);
 }

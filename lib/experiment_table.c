@@ -78,7 +78,7 @@ static const sde_column fit_cols[] = {
   { "local_slopes", "local slopes", 24, 'f', 2, SDE_COLUMN_WIDE, "local slopes",
     NULL },
   { "local_slopes_se", "SE of the local slopes", 24, 'f', 2, SDE_COLUMN_WIDE,
-    "local slopes SE", NULL },
+    NULL, NULL },
   { "warnings", "warnings", 20, 's', 0, SDE_COLUMN_WIDE, NULL, NULL },
 };
 
@@ -286,7 +286,7 @@ fit_row (sde_experiment *x, sde_report *rep, size_t m, size_t o,
     SDE_CELL_DV (lse, n ? n - 1 : 0),
     SDE_CELL_SV (warn, nw),
   };
-  int st = sde_report_row (rep, cells);
+  int st = rep ? sde_report_row (rep, cells) : GSL_SUCCESS;
   fit_notes (x, m, o, &f, pts, n, ls, one_eta);
   return st;
 }
@@ -295,8 +295,7 @@ static const sde_column svag_cols[] = {
   { "method", "method", 18, 's', 0, 0, NULL, NULL },
   { "observable", "$\\varphi$", 10, 's', 0, 0, "phi", NULL },
   { "eta", "$\\eta$", 10, 'g', 6, 0, NULL, NULL },
-  { "order_in_1_over_l", "order in $1/\\ell$", 12, 'f', 3, 0, "order in 1/l",
-    NULL },
+  { "order_in_1/l", "order in $1/\\ell$", 12, 'f', 3, 0, "order in 1/l", NULL },
   { "se", "SE", 7, 'f', 3, 0, NULL, NULL },
   { "ci_lo", "95\\% CI lo", 8, 'f', 3, 0, NULL, NULL },
   { "ci_hi", "95\\% CI hi", 8, 'f', 3, 0, NULL, NULL },
@@ -546,13 +545,20 @@ sde__xp_write_tail (sde_experiment *x, sde_report *rep)
   int one_eta = x->nrows > 0, st = GSL_SUCCESS;
   for (size_t k = 1; k < x->nrows; k++)
     one_eta &= x->rows[k].eta == x->rows[0].eta;
-  if (one_eta)
+  /* A format of one table per file (CSV) gets the fits in a file of their
+     own (sde_experiment_write_fits); the notes still come from them.  */
+  const int tables
+      = !(sde_report_format_of (rep)->flags & SDE_REPORT_ONE_TABLE);
+  if (one_eta && tables)
     st = svag_fits (x, rep, pts);
-  if (!st)
+  if (!st && tables)
     st = sde_report_table (rep, "fits", fit_cols, NCOLS (fit_cols));
+  sde_report *fits_to = tables ? rep : NULL;
   for (size_t m = 0; m < x->nm && !st; m++)
     for (size_t o = 0; o < x->nobs && !st; o++)
-      st = fit_row (x, rep, m, o, pts, ls, ls + cap, one_eta);
+      st = fit_row (x, fits_to, m, o, pts, ls, ls + cap, one_eta);
+  if (!tables)
+    sde__xp_note (x, "the fits are in a table of their own: --fits=FILE");
   if (one_eta)
     sde__xp_note (x, "one eta: no order in eta can be fitted");
   uint64_t pilot = 0;
@@ -641,4 +647,17 @@ sde_experiment_write_fits (sde_experiment *x, sde_report *rep)
   free (pts);
   free (ls);
   return st;
+}
+
+int
+sde_experiment_check_columns (sde_experiment_kind kind, const char *columns)
+{
+  static const sde_table_def compare[] = {
+    { "errors", error_cols, NCOLS (error_cols) },
+    { "fits", fit_cols, NCOLS (fit_cols) },
+    { "svag_fits", svag_cols, NCOLS (svag_cols) },
+  };
+  if (kind == SDE_EXPERIMENT_SIMULATE)
+    return sde__xp_check_sim_columns (columns);
+  return sde_report_columns_check (columns, compare, 3);
 }

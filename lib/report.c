@@ -232,7 +232,18 @@ flushed (sde_report *r)
 {
   if (fflush (r->out) != 0 || ferror (r->out))
     return sde_error (GSL_EFAILED, "writing the report failed");
+  /* The owner learns the document is whole up to here (a tool then
+     recomputes what would close it after an interrupt).  */
+  if (r->on_write)
+    r->on_write (r->on_write_ctx);
   return GSL_SUCCESS;
+}
+
+void
+sde_report_on_write (sde_report *r, void (*fn) (void *ctx), void *ctx)
+{
+  r->on_write = fn;
+  r->on_write_ctx = ctx;
 }
 
 static sde_report_sink

@@ -51,6 +51,8 @@ struct sde_report
   size_t ntexts, cap_texts;
   char **names; /* every table's name, for unique JSON keys */
   size_t nnames;
+  void (*on_write) (void *ctx); /* sde_report_on_write */
+  void *on_write_ctx;
 };
 
 /* The formats (report_<name>.c).  */

@@ -4,7 +4,11 @@
    left, numbers to the right).  */
 #include <config.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "report_internal.h"
+#include "sdekit/spec.h"
 
 static void
 put_line (sde_report_sink *s, const char *p)
@@ -12,10 +16,53 @@ put_line (sde_report_sink *s, const char *p)
   sde__report_put_line (s, p, 0, 0);
 }
 
+/* The widest line of a comment: the default view fits a 100-column
+   terminal.  */
+#define WIDTH 100
+
+/* "# HEAD TEXT" on lines of at most WIDTH characters, broken at spaces
+   (a longer word gets a line of its own), continued by "#   "; control
+   characters escaped.  */
+static void
+wrapped (sde_report_sink *s, const char *head, const char *text)
+{
+  char buf[4096];
+  snprintf (buf, sizeof buf, "%s%s", head, text);
+  char esc[sizeof buf * 2];
+  sde_quote (esc, sizeof esc, buf, sizeof buf);
+  const char *p = esc;
+  size_t col = 2;
+  sde__report_put (s, "# ");
+  int space = 0; /* a space is owed before the next word */
+  while (*p)
+    {
+      while (*p == ' ')
+        p++, space = 1;
+      const size_t w = strcspn (p, " ");
+      if (w == 0)
+        break;
+      if (col > 4 && col + space + w > WIDTH)
+        {
+          sde__report_put (s, "\n#   ");
+          col = 4;
+          space = 0;
+        }
+      if (space)
+        sde__report_putc (s, ' '), col++;
+      for (size_t k = 0; k < w; k++)
+        sde__report_putc (s, p[k]);
+      col += w;
+      p += w;
+      space = 0;
+    }
+  sde__report_putc (s, '\n');
+}
+
 static void
 text_meta (const sde_report *r, sde_report_sink *s, const char *key,
            const char *value)
 {
+  /* One line, however long: scripts read provenance with grep.  */
   (void)r;
   sde__report_put (s, "# ");
   put_line (s, key);
@@ -105,9 +152,7 @@ static void
 text_note (const sde_report *r, sde_report_sink *s, const char *text)
 {
   (void)r;
-  sde__report_put (s, "# ");
-  put_line (s, text);
-  sde__report_putc (s, '\n');
+  wrapped (s, "", text);
 }
 
 static void
@@ -115,9 +160,7 @@ text_verdict (const sde_report *r, sde_report_sink *s, int pass,
               const char *text)
 {
   (void)r;
-  sde__report_put (s, pass ? "# pass: " : "# FAIL: ");
-  put_line (s, text);
-  sde__report_putc (s, '\n');
+  wrapped (s, pass ? "pass: " : "FAIL: ", text);
 }
 
 static void

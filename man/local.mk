@@ -15,11 +15,11 @@ man/sde-sim.1: $(srcdir)/man/sde-sim.x $(srcdir)/tools/sde-sim.c $(srcdir)/tools
 	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-sim.x --name='simulate an SDE and print moments with standard errors' \
 	  --output=$@ tools/sde-sim$(EXEEXT)
 
-man/sde-compare.1: $(srcdir)/man/sde-compare.x $(srcdir)/tools/sde-compare.c $(srcdir)/tools/compare.h $(srcdir)/tools/cli.c | tools/sde-compare$(EXEEXT)
+man/sde-compare.1: $(srcdir)/man/sde-compare.x $(srcdir)/tools/sde-compare.c $(srcdir)/tools/sweep.h $(srcdir)/tools/cli.c | tools/sde-compare$(EXEEXT)
 	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-compare.x --name='weak errors and convergence orders of optimizers against their SDE' \
 	  --output=$@ tools/sde-compare$(EXEEXT)
 
-man/sde-slow.1: $(srcdir)/man/sde-slow.x $(srcdir)/tools/sde-slow.c $(srcdir)/tools/compare.h $(srcdir)/tools/cli.c | tools/sde-slow$(EXEEXT)
+man/sde-slow.1: $(srcdir)/man/sde-slow.x $(srcdir)/tools/sde-slow.c $(srcdir)/tools/sweep.h $(srcdir)/tools/cli.c | tools/sde-slow$(EXEEXT)
 	$(HELP2MAN_RUN) --include=$(srcdir)/man/sde-slow.x --name='SGD and SGDM near a manifold of minimizers against the slow SDE' \
 	  --output=$@ tools/sde-slow$(EXEEXT)
 

@@ -135,7 +135,7 @@ cli_target_check (cli_target *t, const char *opt, const char *path)
 /* ---- Temporary files the signal handlers must remove ---- */
 
 /* Slot 0: the table; 1: the figure; 2: the figure's gnuplot script.  */
-#define NTMP 3
+#define NTMP 4 /* the table, the figure, its script, the fits */
 static char tmp_names[NTMP][PATH_MAX + 16];
 static volatile sig_atomic_t tmp_live[NTMP];
 

@@ -139,6 +139,12 @@ int sde_experiment_run (sde_experiment *x, sde_report *rep,
 int sde_experiment_annotate (sde_experiment *x, const char *key,
                              const char *value);
 
+/* Whether COLUMNS (a comma list for --columns) names only columns of the
+   tables an experiment of KIND writes: GSL_EINVAL naming the first that
+   is not one.  */
+int sde_experiment_check_columns (sde_experiment_kind kind,
+                                  const char *columns);
+
 /* Writes the provenance and the fits table alone to REP (a --fits file;
    with CSV, which holds one table per file, the only way to the fits).  */
 int sde_experiment_write_fits (sde_experiment *x, sde_report *rep);
@@ -148,6 +154,10 @@ int sde_experiment_write_fits (sde_experiment *x, sde_report *rep);
 /* The rows so far, in the order written.  */
 const sde_weak_point *sde_experiment_rows (const sde_experiment *x,
                                            size_t *nrows);
+
+/* The I-th note of the run (NULL past the last); a note that starts with
+   "warning: " is one a tool should also show on stderr.  */
+const char *sde_experiment_note (const sde_experiment *x, size_t i);
 
 /* Methods and observables: counts and names (as in the rows).  */
 size_t sde_experiment_nmethods (const sde_experiment *x);

@@ -248,6 +248,11 @@ int sde_report_finish (sde_report *r);
 size_t sde_report_trailer (const sde_report *r, int interrupted, char *buf,
                            size_t len);
 
+/* Calls FN (CTX) after every part the report writes and flushes (a
+   provenance line, a table head, a row, a note): the document is whole up
+   to there.  NULL turns it off.  */
+void sde_report_on_write (sde_report *r, void (*fn) (void *ctx), void *ctx);
+
 /* Writes S to OUT with LaTeX's special characters escaped (and control
    characters as spaces), for text inside a LaTeX document.  */
 void sde_report_latex_fputs (FILE *out, const char *s);

@@ -17,13 +17,15 @@ if numdiff "$tmpdir/g.csv" "$top_srcdir/data/golden/sde-compare-small.csv" 1e-9;
 # with one checkpoint t_max is T.
 "$cmp_" --problem=quadratic:h=1,x0=1 --noise=none --methods=sgd --eta=0.125 --horizon=2 \
   --checkpoints=2 --engine=mc --paths=256 --target-ci=0 --format=csv >"$tmpdir/steps.csv" || fail "step-count run"
-awk -F, '$1 == 0.125 && $2 == "sgd" { n++; q = 0.875 ^ 16; d = $5 - q * q; if (d < 0) d = -d
-    if (d > 1e-12 || $15 != 2) bad = 1 } END { exit !(n == 1 && !bad) }' "$tmpdir/steps.csv" && pass ||
+csv_cols "$tmpdir/steps.csv" eta method estimate t_max |
+  awk -F'\t' '$1 == 0.125 && $2 == "sgd" { n++; q = 0.875 ^ 16; d = $3 - q * q; if (d < 0) d = -d
+    if (d > 1e-12 || $4 != 2) bad = 1 } END { exit !(n == 1 && !bad) }' && pass ||
   fail "T/eta steps: $(grep '^0.125' "$tmpdir/steps.csv")"
 "$tools/sde-sim" --problem=quadratic:h=1,x0=1 --noise=none --eta=0.125 --horizon=2 --times=2 \
   --observable=x0 --format=csv >"$tmpdir/steps2.csv" || fail "sde-sim step-count run"
-awk -F, '$1 == "sgd" { n++; d = $4 - 0.875 ^ 16; if (d < 0) d = -d; if (d > 1e-12 || $2 != 2) bad = 1 }
-    END { exit !(n == 1 && !bad) }' "$tmpdir/steps2.csv" && pass || fail "sde-sim T/eta steps: $(cat "$tmpdir/steps2.csv")"
+csv_cols "$tmpdir/steps2.csv" process mean t |
+  awk -F'\t' '$1 == "sgd" { n++; d = $2 - 0.875 ^ 16; if (d < 0) d = -d; if (d > 1e-12 || $3 != 2) bad = 1 }
+    END { exit !(n == 1 && !bad) }' && pass || fail "sde-sim T/eta steps: $(cat "$tmpdir/steps2.csv")"
 
 # One or two threads: the same table.
 "$cmp_" $small --threads=1 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t1"
@@ -59,15 +61,17 @@ for r in d["fits"]:
     assert len(s) == len(se) == 3 and all(x > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
 # (A CSV file holds the errors table alone; Markdown escapes the '_'.)
 for f in text csv md; do
-  "$cmp_" $small --format=$f >"$tmpdir/u.$f"
+  "$cmp_" $small --format=$f --wide --fits="$tmpdir/fits.$f" >"$tmpdir/u.$f"
+  cat "$tmpdir/fits.$f" >>"$tmpdir/u.$f"
   for k in se_estimate se_reference ref_error_se ci_z local_slopes_se; do
     [ $f = csv ] && [ $k = local_slopes_se ] && continue
     [ $f = md ] && k=$(echo "$k" | sed 's/_/\\_/g')
     grep -qF -- "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
   done
 done
+"$cmp_" $small --format=latex --wide >"$tmpdir/tw.tex"
 for k in 'SE$(\hat E\varphi(x))$' 'SE$(\hat E\varphi(X))$' 'SE(ref.err)' 'SE of the local slopes'; do
-  grep -qF "$k" "$tmpdir/t.tex" && pass || fail "latex lacks $k"
+  grep -qF "$k" "$tmpdir/tw.tex" && pass || fail "latex --wide lacks $k"
 done
 
 # A failure that comes without a reason (here a full disk) still says
@@ -113,7 +117,8 @@ for chk in every 1; do
   for s in $(seq 1 30); do
     "$cmp_" --methods=sgd --reference=sgd --estimator=independent --eta=2^-5 \
       --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv >"$tmpdir/null.csv" || fail "null run"
-    awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "true") }' "$tmpdir/null.csv" && n=$((n + 1))
+    csv_cols "$tmpdir/null.csv" eta method floor |
+      awk -F'\t' '$1 == 0.03125 && $2 == "sgd" { f = $3 } END { exit !(f == "true") }' && n=$((n + 1))
   done
   [ "$n" -ge 24 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
 done
@@ -122,9 +127,10 @@ done
 # does not push every eta to the cap, and each row says how it stopped.
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --engine=mc --observable=norm2,trace \
   --eta=2^-2:2^-4 --max-paths=200000 --format=csv >"$tmpdir/zero.csv" || fail "zero-error run"
-awk -F, '/^0\.[0-9]+,sgd,/ { rows++; if ($4 >= 200000 || $26 != "target") bad++ }
-  END { exit !(rows == 6 && bad == 0) }' "$tmpdir/zero.csv" && pass ||
-  fail "zero-error row: $(grep '^0\.' "$tmpdir/zero.csv" | cut -d, -f1-4,26)"
+csv_cols "$tmpdir/zero.csv" method N stop |
+  awk -F'\t' '$1 == "sgd" { rows++; if ($2 >= 200000 || $3 != "target") bad++ }
+  END { exit !(rows == 6 && bad == 0) }' && pass ||
+  fail "zero-error row: $(csv_cols "$tmpdir/zero.csv" eta method N stop)"
 
 # The exact engine through two points: a local slope, labelled as such,
 # and no fitted order (a power law needs a third point to be tested).
@@ -208,14 +214,14 @@ done
 # heavy ball with wd = 1 is within 0.03 of it (about 10 SE); the SDE of L
 # alone is 0.08 away.
 "$tools/sde-compare" --methods=hb:momentum=0.5,wd=1 --eta=2^-3:2^-6 --paths=4000 --target-ci=0 --seed=3 --format=csv >"$tmpdir/wd" 2>&1 || fail "weight decay run"
-sed 's/"[^"]*"/M/' "$tmpdir/wd" | awk -F, '/^0.015625,/ { found = 1; e = $7 < 0 ? -$7 : $7; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(grep '^0.015625' "$tmpdir/wd")"
+csv_cols "$tmpdir/wd" eta error | awk -F'\t' '$1 == 0.015625 { found = 1; e = $2 < 0 ? -$2 : $2; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(csv_cols "$tmpdir/wd" eta error)"
 grep -q '^# limit: .*weight decay wd=1' "$tmpdir/wd" && pass || fail "the decayed limit problem is not reported"
 
 # With independent samples the reference's error check is noise-bound:
 # its substeps must not climb (more substeps cannot shrink the noise), and
 # the note says the check is unresolved.
 "$cmp_" --eta=2^-8 --target-ci=0 --paths=20000 --estimator=independent --format=csv >"$tmpdir/ind" 2>&1 || fail "independent run"
-sed 's/"[^"]*"/M/' "$tmpdir/ind" | awk -F, '/^0.0039/ { n++; if ($22 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(grep '^0' "$tmpdir/ind" | cut -c1-300)"
+csv_cols "$tmpdir/ind" eta substeps | awk -F'\t' '$1 == 0.00390625 { n++; if ($2 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(csv_cols "$tmpdir/ind" eta method substeps)"
 grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no unresolved-reference note"
 
 # A --x0 that replaces the spec's x0 is in the provenance.
