@@ -5,7 +5,7 @@ noinst_LTLIBRARIES += lib/libsdekit-core.la
 lib_libsdekit_core_la_SOURCES = \
 	lib/philox.c lib/rng.c lib/rng_gsl.c \
 	lib/spec.c \
-	lib/system.c lib/system_catalog.c \
+	lib/system.c lib/system_catalog.c lib/system_expr.c \
 	lib/stepper.c lib/stepper_em.c lib/stepper_weuler.c \
 	lib/stepper_milstein.c lib/stepper_milstein_df.c lib/stepper_weak2.c \
 	lib/driver.c lib/report.c \
@@ -34,4 +34,5 @@ pkginclude_HEADERS += \
 	lib/sdekit/optim.h lib/sdekit/observable.h lib/sdekit/ensemble.h \
 	lib/sdekit/weak.h lib/sdekit/exact.h \
 	lib/sdekit/density.h lib/sdekit/manifold.h \
-	lib/sdekit/expr.h lib/sdekit/density_slow.h
+	lib/sdekit/expr.h lib/sdekit/density_slow.h \
+	lib/sdekit/system_expr.h

@@ -17,6 +17,7 @@
 #include <sdekit/spec.h>
 #include <sdekit/stepper.h>
 #include <sdekit/system.h>
+#include <sdekit/system_expr.h>
 #include <sdekit/weak.h>
 
 #endif /* SDEKIT_H */
