@@ -12,7 +12,7 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/problem.c lib/problem_catalog.c lib/problem_data.c \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
 	lib/schedule.c lib/optim.c lib/observable.c \
-	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
+	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c lib/order.c \
 	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
 	lib/problem_internal.h lib/xsum.h lib/fused.h
@@ -35,4 +35,4 @@ pkginclude_HEADERS += \
 	lib/sdekit/weak.h lib/sdekit/exact.h \
 	lib/sdekit/density.h lib/sdekit/manifold.h \
 	lib/sdekit/expr.h lib/sdekit/density_slow.h \
-	lib/sdekit/system_expr.h
+	lib/sdekit/system_expr.h lib/sdekit/order.h

@@ -11,6 +11,7 @@
 #include <sdekit/expr.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
+#include <sdekit/order.h>
 #include <sdekit/problem.h>
 #include <sdekit/report.h>
 #include <sdekit/rng.h>
