@@ -435,8 +435,8 @@ plan_setup (plan *pl, const sde_order_job *job)
 
 typedef struct
 {
-  double *x[MAXPROC], *phi[MAXPROC];
-  unsigned char *alive[MAXPROC];
+  double *x[MAXPROC], *phi[MAXPROC]; /* views into mem */
+  unsigned char *alive[MAXPROC];     /* views into bytes */
   sde_stepper *st[MAXPROC];
   double *xe, *phie, *we; /* the exact solution, its phi and W_T */
   unsigned char *alivee;
@@ -444,6 +444,8 @@ typedef struct
   double *wsum;             /* sum of the fine normals so far */
   double *dw, *aux, *owork, *ework;
   double *part; /* 5 per slot: count and power sums of this chunk */
+  double *mem;  /* every array of doubles above, in one block */
+  unsigned char *bytes;
   int64_t div[MAXPROC + 1];
   double sec[MAXPROC];
 } worker;
@@ -454,21 +456,67 @@ worker_free (const plan *pl, worker *w)
   if (w == NULL)
     return;
   for (size_t i = 0; i < pl->npr; i++)
-    {
-      free (w->x[i]), free (w->phi[i]), free (w->alive[i]);
-      sde_stepper_free (w->st[i]);
-    }
-  free (w->xe), free (w->phie), free (w->we), free (w->alivee);
-  free (w->fine), free (w->tmp), free (w->inc), free (w->wsum);
-  free (w->dw), free (w->aux), free (w->owork), free (w->ework);
-  free (w->part);
+    sde_stepper_free (w->st[i]);
+  free (w->mem);
+  free (w->bytes);
   free (w);
+}
+
+/* Carves N doubles from *AT.  */
+static double *
+carve (double **at, size_t n)
+{
+  double *p = *at;
+  *at += n;
+  return p;
+}
+
+/* The arrays of doubles, carved from one zeroed block.  */
+static int
+worker_arrays (const plan *pl, worker *w, size_t naux, size_t ow)
+{
+  const size_t P = pl->chunk, d = pl->d, r = pl->r, no = pl->nobs + 1;
+  const size_t n[] = { pl->npr * d * P,
+                       pl->npr * no * P,
+                       d * P,
+                       no * P,
+                       r * P,
+                       pl->S * r * P,
+                       pl->G * r * P,
+                       pl->ninc * r * P,
+                       r * P,
+                       r * P,
+                       naux * P,
+                       ow * P,
+                       (pl->job->exact_work + 1) * P,
+                       5 * pl->nslot };
+  size_t total = 0;
+  for (size_t k = 0; k < sizeof n / sizeof n[0]; k++)
+    total += n[k];
+  double *at = w->mem = calloc (total, sizeof (double));
+  w->bytes = calloc ((pl->npr + 1) * P, 1);
+  if (at == NULL || w->bytes == NULL)
+    return GSL_ENOMEM;
+  double *xs = carve (&at, n[0]), *ps = carve (&at, n[1]);
+  for (size_t i = 0; i < pl->npr; i++)
+    {
+      w->x[i] = xs + i * d * P;
+      w->phi[i] = ps + i * no * P;
+      w->alive[i] = w->bytes + i * P;
+    }
+  w->alivee = w->bytes + pl->npr * P;
+  w->xe = carve (&at, n[2]), w->phie = carve (&at, n[3]);
+  w->we = carve (&at, n[4]), w->fine = carve (&at, n[5]);
+  w->tmp = carve (&at, n[6]), w->inc = carve (&at, n[7]);
+  w->wsum = carve (&at, n[8]), w->dw = carve (&at, n[9]);
+  w->aux = carve (&at, n[10]), w->owork = carve (&at, n[11]);
+  w->ework = carve (&at, n[12]), w->part = carve (&at, n[13]);
+  return GSL_SUCCESS;
 }
 
 static worker *
 worker_alloc (const plan *pl)
 {
-  const size_t P = pl->chunk, d = pl->d, r = pl->r, no = pl->nobs + 1;
   worker *w = calloc (1, sizeof *w);
   if (w == NULL)
     return NULL;
@@ -476,34 +524,18 @@ worker_alloc (const plan *pl)
   int ok = 1;
   for (size_t i = 0; ok && i < pl->npr; i++)
     {
-      ok &= (w->x[i] = malloc (sizeof (double) * d * P)) != NULL;
-      ok &= (w->phi[i] = malloc (sizeof (double) * no * P)) != NULL;
-      ok &= (w->alive[i] = malloc (P)) != NULL;
-      ok &= (w->st[i] = sde_stepper_alloc (pl->pr[i].type, pl->job->sys, P))
-            != NULL;
+      ok = (w->st[i]
+            = sde_stepper_alloc (pl->pr[i].type, pl->job->sys, pl->chunk))
+           != NULL;
       if (ok && sde_stepper_aux (w->st[i]) > naux)
         naux = sde_stepper_aux (w->st[i]);
     }
   for (size_t o = 0; o < pl->nobs; o++)
     {
-      size_t k = sde_observable_work (&pl->job->obs[o], d);
+      size_t k = sde_observable_work (&pl->job->obs[o], pl->d);
       ow = k > ow ? k : ow;
     }
-  ok &= (w->xe = malloc (sizeof (double) * d * P)) != NULL;
-  ok &= (w->phie = malloc (sizeof (double) * no * P)) != NULL;
-  ok &= (w->we = malloc (sizeof (double) * r * P)) != NULL;
-  ok &= (w->alivee = malloc (P)) != NULL;
-  ok &= (w->fine = malloc (sizeof (double) * pl->S * r * P)) != NULL;
-  ok &= (w->tmp = malloc (sizeof (double) * pl->G * r * P)) != NULL;
-  ok &= (w->inc = malloc (sizeof (double) * pl->ninc * r * P)) != NULL;
-  ok &= (w->wsum = malloc (sizeof (double) * r * P)) != NULL;
-  ok &= (w->dw = malloc (sizeof (double) * r * P)) != NULL;
-  ok &= (w->aux = malloc (sizeof (double) * naux * P)) != NULL;
-  ok &= (w->owork = malloc (sizeof (double) * ow * P)) != NULL;
-  ok &= (w->ework = malloc (sizeof (double) * (pl->job->exact_work + 1) * P))
-        != NULL;
-  ok &= (w->part = malloc (sizeof (double) * 5 * pl->nslot)) != NULL;
-  if (!ok)
+  if (!ok || worker_arrays (pl, w, naux, ow))
     {
       worker_free (pl, w);
       return NULL;
@@ -844,7 +876,7 @@ run_paths (plan *pl)
         int bad;
 #pragma omp atomic read
         bad = status;
-        if (bad)
+        if (bad || w == NULL)
           continue;
         const size_t P = (size_t)(c + 1 == nchunks ? job->paths - c * pl->chunk
                                                    : pl->chunk);
