@@ -162,7 +162,9 @@ const char *sde_order_against_name (sde_order_against a);
 /* Fills JOB's system, x0, exact solution and moments from S (borrowed;
    it must outlive the job), and its observables from S's moments (their
    phi, named by their text) into OBS (at most MAX), leaving the rest of
-   JOB alone.  Returns the number of observables.  */
+   JOB alone.  Returns the number of observables.  The exact solution and
+   moments are S's, from S's x0: a tool that replaces x0 allocates the SDE
+   again with it (the spec's x0=...) rather than changing JOB->x0.  */
 size_t sde_order_job_expr (sde_order_job *job, const sde_system_expr *s,
                            sde_observable *obs, size_t max);
 
