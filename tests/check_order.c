@@ -363,6 +363,29 @@ START_TEST (test_order_native_law)
 }
 END_TEST
 
+/* No observables: strong errors only, with a time-dependent drift (the
+   steppers see t = n h) and an exact solution in t and W.  */
+START_TEST (test_order_strong_only)
+{
+  setup u;
+  setup_job (&u, "cos(t)*x0", "0.5*x0", "1", "x0*exp(sin(t) - t/8 + 0.5*W)",
+             NULL, 1, 2, 6, "em,milstein", 2000);
+  ck_assert_int_eq ((int)u.job.nobs, 0);
+  sde_order_result *r = run_ok (&u.job);
+  ck_assert_ptr_null (sde_order_rows (r, SDE_ORDER_WEAK, 0, 0));
+  for (size_t s = 0; s < 2; s++)
+    {
+      const sde_weak_point *p = sde_order_rows (r, SDE_ORDER_STRONG, s, 0);
+      ck_assert_int_eq ((int)p[0].obs, 0);
+      ck_assert_int_eq ((int)p[0].n, 2000);
+    }
+  order_near (&r->strong_fit[0], 0.5, 0.1, "em, time-dependent drift");
+  order_near (&r->strong_fit[1], 1.0, 0.1, "milstein, time-dependent drift");
+  sde_order_result_free (r);
+  setup_free (&u);
+}
+END_TEST
+
 static void
 run_refused (const sde_order_job *job, const char *want)
 {
@@ -422,6 +445,7 @@ order_suite (void)
   tcase_add_test (tc, test_order_reference_agrees_with_exact);
   tcase_add_test (tc, test_order_bitwise_across_threads);
   tcase_add_test (tc, test_order_native_law);
+  tcase_add_test (tc, test_order_strong_only);
   tcase_add_test (tc, test_order_errors);
   suite_add_tcase (s, tc);
   return s;
