@@ -365,11 +365,12 @@ increment_sources (plan *pl)
 }
 
 /* The fine grid: the least common multiple of the levels' steps; windows
-   of one coarsest step.  */
+   of the greatest common divisor, which every level's steps tile (one
+   coarsest step when the counts are powers of two).  */
 static int
 setup_grid (plan *pl)
 {
-  uint64_t F = 1, Nmin = UINT64_MAX;
+  uint64_t F = 1, G = 0;
   for (size_t l = 0; l < pl->nlv; l++)
     {
       const uint64_t n = pl->lv[l].N;
@@ -380,13 +381,13 @@ setup_grid (plan *pl)
                           "multiple of the step counts) exceeds 2^26 steps; "
                           "use step sizes T / 2^k");
       F *= n;
-      Nmin = n < Nmin ? n : Nmin;
+      G = gcd64 (G, n);
     }
   pl->nfine = (size_t)F;
   pl->hfine = pl->job->T / (double)F;
   for (size_t l = 0; l < pl->nlv; l++)
     pl->lv[l].stride = pl->nfine / pl->lv[l].N;
-  pl->nwin = (size_t)Nmin;
+  pl->nwin = (size_t)G;
   pl->S = pl->nfine / pl->nwin;
   increment_sources (pl);
   pl->G = (8 + pl->r - 1) / pl->r;

@@ -382,6 +382,16 @@ START_TEST (test_order_strong_only)
   order_near (&r->strong_fit[0], 0.5, 0.1, "em, time-dependent drift");
   order_near (&r->strong_fit[1], 1.0, 0.1, "milstein, time-dependent drift");
   sde_order_result_free (r);
+  /* Step counts 2, 3 and 4: a fine grid of 12 steps in windows of one.  */
+  const double h[] = { 1.0 / 2, 1.0 / 3, 1.0 / 4 };
+  u.job.h = h;
+  u.job.nh = 3;
+  r = run_ok (&u.job);
+  for (size_t k = 0; k < 3; k++)
+    ck_assert (r->strong[k].e > 0 && r->strong[k].n == 2000);
+  ck_assert (r->strong[0].e > r->strong[1].e
+             && r->strong[1].e > r->strong[2].e);
+  sde_order_result_free (r);
   setup_free (&u);
 }
 END_TEST
