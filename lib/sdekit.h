@@ -12,12 +12,14 @@
 #include <sdekit/expr.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
+#include <sdekit/order.h>
 #include <sdekit/problem.h>
 #include <sdekit/report.h>
 #include <sdekit/rng.h>
 #include <sdekit/spec.h>
 #include <sdekit/stepper.h>
 #include <sdekit/system.h>
+#include <sdekit/system_expr.h>
 #include <sdekit/weak.h>
 
 #endif /* SDEKIT_H */

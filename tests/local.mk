@@ -8,7 +8,8 @@ UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
 	tests/check_density_slow tests/check_weak tests/check_report \
-	tests/check_experiment tests/check_json
+	tests/check_experiment tests/check_json tests/check_system_expr \
+	tests/check_order
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -58,6 +59,12 @@ tests_report_sample_LDADD = $(TEST_UNIT_LIBS)
 tests_check_json_SOURCES = tests/check_json.c tests/testutil.h
 tests_check_json_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_json_LDADD = tools/libcli.la $(TEST_UNIT_LIBS)
+tests_check_system_expr_SOURCES = tests/check_system_expr.c tests/testutil.h
+tests_check_system_expr_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_system_expr_LDADD = $(TEST_UNIT_LIBS)
+tests_check_order_SOURCES = tests/check_order.c tests/testutil.h
+tests_check_order_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_order_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
