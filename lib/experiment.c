@@ -148,11 +148,24 @@ sde__xp_setup_problem (sde_experiment *x)
   if (o->problem && o->loss)
     return sde_error (GSL_EINVAL, "loss: --problem and --loss exclude each "
                                   "other");
+  if (o->user && (o->problem || o->loss))
+    return sde_error (GSL_EINVAL, "problem: a problem of the caller's and "
+                                  "--problem or --loss exclude each other");
   if ((o->cov || o->factor) && !o->loss)
     return sde_error (GSL_EINVAL, "%s: a noise expression needs --loss",
                       o->cov ? "noise-cov" : "noise-factor");
   sde__clear_error ();
-  if (o->loss)
+  if (o->user)
+    {
+      if (o->user->dim == 0 || o->user->grad == NULL || o->user->x0 == NULL
+          || (o->user->law != SDE_ORACLE_NONE && o->user->factor == NULL))
+        return sde_error (GSL_EINVAL,
+                          "problem: the caller's problem needs a dimension, "
+                          "a gradient, a start and a noise factor");
+      x->pb = (sde_problem *)o->user; /* borrowed: not freed */
+      x->pb_borrowed = 1;
+    }
+  else if (o->loss)
     {
       sde_problem_expr_spec s = { o->loss, o->cov, o->factor, o->x0 };
       x->pb = sde_problem_alloc_expr_spec (&s);
@@ -1370,7 +1383,8 @@ sde_experiment_free (sde_experiment *x)
   sde_system_free (x->named);
   free (x->moments);
   sde_problem_free (x->limpb);
-  sde_problem_free (x->pb);
+  if (!x->pb_borrowed)
+    sde_problem_free (x->pb);
   sde_rng_free (x->rng);
   free (x->x0);
   free (x->xud);

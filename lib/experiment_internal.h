@@ -45,6 +45,7 @@ struct sde_experiment
   char *spec_checkpoints;
   /* problem, start and noise */
   sde_problem *pb;
+  int pb_borrowed;    /* the caller's (opts.user) */
   sde_problem *limpb; /* L + wd |x|^2 / 2 when the methods decay weights */
   double *x0;         /* d values */
   double *xud;        /* (x0, m0) for the underdamped SDE */

@@ -124,7 +124,7 @@ int
 sde__xp_setup_sim (sde_experiment *x)
 {
   const sde_experiment_opts *o = &x->o;
-  const int sde_mode = !(o->problem || o->loss || o->methods);
+  const int sde_mode = !(o->problem || o->loss || o->methods || o->user);
   int st = check_mode (o, sde_mode);
   if (st)
     return st;

@@ -50,6 +50,9 @@ typedef struct
 {
   sde_experiment_kind kind;
   const char *problem;      /* catalog spec, or an expr: spec */
+  const sde_problem *user;  /* a caller's own problem instead (borrowed:
+                               it must outlive the experiment), e.g. one
+                               whose gradient is a Python callback */
   const char *loss;         /* an expression loss instead of problem */
   const char *cov, *factor; /* the loss's noise covariance or factor */
   const char *x0;           /* a start in place of the problem's */
