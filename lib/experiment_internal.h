@@ -85,6 +85,8 @@ struct sde_experiment
   sde_moment *moments;
   size_t nmoments;
   /* slow */
+  sde_slow_density *sd; /* the slow SDE by the density engine (NULL: by
+                           Monte Carlo in the ensemble) */
   sde_manifold *man;
   const sde_slow_type *slow_type;
   double z0[64];

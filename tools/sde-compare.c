@@ -50,7 +50,7 @@ static const cli_option options[] = {
     "auto" },
   { "density-grid", SW_GRID, "LO:HI:N",
     "density engine: the domain and grid points (0: chosen per eta)", "0:0:0" },
-  SW_OPT_PATHS,
+  SW_OPT_PATHS ("10000"),
   { "max-paths", SW_MAXPATHS, "N", "cap of --target-ci", "2000000" },
   SW_OPT_RUN,
   SW_OPT_OUTPUT,
