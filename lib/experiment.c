@@ -1459,6 +1459,7 @@ sde_experiment_free (sde_experiment *x)
 {
   if (x == NULL)
     return;
+  sde_observable_release (x->obs, x->nobs);
   sde_slow_density_free (x->sd);
   sde_manifold_free (x->man);
   sde_system_free (x->named);

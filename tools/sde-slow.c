@@ -42,7 +42,7 @@ static const cli_option options[] = {
     "every" },
   { "observable", 'O', "LIST",
     "test functions of Phi(x_k): x<i>, norm2, loss, cos:w=..., trace "
-    "(tr hess L)",
+    "(tr hess L), or expr:EXPR in x0, x1, ...",
     "x0" },
   { "engine", SW_ENGINE, "ENGINE",
     "the slow SDE's law: auto (density where it applies, else Monte Carlo), "
