@@ -10,9 +10,9 @@ bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh
 
-BENCH_TARGETS = bench-normals bench-sgd bench-engines
+BENCH_TARGETS = bench-normals bench-sgd bench-engines bench-expr
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
 endif
@@ -36,4 +36,8 @@ bench-mpi: tools/sde-compare$(EXEEXT)
 bench-engines: tools/sde-compare$(EXEEXT)
 	@echo "== engines without sampling error against Monte Carlo =="
 	@$(srcdir)/bench/run-engines.sh tools/sde-compare$(EXEEXT)
-.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi
+# Problems written as expressions against the same ones built in.
+bench-expr: tools/sde-sim$(EXEEXT)
+	@echo "== expressions against built-in problems =="
+	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT)
+.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-expr
