@@ -68,6 +68,97 @@ unique (const sde_observable *obs, size_t n)
   return GSL_SUCCESS;
 }
 
+/* The catalog's observable SPEC into O (whose dim and prob are set).  */
+static int
+named (sde_spec *spec, size_t d, const sde_problem *pb, sde_observable *o)
+{
+  const char *nm = spec->name;
+  if (nm[0] == 'x' && nm[1] >= '0' && nm[1] <= '9')
+    {
+      /* x<i> or x<i>x<j>.  */
+      char *end;
+      unsigned long i = strtoul (nm + 1, &end, 10), j = 0;
+      const int lead0 = nm[1] == '0' && end - (nm + 1) > 1;
+      int prod = *end == 'x' && end[1] >= '0' && end[1] <= '9';
+      const char *second = end + 1;
+      if (prod)
+        j = strtoul (second, &end, 10);
+      if (*end || lead0 || (prod && second[0] == '0' && end - second > 1))
+        {
+          sde_error (GSL_EINVAL,
+                     "observable '%s': use x0, x1, ..., or x0x1 for a "
+                     "product",
+                     sde_q (nm));
+          return GSL_EINVAL;
+        }
+      if (i >= d || j >= d)
+        {
+          sde_error (GSL_EINVAL,
+                     "observable %s: the state has only %zu "
+                     "coordinates",
+                     nm, d);
+          return GSL_EINVAL;
+        }
+      o->kind = prod ? SDE_OBS_PRODUCT : SDE_OBS_COORD;
+      o->index = i;
+      o->index2 = j;
+    }
+  else if (strcmp (nm, "norm2") == 0)
+    o->kind = SDE_OBS_NORM2;
+  else if (strcmp (nm, "loss") == 0 || strcmp (nm, "trace") == 0)
+    {
+      o->kind = nm[0] == 'l' ? SDE_OBS_LOSS : SDE_OBS_TRACE;
+      if (pb == NULL || (o->kind == SDE_OBS_LOSS && pb->loss == NULL)
+          || (o->kind == SDE_OBS_TRACE && !pb->hess && !pb->hess_const))
+        {
+          sde_error (GSL_EINVAL,
+                     "observable %s needs a problem with a "
+                     "%s",
+                     nm, o->kind == SDE_OBS_LOSS ? "loss" : "Hessian");
+          return GSL_EINVAL;
+        }
+    }
+  else if (strcmp (nm, "cos") == 0)
+    {
+      o->kind = SDE_OBS_COS;
+      /* w is stored whole, one weight per coordinate.  */
+      if (d > SDE_OBSERVABLE_MAXW)
+        {
+          sde_error (GSL_EINVAL,
+                     "observable cos: the state has %zu coordinates, "
+                     "more than the %d cos supports",
+                     d, SDE_OBSERVABLE_MAXW);
+          return GSL_EINVAL;
+        }
+      if (sde_spec_list (spec, "w", -1e12, 1e12, o->w, SDE_OBSERVABLE_MAXW,
+                         &o->n))
+        return GSL_EINVAL;
+      if (o->n == 0)
+        o->w[0] = 1, o->n = 1;
+      if (o->n != 1 && o->n != d)
+        {
+          sde_error (GSL_EINVAL,
+                     "observable cos: w needs 1 or %zu "
+                     "values",
+                     d);
+          return GSL_EINVAL;
+        }
+      if (o->n == 1)
+        for (size_t i = 1; i < d; i++)
+          o->w[i] = o->w[0];
+      o->n = d;
+    }
+  else
+    {
+      sde_error (GSL_EINVAL,
+                 "unknown observable '%s' (x<i>, x<i>x<j>, norm2, loss, "
+                 "cos:w=..., trace, expr:EXPR)",
+                 sde_q (nm));
+      return GSL_EINVAL;
+    }
+  return GSL_SUCCESS;
+}
+
 int
 sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
                       sde_observable *obs, size_t max)
@@ -107,91 +198,7 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
       sde_spec spec;
       if (sde_spec_parse (&spec, &s))
         goto fail;
-      const char *nm = spec.name;
-      if (nm[0] == 'x' && nm[1] >= '0' && nm[1] <= '9')
-        {
-          /* x<i> or x<i>x<j>.  */
-          char *end;
-          unsigned long i = strtoul (nm + 1, &end, 10), j = 0;
-          const int lead0 = nm[1] == '0' && end - (nm + 1) > 1;
-          int prod = *end == 'x' && end[1] >= '0' && end[1] <= '9';
-          const char *second = end + 1;
-          if (prod)
-            j = strtoul (second, &end, 10);
-          if (*end || lead0 || (prod && second[0] == '0' && end - second > 1))
-            {
-              sde_error (GSL_EINVAL,
-                         "observable '%s': use x0, x1, ..., or x0x1 for a "
-                         "product",
-                         sde_q (nm));
-              goto fail;
-            }
-          if (i >= d || j >= d)
-            {
-              sde_error (GSL_EINVAL,
-                         "observable %s: the state has only %zu "
-                         "coordinates",
-                         nm, d);
-              goto fail;
-            }
-          o->kind = prod ? SDE_OBS_PRODUCT : SDE_OBS_COORD;
-          o->index = i;
-          o->index2 = j;
-        }
-      else if (strcmp (nm, "norm2") == 0)
-        o->kind = SDE_OBS_NORM2;
-      else if (strcmp (nm, "loss") == 0 || strcmp (nm, "trace") == 0)
-        {
-          o->kind = nm[0] == 'l' ? SDE_OBS_LOSS : SDE_OBS_TRACE;
-          if (pb == NULL || (o->kind == SDE_OBS_LOSS && pb->loss == NULL)
-              || (o->kind == SDE_OBS_TRACE && !pb->hess && !pb->hess_const))
-            {
-              sde_error (GSL_EINVAL,
-                         "observable %s needs a problem with a "
-                         "%s",
-                         nm, o->kind == SDE_OBS_LOSS ? "loss" : "Hessian");
-              goto fail;
-            }
-        }
-      else if (strcmp (nm, "cos") == 0)
-        {
-          o->kind = SDE_OBS_COS;
-          /* w is stored whole, one weight per coordinate.  */
-          if (d > SDE_OBSERVABLE_MAXW)
-            {
-              sde_error (GSL_EINVAL,
-                         "observable cos: the state has %zu coordinates, "
-                         "more than the %d cos supports",
-                         d, SDE_OBSERVABLE_MAXW);
-              goto fail;
-            }
-          if (sde_spec_list (&spec, "w", -1e12, 1e12, o->w, SDE_OBSERVABLE_MAXW,
-                             &o->n))
-            goto fail;
-          if (o->n == 0)
-            o->w[0] = 1, o->n = 1;
-          if (o->n != 1 && o->n != d)
-            {
-              sde_error (GSL_EINVAL,
-                         "observable cos: w needs 1 or %zu "
-                         "values",
-                         d);
-              goto fail;
-            }
-          if (o->n == 1)
-            for (size_t i = 1; i < d; i++)
-              o->w[i] = o->w[0];
-          o->n = d;
-        }
-      else
-        {
-          sde_error (GSL_EINVAL,
-                     "unknown observable '%s' (x<i>, x<i>x<j>, norm2, loss, "
-                     "cos:w=..., trace, expr:EXPR)",
-                     sde_q (nm));
-          goto fail;
-        }
-      if (sde_spec_check_used (&spec))
+      if (named (&spec, d, pb, o) || sde_spec_check_used (&spec))
         goto fail;
       if (o->kind == SDE_OBS_COS)
         {
@@ -201,7 +208,7 @@ sde_observable_parse (const char *list, size_t d, const sde_problem *pb,
                                      "%s%g", i ? "," : "", o->w[i]);
         }
       else
-        snprintf (o->name, sizeof o->name, "%s", nm);
+        snprintf (o->name, sizeof o->name, "%s", spec.name);
       if (unique (obs, n))
         goto fail;
       n++;
