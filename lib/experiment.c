@@ -81,35 +81,39 @@ refuse (int code, const char *setting)
                     setting, sde__last_error (code));
 }
 
-int
-sde__xp_meta (sde_experiment *x, const char *key, const char *fmt, ...)
+/* Sets KEY to VALUE; a new key goes in at position AT (or last).  A key
+   given again replaces its value (the engine line after a fallback).  */
+static int
+meta_put (sde_experiment *x, const char *key, const char *value, size_t at)
 {
-  char buf[2048];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
-  va_end (ap);
-  /* A key given again replaces its value (the engine line after a
-     fallback).  */
   for (size_t i = 0; i < x->nmeta; i++)
     if (strcmp (x->meta[i].key, key) == 0)
       {
-        char *v = strdup (buf);
-        if (v == NULL)
-          return GSL_ENOMEM;
-        free (x->meta[i].value);
-        x->meta[i].value = v;
+        snprintf (x->meta[i].value, sizeof x->meta[i].value, "%s", value);
         return GSL_SUCCESS;
       }
   xp_meta *m = realloc (x->meta, sizeof *m * (x->nmeta + 1));
   if (m == NULL)
     return GSL_ENOMEM;
   x->meta = m;
-  snprintf (m[x->nmeta].key, sizeof m[x->nmeta].key, "%s", key);
-  if ((m[x->nmeta].value = strdup (buf)) == NULL)
-    return GSL_ENOMEM;
+  if (at > x->nmeta)
+    at = x->nmeta;
+  memmove (m + at + 1, m + at, sizeof *m * (x->nmeta - at));
+  snprintf (m[at].key, sizeof m[at].key, "%s", key);
+  snprintf (m[at].value, sizeof m[at].value, "%s", value);
   x->nmeta++;
   return GSL_SUCCESS;
+}
+
+int
+sde__xp_meta (sde_experiment *x, const char *key, const char *fmt, ...)
+{
+  char buf[sizeof x->meta->value];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  return meta_put (x, key, buf, SIZE_MAX);
 }
 
 int
@@ -1476,8 +1480,6 @@ sde_experiment_free (sde_experiment *x)
   for (size_t i = 0; i < x->nnotes; i++)
     free (x->notes[i]);
   free (x->notes);
-  for (size_t i = 0; i < x->nmeta; i++)
-    free (x->meta[i].value);
   free (x->meta);
   free (x);
 }
@@ -1485,14 +1487,8 @@ sde_experiment_free (sde_experiment *x)
 int
 sde_experiment_annotate (sde_experiment *x, const char *key, const char *value)
 {
-  int st = sde__xp_meta (x, key, "%s", value);
-  if (st || x->nmeta < 3)
-    return st;
   /* Right after the version line: a command line reads first.  */
-  xp_meta m = x->meta[x->nmeta - 1];
-  memmove (x->meta + 2, x->meta + 1, sizeof m * (x->nmeta - 2));
-  x->meta[1] = m;
-  return GSL_SUCCESS;
+  return meta_put (x, key, value, 1);
 }
 
 size_t

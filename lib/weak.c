@@ -748,7 +748,7 @@ sde_weak_run (const sde_weak_sweep *w)
   size_t substeps = w->substeps ? w->substeps : 1;
   /* Rows per eta: every method against the reference, per observable.  */
   const size_t cap = w->nmethods * SDE_WEAK_MAXOBS;
-  sde_weak_point *rows = malloc (sizeof *rows * cap);
+  sde_weak_point *rows = calloc (cap, sizeof *rows);
   if (rows == NULL)
     return sde_error (GSL_ENOMEM, "out of memory for %zu rows", cap);
   int st = GSL_SUCCESS;
