@@ -178,7 +178,17 @@ sde__xp_setup_problem (sde_experiment *x)
       sde_problem_expr_spec s = { o->loss, o->cov, o->factor, o->x0 };
       x->pb = sde_problem_alloc_expr_spec (&s);
       if (x->pb == NULL)
-        return refuse (GSL_EINVAL, "loss");
+        {
+          /* A reason about the noise or the start names its own option.  */
+          const char *why = sde__last_error (GSL_EINVAL);
+          if (strncmp (why, "cov: ", 5) == 0)
+            return sde_error (GSL_EINVAL, "noise-cov: %s", why + 5);
+          if (strncmp (why, "factor: ", 8) == 0)
+            return sde_error (GSL_EINVAL, "noise-factor: %s", why + 8);
+          if (strncmp (why, "x0: ", 4) == 0)
+            return sde_error (GSL_EINVAL, "%s", why);
+          return refuse (GSL_EINVAL, "loss");
+        }
     }
   else
     {

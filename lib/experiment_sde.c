@@ -33,8 +33,9 @@ first_expr_setting (const sde_experiment_opts *o)
          : o->diffusion ? "diffusion"
          : o->exact     ? "exact"
          : o->moments   ? "moments"
-         : o->form      ? "form"
-                        : NULL;
+         : o->form
+             ? (strcmp (o->form, "stratonovich") ? "form" : "stratonovich")
+             : NULL;
 }
 
 /* A catalog SDE as expressions, with its exact solution on the path (GBM)
@@ -255,7 +256,15 @@ sde__xp_user_observables (sde_experiment *x, const char *list)
       sde_order_job job = { 0 };
       x->nobs = sde_order_job_expr (&job, s, x->obs, SDE_WEAK_MAXOBS);
       for (size_t o = 0; o < x->nobs; o++)
-        x->obs_moment[o] = (int)o;
+        {
+          /* A name that would be cut short is replaced, and said.  */
+          const char *text = sde_system_expr_phi_text (s, o);
+          x->obs_moment[o] = (int)o;
+          if (strlen (text) < sizeof x->obs[o].name)
+            continue;
+          snprintf (x->obs[o].name, sizeof x->obs[o].name, "phi%zu", o + 1);
+          sde__xp_note (x, "phi%zu = %s", o + 1, text);
+        }
       return GSL_SUCCESS;
     }
   sde__clear_error ();

@@ -126,7 +126,11 @@ sde__xp_theory (const sde_experiment *x, size_t m, size_t o, const char **kind)
   /* A scheme's order is the theorem's (Kloeden & Platen 1992, chapters
      10, 14): generic, so a faster one is worth a look.  */
   const sde_stepper_type *T = x->schemes[m];
-  const double p = o < x->nweak ? T->weak_order : T->strong_order;
+  double p = o < x->nweak ? T->weak_order : T->strong_order;
+  /* Additive noise makes Milstein's correction vanish: Euler-Maruyama is
+     Milstein there, of strong order 1 (Kloeden & Platen 1992, 10.3).  */
+  if (o >= x->nweak && p == 0.5 && (x->sys.noise & SDE_NOISE_ADDITIVE))
+    p = 1;
   *kind = p > 0 ? "exact" : "";
   return p > 0 ? p : NAN;
 }
@@ -277,9 +281,10 @@ fit_notes (sde_experiment *x, size_t m, size_t o, const sde_weak_fit *f,
                   f->order);
   else if (f->ok && f->skipped)
     sde__xp_note (x,
-                  "%s %s: over all %zu points %s; the order is fitted on the "
+                  "%s %s: over all %zu %s %s; the order is fitted on the "
                   "%zu smallest (%s <= %g), where they do not",
                   mn, on, n,
+                  x->o.kind == SDE_EXPERIMENT_ORDER ? "step sizes" : "etas",
                   sde_weak_fit_warning (f->all_flags, warn, sizeof warn),
                   n - f->skipped, grid_word (x), f->eta_max);
   const char *kind;

@@ -385,6 +385,7 @@ draw (const sde_experiment *x, const sweep_args *a, const char *file, int work)
         pts[k].eta = rows[k].seconds;
     }
   const int order = a->kind == SDE_EXPERIMENT_ORDER;
+  const char *errors = a->x.errors ? a->x.errors : "both";
   figure_data d = { nm,
                     no,
                     mn,
@@ -397,8 +398,17 @@ draw (const sde_experiment *x, const sweep_args *a, const char *file, int work)
                     sde_experiment_title (x),
                     work    ? "seconds of the scheme's steps"
                     : order ? "step size h"
-                            : NULL };
-  figure_options fo = { a->standalone, work ? NULL : a->plot_script };
+                            : NULL,
+                    !order                           ? NULL
+                    : strcmp (errors, "strong") == 0 ? "strong error E|X_h - X|"
+                    : strcmp (errors, "weak") == 0
+                        ? "weak error |e|"
+                        : "weak error |e|, strong error E|X_h - X|" };
+  figure_options fo = { a->standalone, work ? NULL : a->plot_script,
+                        work ? "plot-work" : "plot" };
+  /* The figures share one output slot: each is set up again before it is
+     drawn (the names were checked before the run).  */
+  figure_check (file, &fo);
   figure_plot (&d, file, &fo);
   free (fits);
   free (pts);
@@ -484,12 +494,12 @@ sweep_main (const cli_tool *tool, sde_experiment_kind kind, int argc,
       }
   if (a.plot)
     {
-      figure_options fo = { a.standalone, a.plot_script };
+      figure_options fo = { a.standalone, a.plot_script, NULL };
       figure_check (a.plot, &fo);
     }
   if (a.plot_work)
     {
-      figure_options fo = { a.standalone, NULL };
+      figure_options fo = { a.standalone, NULL, "plot-work" };
       figure_check (a.plot_work, &fo);
     }
   if (a.columns && sde_experiment_check_columns (kind, a.columns))
