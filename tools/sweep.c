@@ -66,9 +66,9 @@ list_schemes (void)
             (*t)->description);
 }
 
-/* The experiment's settings; 0 for a key that is not one of them.  */
+/* The problem and the methods; 0 for a key that is not one of them.  */
 static int
-experiment_arg (sde_experiment_opts *x, int key, const char *arg)
+problem_arg (sde_experiment_opts *x, int key, const char *arg)
 {
   switch (key)
     {
@@ -111,6 +111,20 @@ experiment_arg (sde_experiment_opts *x, int key, const char *arg)
     case SW_SCHEDULE:
       x->schedule = arg;
       break;
+    default:
+      return 0;
+    }
+  return 1;
+}
+
+/* The experiment's settings; 0 for a key that is not one of them.  */
+static int
+experiment_arg (sde_experiment_opts *x, int key, const char *arg)
+{
+  if (problem_arg (x, key, arg))
+    return 1;
+  switch (key)
+    {
     case 'e':
       x->eta = arg;
       break;
