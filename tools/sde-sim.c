@@ -52,7 +52,8 @@ static const cli_option options[] = {
     "SDE; a catalog SDE's is in --sde",
     "the problem's, or 0" },
   { "observable", 'O', "LIST",
-    "what to average: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace",
+    "what to average: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace, or "
+    "expr:EXPR in x0, x1, ...",
     "x0 (SDE; the PHIs of --moments), loss,x0 (methods)" },
   { "horizon", 'T', "T", "final time (SDE time t = k eta for methods)", "1" },
   { "times", 't', "LIST",
