@@ -37,7 +37,7 @@ bench-engines: tools/sde-compare$(EXEEXT)
 	@echo "== engines without sampling error against Monte Carlo =="
 	@$(srcdir)/bench/run-engines.sh tools/sde-compare$(EXEEXT)
 # Problems written as expressions against the same ones built in.
-bench-expr: tools/sde-sim$(EXEEXT)
+bench-expr: tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
 	@echo "== expressions against built-in problems =="
-	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT)
+	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
 .PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-expr

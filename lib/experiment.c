@@ -840,9 +840,12 @@ setup_manifold (sde_experiment *x)
   mo.sigma = x->sigma;
   mo.gtol = o->gtol;
   mo.max_steps = o->phi_steps;
-  if (o->phi && strcmp (o->phi, "auto") && strcmp (o->phi, "flow"))
-    return sde_error (GSL_EINVAL, "phi=%s: use auto or flow", sde_q (o->phi));
-  mo.flow = o->phi && strcmp (o->phi, "flow") == 0;
+  if (o->phi && strcmp (o->phi, "auto") && strcmp (o->phi, "flow")
+      && strcmp (o->phi, "bdf"))
+    return sde_error (GSL_EINVAL, "phi=%s: use auto, flow or bdf",
+                      sde_q (o->phi));
+  mo.bdf = o->phi && strcmp (o->phi, "bdf") == 0;
+  mo.flow = mo.bdf || (o->phi && strcmp (o->phi, "flow") == 0);
   sde__clear_error ();
   x->man = sde_manifold_alloc (x->pb, x->x0, &mo);
   if (x->man == NULL)
@@ -1349,14 +1352,31 @@ build_meta (sde_experiment *x)
     {
       sde_manifold_opts d;
       sde_manifold_defaults (&d);
-      const int flow = x->o.phi && strcmp (x->o.phi, "flow") == 0;
-      sde__xp_meta (x, "manifold",
-                    "dimension %zu in R^%zu; Phi by %s (|grad L| <= %s, at "
-                    "most %llu flow steps)",
-                    sde_manifold_dim (x->man), x->pb->dim,
-                    (x->pb->phi && !flow) ? "the closed form"
-                                          : "the gradient flow",
-                    num (x->o.gtol), (unsigned long long)x->o.phi_steps);
+      const int bdf = x->o.phi && strcmp (x->o.phi, "bdf") == 0;
+      const int flow = bdf || (x->o.phi && strcmp (x->o.phi, "flow") == 0);
+      if (x->pb->phi && !flow)
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by the "
+                      "closed form",
+                      sde_manifold_dim (x->man), x->pb->dim);
+      else if (bdf)
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by GSL's BDF gradient "
+                      "flow (|grad L| <= %s, at most %llu flow steps)",
+                      sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
+                      (unsigned long long)x->o.phi_steps);
+      else
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by Newton's method on "
+                      "grad L = 0 in the normal space with Phi's "
+                      "second-order term (|grad L| <= %s), its error "
+                      "checked by a flow step to within %s |x - Gamma|^2 + "
+                      "%s, after the gradient flow (Dormand-Prince 5(4), "
+                      "local error <= %s of each step, at most %llu steps) "
+                      "where needed",
+                      sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
+                      num (d.ptol), num (SDE_MANIFOLD_PATOL), num (d.rtol),
+                      (unsigned long long)x->o.phi_steps);
     }
   sde__xp_engine_meta (x, NULL);
   const char *chk = x->o.checkpoints;

@@ -79,7 +79,7 @@ typedef struct
   uint64_t seed;
   int threads;
   double max_seconds;  /* 0: no budget */
-  const char *phi;     /* slow: auto or flow */
+  const char *phi;     /* slow: auto, flow or bdf */
   double gtol;         /* slow: Phi converged when |grad L| <= gtol */
   uint64_t phi_steps;  /* slow: gradient-flow budget of one Phi */
   const char *datadir; /* data sets (NULL: the installed ones) */
