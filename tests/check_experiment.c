@@ -315,6 +315,86 @@ START_TEST (test_experiment_chunk)
 }
 END_TEST
 
+/* A caller's problem (opts.user, borrowed): the double well's gradient
+   alone, with a constant noise factor.  SGD on it is what the density
+   engine takes, but without a loss the engine cannot choose its grid:
+   auto falls back to Monte Carlo, whose rows are those of the catalog's
+   double well bitwise.  */
+static int
+dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+         double *work)
+{
+  (void)pb, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = x[p] * (x[p] * x[p] - 1);
+  return 0;
+}
+
+static int
+dw_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+           double *work)
+{
+  (void)x, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = pb->factor_const[0];
+  return 0;
+}
+
+START_TEST (test_experiment_user_problem)
+{
+  static const double one = 1, half = 0.5;
+  sde_problem pb;
+  memset (&pb, 0, sizeof pb);
+  pb.name = "mine";
+  pb.dim = pb.noise_dim = 1;
+  pb.grad = dw_grad;
+  pb.factor = dw_factor;
+  pb.factor_const = &one;
+  pb.x0 = &half;
+  pb.law = SDE_ORACLE_GAUSSIAN;
+  sde_weak_point rows[2][4];
+  size_t n[2];
+  for (int k = 0; k < 2; k++)
+    {
+      sde_experiment_opts o;
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+      o.methods = "sgd";
+      o.eta = "2^-2:2^-4";
+      o.paths = 2000;
+      o.target_ci = 0;
+      o.engine = k ? "auto" : "mc";
+      if (k)
+        o.user = &pb;
+      sde_experiment *x = sde_experiment_alloc (&o);
+      ck_assert_msg (x != NULL, "%s", last_reason);
+      if (k)
+        {
+          ck_assert_str_eq (value_of (x, "problem"), "mine");
+          ck_assert (strncmp (value_of (x, "engine"), "mc ", 3) == 0);
+        }
+      ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+      memcpy (rows[k], sde_experiment_rows (x, &n[k]), sizeof rows[k]);
+      sde_experiment_free (x);
+    }
+  ck_assert_int_eq ((int)n[0], 3);
+  ck_assert_int_eq ((int)n[1], 3);
+  for (size_t i = 0; i < n[0]; i++)
+    ck_assert (rows[0][i].e == rows[1][i].e && rows[0][i].se == rows[1][i].se);
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.user = &pb;
+  o.methods = "sgd";
+  o.engine = "density";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "has no loss") != NULL);
+  /* The caller's problem excludes a catalog one.  */
+  o.engine = "auto";
+  o.problem = "doublewell";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "exclude each other") != NULL);
+}
+END_TEST
+
 static Suite *
 experiment_suite (void)
 {
@@ -328,6 +408,7 @@ experiment_suite (void)
   tcase_add_test (tc, test_experiment_simulate_gbm);
   tcase_add_test (tc, test_experiment_provenance_shortest);
   tcase_add_test (tc, test_experiment_chunk);
+  tcase_add_test (tc, test_experiment_user_problem);
   suite_add_tcase (s, tc);
   return s;
 }
