@@ -8,7 +8,11 @@
 PY_SOURCES = python/sdekit/__init__.py python/sdekit/_lib.py \
 	python/sdekit/_options.py python/sdekit/_problem.py \
 	python/sdekit/_result.py python/sdekit/_run.py python/sdekit/_plot.py
-EXTRA_DIST += python/build_cffi.py $(PY_SOURCES)
+PY_TESTS = python/tests/conftest.py python/tests/test_cli_equal.py \
+	python/tests/test_errors.py python/tests/test_interrupt.py \
+	python/tests/test_plot.py python/tests/test_problem.py \
+	python/tests/test_readme.py
+EXTRA_DIST += python/build_cffi.py $(PY_SOURCES) $(PY_TESTS) doc/example.py
 
 if HAVE_PYTHON
 # The glue with the project's warnings; cffi's generated file without.
