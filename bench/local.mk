@@ -10,10 +10,10 @@ bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh \
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh \
 	bench/run-python.sh bench/python_peers.py
 
-BENCH_TARGETS = bench-normals bench-sgd bench-engines
+BENCH_TARGETS = bench-normals bench-sgd bench-engines bench-expr
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
 endif
@@ -45,4 +45,9 @@ bench-python: tools/sde-compare$(EXEEXT) python/site/sdekit/.stamp
 	@echo "== the Python package: overhead, numpy gradients, numpy loops =="
 	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets' \
 	  $(srcdir)/bench/run-python.sh tools python/site
-.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-python
+# Problems written as expressions against the same ones built in.
+bench-expr: tools/sde-sim$(EXEEXT)
+	@echo "== expressions against built-in problems =="
+	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT)
+.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-python \
+	bench-expr

@@ -50,8 +50,8 @@ sde_exact_applies (const sde_problem *pb, sde_oracle_law law,
   else if (pb->dim > 512)
     r = "the dimension is above 512";
   for (size_t o = 0; r == NULL && o < nobs; o++)
-    if (obs[o].kind == SDE_OBS_USER)
-      r = "a user observable has no closed form";
+    if (obs[o].kind == SDE_OBS_USER || obs[o].kind == SDE_OBS_EXPR)
+      r = "a user or expression observable has no closed form here";
   if (r && why)
     snprintf (why, len, "%s", r);
   return r == NULL;
@@ -517,7 +517,7 @@ static int
 check_obs (const sde_observable *obs, size_t nobs)
 {
   for (size_t o = 0; o < nobs; o++)
-    if (obs[o].kind == SDE_OBS_USER)
+    if (obs[o].kind == SDE_OBS_USER || obs[o].kind == SDE_OBS_EXPR)
       return sde_error (GSL_EINVAL,
                         "exact engine: observable %s has no "
                         "closed form",

@@ -34,7 +34,9 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
     .engine = "auto",
     .density_grid = "0:0:0",
     .estimator = "coupled",
-    .paths = sim ? 100000 : 10000,
+    .paths = sim    ? 100000
+             : slow ? 1000
+                    : 10000,
     .max_paths = slow ? 1000000 : 2000000,
     .pilot = 0,
     .target_ci = 0.1,
@@ -85,35 +87,39 @@ refuse (int code, const char *setting)
                     setting, sde__last_error (code));
 }
 
-int
-sde__xp_meta (sde_experiment *x, const char *key, const char *fmt, ...)
+/* Sets KEY to VALUE; a new key goes in at position AT (or last).  A key
+   given again replaces its value (the engine line after a fallback).  */
+static int
+meta_put (sde_experiment *x, const char *key, const char *value, size_t at)
 {
-  char buf[2048];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
-  va_end (ap);
-  /* A key given again replaces its value (the engine line after a
-     fallback).  */
   for (size_t i = 0; i < x->nmeta; i++)
     if (strcmp (x->meta[i].key, key) == 0)
       {
-        char *v = strdup (buf);
-        if (v == NULL)
-          return GSL_ENOMEM;
-        free (x->meta[i].value);
-        x->meta[i].value = v;
+        snprintf (x->meta[i].value, sizeof x->meta[i].value, "%s", value);
         return GSL_SUCCESS;
       }
   xp_meta *m = realloc (x->meta, sizeof *m * (x->nmeta + 1));
   if (m == NULL)
     return GSL_ENOMEM;
   x->meta = m;
-  snprintf (m[x->nmeta].key, sizeof m[x->nmeta].key, "%s", key);
-  if ((m[x->nmeta].value = strdup (buf)) == NULL)
-    return GSL_ENOMEM;
+  if (at > x->nmeta)
+    at = x->nmeta;
+  memmove (m + at + 1, m + at, sizeof *m * (x->nmeta - at));
+  snprintf (m[at].key, sizeof m[at].key, "%s", key);
+  snprintf (m[at].value, sizeof m[at].value, "%s", value);
   x->nmeta++;
   return GSL_SUCCESS;
+}
+
+int
+sde__xp_meta (sde_experiment *x, const char *key, const char *fmt, ...)
+{
+  char buf[sizeof x->meta->value];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  return meta_put (x, key, buf, SIZE_MAX);
 }
 
 int
@@ -180,9 +186,10 @@ sde__xp_setup_problem (sde_experiment *x)
     }
   else
     {
-      const char *spec = o->problem                       ? o->problem
-                         : o->kind == SDE_EXPERIMENT_SLOW ? "circle:s=1,0.25"
-                                                          : "doublewell";
+      const char *spec = o->problem ? o->problem
+                         : o->kind == SDE_EXPERIMENT_SLOW
+                             ? "labelvalley:delta=1,x0=1.5,0"
+                             : "doublewell";
       if ((x->pb = sde_problem_alloc (spec, o->datadir)) == NULL)
         return refuse (GSL_EINVAL, "problem");
     }
@@ -709,7 +716,7 @@ static int
 setup_grid (sde_experiment *x)
 {
   const char *spec = x->o.eta                           ? x->o.eta
-                     : x->o.kind == SDE_EXPERIMENT_SLOW ? "2^-2:2^-5"
+                     : x->o.kind == SDE_EXPERIMENT_SLOW ? "2^-1:2^-7"
                                                         : "2^-3:2^-9";
   sde__clear_error ();
   x->neta = sde_weak_grid (spec, x->eta, XP_MAXETA);
@@ -917,6 +924,64 @@ parse_grid (sde_experiment *x)
   return GSL_SUCCESS;
 }
 
+/* Near a manifold the reference may be the slow SDE's law on a grid
+   (density_slow.h): the methods' errors then carry only their own Monte
+   Carlo noise and no reference error.  */
+static int
+setup_slow_engine (sde_experiment *x, const char *engine)
+{
+  if (strcmp (engine, "exact") == 0)
+    return sde_error (GSL_EINVAL, "engine=exact: not near a manifold (use "
+                                  "auto, mc or density)");
+  char why[300] = "";
+  int ok = x->ref == XP_REF_SLOW;
+  if (!ok)
+    snprintf (why, sizeof why, "the reference is a method");
+  else
+    ok = sde_slow_density_applies (x->man, why, sizeof why);
+  if (strcmp (engine, "density") == 0 && !ok)
+    return sde_error (GSL_EINVAL, "engine=density: %s (use --engine=mc)", why);
+  snprintf (x->engine_why, sizeof x->engine_why, "%s", why);
+  if (!ok || strcmp (engine, "mc") == 0)
+    return GSL_SUCCESS;
+  sde__clear_error ();
+  x->sd = sde_slow_density_alloc (x->man, x->x0, NULL);
+  if (x->sd == NULL)
+    {
+      if (strcmp (engine, "density") == 0)
+        return refuse (GSL_EINVAL, "engine=density");
+      snprintf (x->engine_why, sizeof x->engine_why, "%s",
+                sde__last_error (GSL_EINVAL));
+      return GSL_SUCCESS;
+    }
+  /* A trial over the horizon, so that auto falls back to Monte Carlo
+     before any row rather than failing on the first eta.  */
+  enum
+  {
+    NTRIAL = 32
+  };
+  double t[NTRIAL], *val = malloc (sizeof (double) * 2 * NTRIAL * x->nobs);
+  if (val == NULL)
+    return sde_error (GSL_ENOMEM, "out of memory");
+  for (size_t k = 0; k < NTRIAL; k++)
+    t[k] = x->o.horizon * (double)(k + 1) / NTRIAL;
+  int st = sde_slow_density_expect (x->sd, t, NTRIAL, x->obs, x->nobs, val,
+                                    val + NTRIAL * x->nobs);
+  free (val);
+  if (st == GSL_ENOMEM)
+    return st;
+  if (st)
+    {
+      if (strcmp (engine, "density") == 0)
+        return refuse (st, "engine=density");
+      snprintf (x->engine_why, sizeof x->engine_why, "%s",
+                sde__last_error (st));
+      sde_slow_density_free (x->sd);
+      x->sd = NULL;
+    }
+  return GSL_SUCCESS;
+}
+
 static int
 setup_engine (sde_experiment *x)
 {
@@ -928,6 +993,13 @@ setup_engine (sde_experiment *x)
                       sde_q (engine));
   if ((st = parse_grid (x)))
     return st;
+  if (x->o.kind == SDE_EXPERIMENT_SLOW)
+    {
+      x->coupled
+          = x->o.estimator == NULL || strcmp (x->o.estimator, "coupled") == 0;
+      x->engine = XP_ENGINE_MC;
+      return setup_slow_engine (x, engine);
+    }
   if (x->o.estimator && strcmp (x->o.estimator, "coupled")
       && strcmp (x->o.estimator, "independent"))
     return sde_error (GSL_EINVAL, "estimator=%s: use coupled or independent",
@@ -1107,6 +1179,11 @@ reference_meta (sde_experiment *x)
   if (x->ref == XP_REF_METHOD)
     sde__xp_meta (x, "reference", "%s%s", x->refm.spec,
                   x->man ? ", observed at Phi" : "");
+  else if (x->ref == XP_REF_SLOW && x->sd)
+    sde__xp_meta (x, "reference",
+                  "slow SDE, by the density engine (its law on the curve "
+                  "on a self-refined grid: no sampling error, each value's "
+                  "error estimate <= 1e-9)");
   else if (x->ref == XP_REF_SLOW)
     sde__xp_meta (x, "reference",
                   "slow SDE, %s (Euler-Maruyama, re-projected by Phi), "
@@ -1149,6 +1226,11 @@ sde__xp_engine_meta (sde_experiment *x, const char *refused)
                   "mc (Monte Carlo), by --engine=auto: the density engine "
                   "cannot vouch for its numbers: %.400s",
                   refused);
+  else if (x->o.kind == SDE_EXPERIMENT_SLOW)
+    sde__xp_meta (x, "engine", "mc for the methods; the reference %s%s%s",
+                  x->sd ? "by the density engine"
+                        : "by Monte Carlo (density engine: ",
+                  x->sd ? "" : x->engine_why, x->sd ? "" : ")");
   else
     sde__xp_meta (x, "engine", "mc (Monte Carlo)%s%s%s",
                   automatic && x->o.kind != SDE_EXPERIMENT_SLOW
@@ -1160,7 +1242,9 @@ sde__xp_engine_meta (sde_experiment *x, const char *refused)
   reference_meta (x);
   if (x->engine == XP_ENGINE_MC)
     sde__xp_meta (x, "estimator", "%s",
-                  !x->coupled ? "independent samples"
+                  x->sd         ? "each method's own paths against the exact "
+                                  "reference"
+                  : !x->coupled ? "independent samples"
                   : x->orc.law == SDE_ORACLE_GAUSSIAN
                           || x->o.kind != SDE_EXPERIMENT_SLOW
                       ? "coupled: common Brownian path"
@@ -1393,6 +1477,8 @@ sde_experiment_free (sde_experiment *x)
 {
   if (x == NULL)
     return;
+  sde_observable_release (x->obs, x->nobs);
+  sde_slow_density_free (x->sd);
   sde_manifold_free (x->man);
   sde_system_free (x->named);
   free (x->moments);
@@ -1408,8 +1494,6 @@ sde_experiment_free (sde_experiment *x)
   for (size_t i = 0; i < x->nnotes; i++)
     free (x->notes[i]);
   free (x->notes);
-  for (size_t i = 0; i < x->nmeta; i++)
-    free (x->meta[i].value);
   free (x->meta);
   free (x);
 }
@@ -1417,14 +1501,8 @@ sde_experiment_free (sde_experiment *x)
 int
 sde_experiment_annotate (sde_experiment *x, const char *key, const char *value)
 {
-  int st = sde__xp_meta (x, key, "%s", value);
-  if (st || x->nmeta < 3)
-    return st;
   /* Right after the version line: a command line reads first.  */
-  xp_meta m = x->meta[x->nmeta - 1];
-  memmove (x->meta + 2, x->meta + 1, sizeof m * (x->nmeta - 2));
-  x->meta[1] = m;
-  return GSL_SUCCESS;
+  return meta_put (x, key, value, 1);
 }
 
 size_t
@@ -1518,7 +1596,7 @@ sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
     return st;
   x->cur = i;
   size_t np = method_processes (x, eta, &o);
-  if (x->ref != XP_REF_METHOD)
+  if (x->ref != XP_REF_METHOD && x->sd == NULL)
     {
       if (x->ref != XP_REF_SLOW && (st = sde__xp_limit (x, eta, tau)))
         return st;
@@ -1548,7 +1626,7 @@ sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
                        .nobs = x->nobs,
                        .proc = x->proc,
                        .nproc = np,
-                       .ref = (int)x->nm,
+                       .ref = x->sd ? -1 : (int)x->nm,
                        .coupled = x->coupled,
                        .rng = x->rng,
                        .stream0 = (uint32_t)(SDE_ENSEMBLE_STREAMS * i),

@@ -31,11 +31,13 @@ typedef enum
   XP_ENGINE_DENSITY
 } xp_engine;
 
-/* Provenance: key and value, owned.  */
+/* Provenance: key and value.  The value lives in place, as long as the
+   longest line a tool prints; no pointers keep the array trivial to grow
+   and shift.  */
 typedef struct
 {
   char key[32];
-  char *value;
+  char value[2048];
 } xp_meta;
 
 struct sde_experiment
@@ -85,6 +87,8 @@ struct sde_experiment
   sde_moment *moments;
   size_t nmoments;
   /* slow */
+  sde_slow_density *sd; /* the slow SDE by the density engine (NULL: by
+                           Monte Carlo in the ensemble) */
   sde_manifold *man;
   const sde_slow_type *slow_type;
   double z0[64];

@@ -117,6 +117,29 @@ deliver (void *ctx, const sde_weak_point *rows, size_t n)
   return st;
 }
 
+/* The slow SDE's law by the density engine at the checkpoints of the
+   ensemble built for eta number I (slow time).  */
+static int
+slow_reference (void *ctx, size_t i, const sde_ensemble *e, double *val,
+                double *err)
+{
+  sde_experiment *x = ctx;
+  (void)i;
+  double *t = malloc (sizeof (double) * e->ncheck);
+  if (t == NULL)
+    return sde_error (GSL_ENOMEM, "out of memory");
+  for (size_t c = 0; c < e->ncheck; c++)
+    t[c] = (double)e->check[c] * e->eta;
+  sde__clear_error ();
+  int st = sde_slow_density_expect (x->sd, t, e->ncheck, x->obs, x->nobs, val,
+                                    err);
+  free (t);
+  if (st)
+    return sde_error (st, "the density engine for the slow SDE: %s",
+                      sde__last_error (st));
+  return GSL_SUCCESS;
+}
+
 static int
 run_mc (sde_experiment *x, row_sink *sink)
 {
@@ -138,7 +161,8 @@ run_mc (sde_experiment *x, row_sink *sink)
           .row_ctx = sink,
           .row = deliver,
           .progress = sweep_progress,
-          .run = sweep_run };
+          .run = sweep_run,
+          .reference = x->sd ? slow_reference : NULL };
   return sde_weak_run (&w);
 }
 

@@ -68,6 +68,7 @@ static const sde_column fit_cols[] = {
   { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
   { "theory_kind", "", 6, 's', 0, 0, "kind", NULL },
   { "points", "points", 4, 'd', 0, 0, "pts", NULL },
+  { "eta_max", "from $\\eta$", 9, 'g', 4, 0, "from eta", NULL },
   { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3, 0, "chi2/dof", NULL },
   { "order", "order $p$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
   { "se", "SE", 7, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
@@ -75,6 +76,7 @@ static const sde_column fit_cols[] = {
   { "ci_hi", "95\\% CI hi", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
   { "log_c", "$\\log C$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
   { "floored", "floor", 5, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },
+  { "skipped", "skipped", 7, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },
   { "local_slopes", "local slopes", 24, 'f', 2, SDE_COLUMN_WIDE, "local slopes",
     NULL },
   { "local_slopes_se", "SE of the local slopes", 24, 'f', 2, SDE_COLUMN_WIDE,
@@ -230,6 +232,13 @@ fit_notes (sde_experiment *x, size_t m, size_t o, const sde_weak_fit *f,
     sde__xp_note (x, "%s %s: warning: %s; the order %.3f is not reliable", mn,
                   on, sde_weak_fit_warning (f->flags, warn, sizeof warn),
                   f->order);
+  else if (f->ok && f->skipped)
+    sde__xp_note (x,
+                  "%s %s: over all %zu etas %s; the order is fitted on the "
+                  "%zu smallest (eta <= %g), where they do not",
+                  mn, on, n,
+                  sde_weak_fit_warning (f->all_flags, warn, sizeof warn),
+                  n - f->skipped, f->eta_max);
   if (o == 0 && strcmp (x->theory_kind[m], "none") == 0)
     sde__xp_note (x,
                   "%s: the theory predicts no convergence to the reference "
@@ -275,6 +284,7 @@ fit_row (sde_experiment *x, sde_report *rep, size_t m, size_t o,
     isnan (th) ? SDE_CELL_NONE : SDE_CELL_D (th),
     SDE_CELL_S (x->theory_kind[m]),
     SDE_CELL_I ((long long)f.used),
+    f.ok ? CELL_OR_NONE (f.eta_max) : SDE_CELL_NONE,
     f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
     f.ok ? SDE_CELL_D (f.order) : SDE_CELL_NONE,
     f.ok ? CELL_OR_NONE (f.se) : SDE_CELL_NONE,
@@ -282,6 +292,7 @@ fit_row (sde_experiment *x, sde_report *rep, size_t m, size_t o,
     f.ok ? CELL_OR_NONE (f.hi) : SDE_CELL_NONE,
     f.ok ? SDE_CELL_D (f.logc) : SDE_CELL_NONE,
     SDE_CELL_I ((long long)f.floored),
+    SDE_CELL_I ((long long)f.skipped),
     SDE_CELL_DV (ls, n ? n - 1 : 0),
     SDE_CELL_DV (lse, n ? n - 1 : 0),
     SDE_CELL_SV (warn, nw),
@@ -575,7 +586,8 @@ sde__xp_write_tail (sde_experiment *x, sde_report *rep)
   consistency_notes (x, pts);
   for (size_t i = 0; i < x->nnotes && !st; i++)
     st = sde_report_note (rep, x->notes[i]);
-  if (!st)
+  /* With one eta there is no order to judge: the note says so.  */
+  if (!st && !one_eta)
     st = verdicts (x, rep);
   free (pts);
   free (ls);

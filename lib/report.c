@@ -349,13 +349,16 @@ new_name (sde_report *r, const char *name)
   for (size_t i = 0; i < r->nnames; i++)
     if (strcmp (r->names[i], name) == 0)
       return sde_error (GSL_EINVAL, "a second table named %s", sde_q (name));
-  char **n = realloc (r->names, (r->nnames + 1) * sizeof *n);
+  char *c = strdup (name);
+  char **n = c ? realloc (r->names, (r->nnames + 1) * sizeof *n) : NULL;
   if (n == NULL)
-    return sde_error (GSL_ENOMEM, "out of memory for a table");
+    {
+      free (c);
+      return sde_error (GSL_ENOMEM, "out of memory for a table");
+    }
   r->names = n;
-  if ((n[r->nnames] = strdup (name)) == NULL)
-    return sde_error (GSL_ENOMEM, "out of memory for a table");
-  r->table = n[r->nnames++];
+  n[r->nnames++] = c;
+  r->table = c;
   return GSL_SUCCESS;
 }
 

@@ -160,7 +160,8 @@ START_TEST (test_weak_fit_exact_power_law_and_few_points)
     }
   sde_weak_fit f;
   sde_weak_fit_points (pts, 5, &f);
-  ck_assert (f.ok && f.flags == 0);
+  ck_assert (f.ok && f.flags == 0 && f.all_flags == 0 && f.skipped == 0);
+  ck_assert (f.eta_max == 0.5);
   ck_assert_close (f.order, 1.5, 1e-12);
   ck_assert_close (f.logc, log (3), 1e-12);
   ck_assert (f.chi2dof < 1e-20);
@@ -203,6 +204,55 @@ START_TEST (test_weak_local_slopes_and_warnings)
   ck_assert (
       strstr (sde_weak_fit_warning (f.flags, buf, sizeof buf), "change sign")
       != NULL);
+}
+END_TEST
+
+/* Precise errors e = eta + 4 eta^2 (SE 0.1% of e) show the eta^2 term:
+   over all etas the slopes drift, so the order comes from the longest
+   tail of small etas whose slopes agree within their SEs, and it is the
+   fit of exactly those points.  The tail must keep three points: the
+   noiseless-looking series e = eta^2 + eta^3 with one point left has no
+   clean tail, and the fit stays the whole series' with its warning.  */
+START_TEST (test_weak_fit_tail_where_the_slopes_settle)
+{
+  enum
+  {
+    N = 9
+  };
+  sde_weak_point pts[N];
+  for (int i = 0; i < N; i++)
+    {
+      double eta = ldexp (1, -i - 1), e = eta + 4 * eta * eta;
+      pts[i] = point (eta, e, 1e-3 * e);
+    }
+  sde_weak_fit all, f, t;
+  sde_weak_fit_points (pts, N, &f);
+  ck_assert (f.ok && f.flags == 0 && f.skipped > 0 && f.skipped + 3 <= N);
+  ck_assert (f.all_flags & SDE_WEAK_FIT_DRIFT);
+  ck_assert (f.eta_max == pts[f.skipped].eta);
+  ck_assert_int_eq ((int)(f.used + f.skipped), N);
+  /* The same numbers as a fit of the tail alone, which is clean.  */
+  sde_weak_fit_points (pts + f.skipped, N - f.skipped, &t);
+  ck_assert (t.skipped == 0 && t.flags == 0);
+  ck_assert_close (f.order, t.order, 1e-12);
+  ck_assert_close (f.se, t.se, 1e-12);
+  /* One eta more is not clean: the tail is the longest.  */
+  sde_weak_fit_points (pts + f.skipped - 1, N - f.skipped + 1, &all);
+  ck_assert (all.skipped > 0 || (all.flags & SDE_WEAK_FIT_DRIFT)
+             || (all.flags & SDE_WEAK_FIT_SCATTER));
+  /* The local slope at the tail's end is 1 + 4 eta / (1 + 4 eta) +
+     O(eta^2) above 1: the fitted order is within 0.05 of 1 and its CI
+     does not reach the whole series' drifted fit of 1.3.  */
+  ck_assert (fabs (f.order - 1) < 0.05 && f.hi < 1.3);
+  /* Steeper precise data with no clean three-point tail.  */
+  for (int i = 0; i < 4; i++)
+    {
+      double eta = ldexp (1, -i - 1), e = eta * eta + 8 * eta * eta * eta;
+      pts[i] = point (eta, e, 1e-4 * e);
+    }
+  sde_weak_fit_points (pts, 4, &f);
+  ck_assert (f.ok && f.skipped == 0 && (f.flags & SDE_WEAK_FIT_DRIFT));
+  ck_assert (f.flags == f.all_flags && f.eta_max == 0.5);
 }
 END_TEST
 
@@ -407,6 +457,7 @@ weak_suite (void)
   tcase_add_test (tc, test_weak_fit_weights_and_chi2);
   tcase_add_test (tc, test_weak_fit_exact_power_law_and_few_points);
   tcase_add_test (tc, test_weak_local_slopes_and_warnings);
+  tcase_add_test (tc, test_weak_fit_tail_where_the_slopes_settle);
   tcase_add_test (tc, test_weak_sweep_steps_and_t_max);
   tcase_add_test (tc, test_weak_sweep_target_and_second_batch);
   tcase_add_test (tc, test_weak_maximum_unbiased);

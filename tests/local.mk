@@ -71,7 +71,7 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
-	tests/cli/report-pandas.sh tests/cli/sde-plot.sh
+	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif

@@ -42,7 +42,9 @@ static const cli_option options[] = {
     "error is the largest over them",
     "every" },
   { "observable", 'O', "LIST",
-    "test functions: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace", "norm2" },
+    "test functions: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace, or "
+    "expr:EXPR in x0, x1, ... (e.g. expr:exp(-x0^2))",
+    "norm2" },
   { "engine", SW_ENGINE, "ENGINE",
     "auto, mc (Monte Carlo), exact (linear-Gaussian: quadratic loss, "
     "constant Gaussian noise) or density (1-D SGD: the law on a grid); "
@@ -50,7 +52,7 @@ static const cli_option options[] = {
     "auto" },
   { "density-grid", SW_GRID, "LO:HI:N",
     "density engine: the domain and grid points (0: chosen per eta)", "0:0:0" },
-  SW_OPT_PATHS,
+  SW_OPT_PATHS ("10000"),
   { "max-paths", SW_MAXPATHS, "N", "cap of --target-ci", "2000000" },
   SW_OPT_RUN,
   SW_OPT_OUTPUT,

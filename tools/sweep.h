@@ -69,9 +69,9 @@ enum
   {                                                                            \
     "c", SW_C, "C", "the constant c of the momentum family", "1"               \
   }
-#define SW_OPT_PATHS                                                           \
+#define SW_OPT_PATHS(DEFAULT)                                                  \
   { "paths", 'n', "N", "paths per eta (the first batch with --target-ci)",     \
-    "10000" },                                                                 \
+    DEFAULT },                                                                 \
       { "target-ci", SW_TARGET, "F",                                           \
         "add paths until the 95% CI half-width is at most F |e|, or F times "  \
         "1e-6 of the observable's scale for an error that is zero (0: off)",   \

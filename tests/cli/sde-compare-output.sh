@@ -231,4 +231,16 @@ grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no u
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --reference=hb:momentum=0.5,wd=1 --eta=2^-3 --paths=1000 --target-ci=0 >"$tmpdir/rwd" 2>&1 &&
   grep -q '^# engine: mc.*weight decay in the reference' "$tmpdir/rwd" && pass || fail "reference with weight decay: $(grep -e '^# engine' -e 'sde-compare:' "$tmpdir/rwd")"
 
+# Expression observables are the catalog's where they coincide: the same
+# paths give bitwise the same estimates for x0x1 and expr:x0*x1, and for
+# norm2 and expr:x0^2+x1^2 (Monte Carlo, so the paths are what is shared).
+"$cmp_" --problem=nonconvex2d --methods=sgd --eta=2^-3:2^-4 --paths=1000 --target-ci=0 --format=csv \
+  --observable='x0x1,expr:x0*x1,norm2,expr:x0^2+x1^2' >"$tmpdir/ex.csv" || fail "expression observables run"
+awk -F, '/^#/ || $1 == "eta" { next } NF > 5 { v[$1 " " $3] = $6 }
+  END { n = 0
+        for (k in v) { split(k, a, " ")
+          if (a[2] == "x0x1") { n++; if (v[a[1] " expr:x0*x1"] != v[k]) bad = 1 }
+          if (a[2] == "norm2") { n++; if (v[a[1] " expr:x0^2+x1^2"] != v[k]) bad = 1 } }
+        exit bad || n != 4 }' "$tmpdir/ex.csv" && pass || fail "expression observables differ from the catalog's: $(grep -v '^#' "$tmpdir/ex.csv")"
+
 finish
