@@ -23,11 +23,12 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
 {
   const int slow = kind == SDE_EXPERIMENT_SLOW;
   const int sim = kind == SDE_EXPERIMENT_SIMULATE;
+  const int order = kind == SDE_EXPERIMENT_ORDER;
   *o = (sde_experiment_opts){
     .kind = kind,
     .tau = NAN,
     .sigma = slow ? 1.0 : NAN,
-    .methods = sim ? NULL : "sgd,sgdm:beta=0.9",
+    .methods = sim || order ? NULL : "sgd,sgdm:beta=0.9",
     .alpha = NAN,
     .c = 1,
     .horizon = 1,
@@ -37,6 +38,7 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
     .paths = sim    ? 100000
              : slow ? 1000
                     : 10000,
+    .errors = order ? "both" : NULL,
     .max_paths = slow ? 1000000 : 2000000,
     .pilot = 0,
     .target_ci = 0.1,
@@ -182,7 +184,17 @@ sde__xp_setup_problem (sde_experiment *x)
       sde_problem_expr_spec s = { o->loss, o->cov, o->factor, o->x0 };
       x->pb = sde_problem_alloc_expr_spec (&s);
       if (x->pb == NULL)
-        return refuse (GSL_EINVAL, "loss");
+        {
+          /* A reason about the noise or the start names its own option.  */
+          const char *why = sde__last_error (GSL_EINVAL);
+          if (strncmp (why, "cov: ", 5) == 0)
+            return sde_error (GSL_EINVAL, "noise-cov: %s", why + 5);
+          if (strncmp (why, "factor: ", 8) == 0)
+            return sde_error (GSL_EINVAL, "noise-factor: %s", why + 8);
+          if (strncmp (why, "x0: ", 4) == 0)
+            return sde_error (GSL_EINVAL, "%s", why);
+          return refuse (GSL_EINVAL, "loss");
+        }
     }
   else
     {
@@ -1423,6 +1435,11 @@ sde_experiment_alloc (const sde_experiment_opts *o)
         st = sde__xp_sim_meta (x);
       goto done;
     }
+  if (!st && o->kind == SDE_EXPERIMENT_ORDER)
+    {
+      st = sde__xp_setup_order (x);
+      goto done;
+    }
   if (!st)
     st = sde__xp_setup_problem (x);
   if (!st)
@@ -1458,12 +1475,14 @@ done:
   x->o.noise = x->o.methods = x->o.reference = x->o.schedule = NULL;
   x->o.eta = x->o.observables = x->o.density_grid = NULL;
   x->o.engine = x->o.estimator = x->o.phi = x->o.datadir = NULL;
+  x->o.drift = x->o.diffusion = x->o.form = x->o.exact = x->o.moments = NULL;
+  x->o.sde = x->o.scheme = x->o.rng = x->o.steps = x->o.errors = NULL;
   if (st)
     {
       sde_experiment_free (x);
       return NULL;
     }
-  if (o->kind != SDE_EXPERIMENT_SIMULATE)
+  if (o->kind != SDE_EXPERIMENT_SIMULATE && o->kind != SDE_EXPERIMENT_ORDER)
     {
       set_theory (x);
       snprintf (x->title, sizeof x->title, "%.400s: weak error against %.150s",
@@ -1481,6 +1500,9 @@ sde_experiment_free (sde_experiment *x)
   sde_slow_density_free (x->sd);
   sde_manifold_free (x->man);
   sde_system_free (x->named);
+  if (!x->usde_borrowed)
+    sde_system_expr_free (x->usde);
+  sde_order_result_free (x->ord);
   free (x->moments);
   sde_problem_free (x->limpb);
   if (!x->pb_borrowed)
@@ -1534,21 +1556,33 @@ sde_experiment_nobs (const sde_experiment *x)
 const char *
 sde_experiment_method (const sde_experiment *x, size_t m)
 {
-  return m < x->nm ? x->methods[m].spec : NULL;
+  if (m >= x->nm)
+    return NULL;
+  return x->o.kind == SDE_EXPERIMENT_ORDER ? x->schemes[m]->name
+                                           : x->methods[m].spec;
 }
 
 const char *
 sde_experiment_observable (const sde_experiment *x, size_t o)
 {
-  return o < x->nobs ? x->obs[o].name : NULL;
+  if (o >= x->nobs)
+    return NULL;
+  return x->o.kind == SDE_EXPERIMENT_ORDER && o == x->nweak ? "strong"
+                                                            : x->obs[o].name;
 }
 
 double
 sde_experiment_theory (const sde_experiment *x, size_t m, const char **kind)
 {
+  const char *k = "";
+  double p = NAN;
+  if (m < x->nm && x->o.kind != SDE_EXPERIMENT_ORDER)
+    k = x->theory_kind[m], p = x->theory[m];
+  else if (m < x->nm && x->weak != x->strong)
+    p = sde__xp_theory (x, m, x->weak ? 0 : x->nweak, &k);
   if (kind)
-    *kind = m < x->nm ? x->theory_kind[m] : "";
-  return m < x->nm ? x->theory[m] : NAN;
+    *kind = k;
+  return p;
 }
 
 const char *

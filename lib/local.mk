@@ -17,7 +17,7 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c lib/order.c \
 	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/experiment.c lib/experiment_run.c lib/experiment_table.c \
-	lib/experiment_sim.c \
+	lib/experiment_sim.c lib/experiment_sde.c lib/experiment_order.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
 	lib/problem_internal.h lib/xsum.h lib/fused.h lib/report_internal.h \
 	lib/experiment_internal.h lib/spec_internal.h

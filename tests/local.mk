@@ -71,7 +71,8 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
-	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh
+	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh \
+	tests/cli/sde-order.sh tests/cli/sde-sim-user.sh tests/cli/readme.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
@@ -83,7 +84,7 @@ EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/python.sh tests/cli/lib.sh
 	tests/cli/golden.sh tests/count-results.sh tests/regen-golden.sh
 # The man-page test reads the generated page.
 tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1 \
-	man/sde-plot.1
+	man/sde-plot.1 man/sde-order.1
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \

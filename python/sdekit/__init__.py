@@ -83,10 +83,12 @@ def slow(**kw):
 
 
 def simulate(**kw):
-    """Moments of one SDE from the catalog with a scheme (``sde=``,
-    ``scheme=``, ``step=``), or of optimizers on a problem (``problem=``
+    """Moments of one SDE with a scheme (``scheme=``, ``step=``): from the
+    catalog (``sde=``) or from expressions (``drift=``, ``diffusion=``,
+    ``x0=``, ``stratonovich=True``, ``moments=`` for its exact moments),
+    or of optimizers on a problem (``problem=``
     or ``loss=`` with ``method=`` and ``eta=``), with standard errors and,
-    for catalog SDEs, the exact values: the run of ``sde-sim`` (see ``man
+    where they are known, the exact values: the run of ``sde-sim`` (see ``man
     sde-sim``).
 
     Keywords (the long options of sde-sim, and ``progress``): {keywords}.

@@ -51,6 +51,9 @@ SETTINGS = {
     "gtol": ("gtol", DOUBLE, (0, True, 1, False)),
     "phi-steps": ("phi_steps", UINT, (1, U32)),
     "sde": ("sde", STR, None),
+    "drift": ("drift", STR, None),
+    "diffusion": ("diffusion", STR, None),
+    "moments": ("moments", STR, None),
     "scheme": ("scheme", STR, None),
     "step": ("step", DOUBLE, (0, True, math.inf, False)),
     "rng": ("rng", STR, None),
@@ -74,8 +77,9 @@ _SWEEP = ("problem", "loss", "noise-cov", "noise-factor", "x0", "noise",
 # where it matters little: a test checks these against the tools' --help.
 OPTIONS = {
     "compare": _SWEEP + ("tau", "schedule", "engine", "density-grid"),
-    "slow": _SWEEP + ("phi", "gtol", "phi-steps"),
-    "simulate": ("sde", "scheme", "step", "problem", "loss", "noise-cov",
+    "slow": _SWEEP + ("engine", "phi", "gtol", "phi-steps"),
+    "simulate": ("sde", "drift", "diffusion", "stratonovich", "moments",
+                 "scheme", "step", "problem", "loss", "noise-cov",
                  "noise-factor", "method", "eta", "noise", "sigma", "tau",
                  "schedule", "x0", "observable", "horizon", "times",
                  "paths", "bound", "seed", "rng", "threads", "progress"),
@@ -204,6 +208,14 @@ class Settings:
             if opt == "problem" and isinstance(value, problem_type):
                 self.user = value
                 words.append("--problem=<python:%s>" % value.name)
+                continue
+            if opt == "stratonovich":  # a flag: True or False
+                if not isinstance(value, bool):
+                    raise TypeError("%s(): stratonovich=: want True or False, "
+                                    "not %s" % (kind, type(value).__name__))
+                if value:
+                    words.append("--stratonovich")
+                    self.fields["form"] = b"stratonovich"
                 continue
             try:
                 if opt == "progress" and isinstance(value, bool):

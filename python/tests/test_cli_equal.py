@@ -93,6 +93,8 @@ def test_slow_equals_cli(quiet):
     ("--sde=ou", "--scheme=weak2", "--step=0.05", "--paths=5000"),
     ("--problem=nonconvex2d", "--method=sgd,sgdm:beta=0.9", "--eta=0.05",
      "--paths=3000", "--observable=loss,x1", "--times=every"),
+    ("--drift=-x0, x0 - x1", "--diffusion=diag(0.5, 0.5*x1)", "--x0=1,0",
+     "--scheme=milstein", "--paths=2000", "--observable=x0,expr:x0*x1"),
 ])
 def test_simulate_equals_cli(args, quiet):
     doc = cli_json("simulate", *args)
@@ -100,6 +102,18 @@ def test_simulate_equals_cli(args, quiet):
     same(res, doc, tables=("moments",))
     assert res.provenance == doc["provenance"]
     assert len(res.errors) == 0 and len(res.fits) == 0
+
+
+def test_simulate_stratonovich_equals_cli(quiet):
+    """The flag: stratonovich=True is --stratonovich."""
+    args = ("--drift=0", "--diffusion=x0", "--x0=1", "--paths=2000",
+            "--moments=x0: exp(t/2)")
+    doc = cli_json("simulate", *args, "--stratonovich")
+    res = sdekit.simulate(**kwargs(args), stratonovich=True, **quiet)
+    same(res, doc, tables=("moments",))
+    assert res.provenance == doc["provenance"]
+    with pytest.raises(TypeError):
+        sdekit.simulate(**kwargs(args), stratonovich="yes", **quiet)
 
 
 def test_numeric_columns(quiet):
