@@ -101,6 +101,7 @@ typedef struct
   const char *sde, *scheme;
   double step;
   const char *rng;
+  const char *drift, *diffusion, *form, *exact, *moments;
   ...;
 } sde_experiment_opts;
 typedef struct sde_experiment sde_experiment;

@@ -76,8 +76,8 @@ def test_unknown_keywords_raise_type_error():
     with pytest.raises(TypeError, match="output option"):
         sdekit.compare(format="json")
     # Each kind takes its tool's options only.
-    with pytest.raises(TypeError, match="'engine'"):
-        sdekit.slow(engine="mc")
+    with pytest.raises(TypeError, match="'schedule'"):
+        sdekit.slow(schedule="constant")
     with pytest.raises(TypeError, match="'methods'"):
         sdekit.simulate(methods="sgd")
     with pytest.raises(TypeError, match="not bool"):
