@@ -10,11 +10,15 @@ bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
 CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh \
+	bench/run-python.sh bench/python_peers.py
 
 BENCH_TARGETS = bench-normals bench-sgd bench-engines bench-expr
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
+endif
+if HAVE_PYTHON
+BENCH_TARGETS += bench-python
 endif
 bench: $(BENCH_TARGETS)
 
@@ -36,8 +40,14 @@ bench-mpi: tools/sde-compare$(EXEEXT)
 bench-engines: tools/sde-compare$(EXEEXT)
 	@echo "== engines without sampling error against Monte Carlo =="
 	@$(srcdir)/bench/run-engines.sh tools/sde-compare$(EXEEXT)
+# The Python package against the CLI, the built-in problems and numpy.
+bench-python: tools/sde-compare$(EXEEXT) python/site/sdekit/.stamp
+	@echo "== the Python package: overhead, numpy gradients, numpy loops =="
+	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets' \
+	  $(srcdir)/bench/run-python.sh tools python/site
 # Problems written as expressions against the same ones built in.
 bench-expr: tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
 	@echo "== expressions against built-in problems =="
 	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
-.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-expr
+.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi bench-python \
+	bench-expr

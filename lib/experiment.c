@@ -53,6 +53,12 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
   };
 }
 
+size_t
+sde__xp_chunk (const sde_experiment *x)
+{
+  return x->o.chunk ? x->o.chunk : 256;
+}
+
 double
 sde__xp_wall (void)
 {
@@ -1419,6 +1425,9 @@ check_numbers (const sde_experiment_opts *o)
                       num (o->alpha));
   if (!(o->max_seconds >= 0))
     return sde_error (GSL_EINVAL, "max-seconds: must be >= 0");
+  if (o->chunk > 65536)
+    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536",
+                      o->chunk);
   return GSL_SUCCESS;
 }
 
@@ -1476,6 +1485,11 @@ sde_experiment_alloc (const sde_experiment_opts *o)
   if (!st)
     st = build_meta (x);
 done:
+  if (!st && sde__xp_chunk (x) != 256)
+    st = sde__xp_meta (x, "chunk",
+                       "%zu paths per canonical chunk (the numbers depend "
+                       "on it; the tools use 256)",
+                       sde__xp_chunk (x));
   /* The settings' strings were the caller's: none is read after here.  */
   x->o.problem = x->o.loss = x->o.cov = x->o.factor = x->o.x0 = NULL;
   x->o.noise = x->o.methods = x->o.reference = x->o.schedule = NULL;
@@ -1671,7 +1685,7 @@ sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
                        .rng = x->rng,
                        .stream0 = (uint32_t)(SDE_ENSEMBLE_STREAMS * i),
                        .bound = x->o.bound,
-                       .chunk = 256,
+                       .chunk = sde__xp_chunk (x),
                        .threads = x->o.threads };
   return GSL_SUCCESS;
 }

@@ -173,6 +173,8 @@ size_t sde__xp_checkpoints (const sde_experiment *x, double eta, size_t **out);
 int sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
                    sde_ensemble *e);
 double sde__xp_wall (void);
+/* Paths per canonical chunk: the setting, or the tools' 256.  */
+size_t sde__xp_chunk (const sde_experiment *x);
 
 /* experiment_table.c */
 double sde__xp_theory (const sde_experiment *x, size_t m, size_t o,

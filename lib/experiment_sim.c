@@ -336,7 +336,7 @@ sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h)
                      .rng = x->rng,
                      .stream0 = 0,
                      .bound = x->o.bound,
-                     .chunk = 256,
+                     .chunk = sde__xp_chunk (x),
                      .threads = x->o.threads };
   sde_ensemble_sums *s = sde_ensemble_sums_alloc (&e);
   if (s == NULL)
@@ -350,14 +350,15 @@ sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h)
     {
       /* A GSL generator is reseeded for every block from a 32-bit hash,
          so blocks can repeat (the birthday bound): say how likely.  */
-      const double blocks = (double)e.nsteps * ceil ((double)x->o.paths / 256);
+      const double blocks
+          = (double)e.nsteps * ceil ((double)x->o.paths / (double)e.chunk);
       const double pairs = blocks * (blocks - 1) / 2 / 4294967296.0;
       sde__xp_note (x,
-                    "%s%s is reseeded for each of >= %.3g blocks of 256 "
+                    "%s%s is reseeded for each of >= %.3g blocks of %zu "
                     "paths from a 32-bit seed: about %.2g pairs of blocks "
                     "repeat%s",
                     pairs >= 0.1 ? "warning: " : "", sde_rng_name (x->rng),
-                    blocks, pairs,
+                    blocks, e.chunk, pairs,
                     pairs >= 0.1 ? " (use --rng=philox for large runs)" : "");
     }
   return st;

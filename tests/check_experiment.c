@@ -414,6 +414,143 @@ START_TEST (test_experiment_provenance_shortest)
 }
 END_TEST
 
+/* The canonical chunk: 256 by default and as the tools run; another
+   chunk is said in the provenance, gives rows that do not depend on the
+   threads, and the paths run are counted in it.  */
+static void
+run_rows (size_t chunk, int threads, sde_weak_point *rows, size_t *n,
+          char *prov, size_t len)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.eta = "2^-2:2^-4";
+  o.paths = 3000;
+  o.target_ci = 0.5;
+  o.max_paths = 20000;
+  o.chunk = chunk;
+  o.threads = threads;
+  sde_experiment *x = sde_experiment_alloc (&o);
+  ck_assert_msg (x != NULL, "%s", last_reason);
+  ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+  const sde_weak_point *r = sde_experiment_rows (x, n);
+  memcpy (rows, r, sizeof *rows * *n);
+  const char *v = value_of (x, "chunk");
+  snprintf (prov, len, "%s", v ? v : "");
+  sde_experiment_free (x);
+}
+
+START_TEST (test_experiment_chunk)
+{
+  sde_weak_point a[16], b[16], c[16];
+  size_t na, nb, nc;
+  char pa[256], pb[256], pc[256];
+  run_rows (0, 1, a, &na, pa, sizeof pa);
+  run_rows (256, 2, b, &nb, pb, sizeof pb);
+  ck_assert_int_eq ((int)na, 6);
+  ck_assert_int_eq ((int)nb, 6);
+  ck_assert_str_eq (pa, "");
+  ck_assert_str_eq (pb, "");
+  for (size_t k = 0; k < na; k++)
+    ck_assert (a[k].e == b[k].e && a[k].se == b[k].se && a[k].n == b[k].n);
+  run_rows (2048, 1, b, &nb, pb, sizeof pb);
+  run_rows (2048, 2, c, &nc, pc, sizeof pc);
+  ck_assert (strstr (pb, "2048 paths per canonical chunk") == pb);
+  ck_assert_str_eq (pb, pc);
+  for (size_t k = 0; k < nb; k++)
+    {
+      ck_assert (b[k].e == c[k].e && b[k].se == c[k].se && b[k].n == c[k].n);
+      ck_assert_int_eq ((int)(b[k].n % 2048), 0);
+      /* Another sample of the same law: within the CIs of the first.  */
+      ck_assert_within_se (b[k].e, a[k].e, hypot (a[k].se, b[k].se), 4);
+    }
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.chunk = 65537;
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert_str_eq (last_reason, "chunk=65537: must be at most 65536");
+}
+END_TEST
+
+/* A caller's problem (opts.user, borrowed): the double well's gradient
+   alone, with a constant noise factor.  SGD on it is what the density
+   engine takes, but without a loss the engine cannot choose its grid:
+   auto falls back to Monte Carlo, whose rows are those of the catalog's
+   double well bitwise.  */
+static int
+dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+         double *work)
+{
+  (void)pb, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = x[p] * (x[p] * x[p] - 1);
+  return 0;
+}
+
+static int
+dw_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+           double *work)
+{
+  (void)x, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = pb->factor_const[0];
+  return 0;
+}
+
+START_TEST (test_experiment_user_problem)
+{
+  static const double one = 1, half = 0.5;
+  sde_problem pb;
+  memset (&pb, 0, sizeof pb);
+  pb.name = "mine";
+  pb.dim = pb.noise_dim = 1;
+  pb.grad = dw_grad;
+  pb.factor = dw_factor;
+  pb.factor_const = &one;
+  pb.x0 = &half;
+  pb.law = SDE_ORACLE_GAUSSIAN;
+  sde_weak_point rows[2][4];
+  size_t n[2];
+  for (int k = 0; k < 2; k++)
+    {
+      sde_experiment_opts o;
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+      o.methods = "sgd";
+      o.eta = "2^-2:2^-4";
+      o.paths = 2000;
+      o.target_ci = 0;
+      o.engine = k ? "auto" : "mc";
+      if (k)
+        o.user = &pb;
+      sde_experiment *x = sde_experiment_alloc (&o);
+      ck_assert_msg (x != NULL, "%s", last_reason);
+      if (k)
+        {
+          ck_assert_str_eq (value_of (x, "problem"), "mine");
+          ck_assert (strncmp (value_of (x, "engine"), "mc ", 3) == 0);
+        }
+      ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+      memcpy (rows[k], sde_experiment_rows (x, &n[k]), sizeof rows[k]);
+      sde_experiment_free (x);
+    }
+  ck_assert_int_eq ((int)n[0], 3);
+  ck_assert_int_eq ((int)n[1], 3);
+  for (size_t i = 0; i < n[0]; i++)
+    ck_assert (rows[0][i].e == rows[1][i].e && rows[0][i].se == rows[1][i].se);
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.user = &pb;
+  o.methods = "sgd";
+  o.engine = "density";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "has no loss") != NULL);
+  /* The caller's problem excludes a catalog one.  */
+  o.engine = "auto";
+  o.problem = "doublewell";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "exclude each other") != NULL);
+}
+END_TEST
+
 static Suite *
 experiment_suite (void)
 {
@@ -426,6 +563,8 @@ experiment_suite (void)
   tcase_add_test (tc, test_experiment_theory_kinds);
   tcase_add_test (tc, test_experiment_simulate_gbm);
   tcase_add_test (tc, test_experiment_provenance_shortest);
+  tcase_add_test (tc, test_experiment_chunk);
+  tcase_add_test (tc, test_experiment_user_problem);
   tcase_add_test (tc, test_experiment_simulate_user_sde);
   tcase_add_test (tc, test_experiment_order_gbm);
   tcase_add_test (tc, test_experiment_order_user_sde);

@@ -78,6 +78,12 @@ typedef struct
   double bound;
   uint64_t seed;
   int threads;
+  /* Paths per canonical chunk (0: 256, the tools' value).  Paths are run,
+     counted and summed in chunks, and a problem's callbacks see one chunk
+     per call: the numbers depend on it (never on the threads).  A larger
+     chunk suits callbacks that cost per call, such as Python functions;
+     at most 65536.  */
+  size_t chunk;
   double max_seconds;  /* 0: no budget */
   const char *phi;     /* slow: auto, flow or bdf */
   double gtol;         /* slow: Phi converged when |grad L| <= gtol */
