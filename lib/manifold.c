@@ -21,6 +21,7 @@
 #include "manifold_internal.h"
 #include "sdekit/manifold.h"
 #include "sdekit/spec.h"
+#include "slow_tangent.h"
 
 typedef struct slot slot;
 
@@ -830,10 +831,18 @@ static const sde_slow_type explicit_type
         "explicit form: P sigma S dW - 1/2 H+ L'''[Sigma_par] dt - 1/2 P "
         "L'''[Sigma_diamond] dt, then Phi",
         1 };
+static const sde_slow_type tangent_type
+    = { "tangent",
+        "tangent form on a one-dimensional manifold: the explicit form's "
+        "coefficients at Phi(x), its noise the scalar t b dB with dB the "
+        "increment projected on the unit tangent (commutative: Milstein "
+        "applies), then Phi",
+        1 };
 const sde_slow_type *sde_slow_projected = &projected_type;
 const sde_slow_type *sde_slow_explicit = &explicit_type;
+const sde_slow_type *sde_slow_tangent = &tangent_type;
 static const sde_slow_type *const slow_registry[]
-    = { &projected_type, &explicit_type, NULL };
+    = { &projected_type, &explicit_type, &tangent_type, NULL };
 
 const sde_slow_type *const *
 sde_slow_types (void)
@@ -960,5 +969,46 @@ sde_slow_system (sde_system *sys, const sde_slow_type *T, sde_manifold *m)
   sys->drift = slow_drift;
   sys->diffusion = slow_diffusion;
   sys->work = m->pb->work;
+  if (T == &tangent_type)
+    return sde__slow_tangent_system (sys, m);
   return GSL_SUCCESS;
+}
+
+/* ---- For the tangent form (slow_tangent.c) ---- */
+
+void
+sde__slow_dims (const sde_manifold *m, size_t *d, size_t *r, size_t *k)
+{
+  *d = m->d;
+  *r = m->r;
+  *k = m->k;
+}
+
+int
+sde__slow_factor (sde_manifold *m, const double *x, double *S)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = sigma_at (sl, x);
+  for (size_t k = 0; k < m->d * m->r; k++)
+    S[k] = m->o.sigma * sl->S[k];
+  release (m, locked);
+  return st;
+}
+
+int
+sde__slow_third (sde_manifold *m, const double *x, const double *Smat,
+                 double *out)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = third (sl, x, Smat, out);
+  release (m, locked);
+  return st;
+}
+
+int
+sde__slow_factor_const (const sde_manifold *m)
+{
+  return m->pb->factor_const != NULL;
 }
