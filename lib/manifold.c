@@ -913,10 +913,10 @@ slow_drift (double t, size_t P, const double *x, double *out, double *work,
   return GSL_SUCCESS;
 }
 
-/* P sigma S (d x r).  MATH.md 6 suggests a scalar tangent noise on a
-   one-dimensional manifold, so that Milstein applies; we keep the r
-   ambient columns instead, so the slow SDE shares SGD's Brownian path
-   (coupling), and re-projection by Phi caps the order at 1 anyway.  */
+/* P sigma S (d x r): the r ambient columns of the projected and explicit
+   forms, so the slow SDE shares SGD's Brownian path (coupling).  The
+   scalar tangent noise of a one-dimensional manifold, where Milstein
+   applies, is type=tangent (slow_tangent.c, MATH.md 6.2).  */
 static int
 slow_diffusion (double t, size_t P, const double *x, double *out, double *work,
                 void *params)
