@@ -1476,10 +1476,12 @@ build_meta (sde_experiment *x)
                       "dimension %zu in R^%zu; Phi by Newton's method on "
                       "grad L = 0 in the normal space with Phi's "
                       "second-order term (|grad L| <= %s), its error "
-                      "checked by a flow step to within %s |x - Gamma|^2 + "
-                      "%s, after the gradient flow (Dormand-Prince 5(4), "
-                      "local error <= %s of each step, at most %llu steps) "
-                      "where needed",
+                      "held to %s |x - Gamma|^2 + %s: checked by a flow "
+                      "step (in blocks, on 1 path in 32, and the others by "
+                      "the error coefficient those give, 10x safety), "
+                      "after the gradient flow (Dormand-Prince 5(4), local "
+                      "error <= %s of each step, at most %llu steps) where "
+                      "needed",
                       sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
                       num (d.ptol), num (SDE_MANIFOLD_PATOL), num (d.rtol),
                       (unsigned long long)x->o.phi_steps);
@@ -1526,8 +1528,7 @@ check_numbers (const sde_experiment_opts *o)
   if (!(o->max_seconds >= 0))
     return sde_error (GSL_EINVAL, "max-seconds: must be >= 0");
   if (o->chunk > 65536)
-    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536",
-                      o->chunk);
+    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536", o->chunk);
   return GSL_SUCCESS;
 }
 
