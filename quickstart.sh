@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
-help2man check libgsl-dev libfftw3-dev librandom123-dev
+help2man check libgsl-dev libfftw3-dev librandom123-dev libopenblas-dev
 libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy"
 missing=""
 for p in $pkgs; do

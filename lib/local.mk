@@ -12,11 +12,12 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/problem.c lib/problem_catalog.c lib/problem_data.c \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
 	lib/schedule.c lib/optim.c lib/observable.c \
-	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c \
+	lib/xsum.c lib/cmat.c lib/ensemble.c lib/weak.c lib/exact.c \
 	lib/density.c lib/manifold.c lib/expr.c lib/density_slow.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
-	lib/problem_internal.h lib/xsum.h lib/fused.h
+	lib/problem_internal.h lib/xsum.h lib/fused.h lib/cmat.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
+	$(OPENBLAS_CFLAGS) \
 	$(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
 lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) \
 	-lpthread -lm

@@ -7,7 +7,7 @@ TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
 UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
-	tests/check_density_slow
+	tests/check_density_slow tests/check_cmat
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -39,6 +39,9 @@ tests_check_expr_LDADD = $(TEST_UNIT_LIBS)
 tests_check_density_slow_SOURCES = tests/check_density_slow.c tests/testutil.h
 tests_check_density_slow_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_density_slow_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
+tests_check_cmat_SOURCES = tests/check_cmat.c tests/testutil.h
+tests_check_cmat_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_cmat_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
