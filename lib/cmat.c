@@ -59,6 +59,16 @@ sde__cmat_init (sde__cmat *m, const double *a, size_t rows, size_t cols)
 }
 
 void
+sde__cmat_view (sde__cmat *m, const double *a, size_t rows, size_t cols)
+{
+  memset (m, 0, sizeof *m);
+  m->rows = rows;
+  m->cols = cols;
+  m->a = a;
+  m->nnz = rows * cols;
+}
+
+void
 sde__cmat_free (sde__cmat *m)
 {
   if (m == NULL)

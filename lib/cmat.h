@@ -18,6 +18,28 @@ typedef struct
   double *val;   /* and values */
 } sde__cmat;
 
+/* Row I of M: its entries K in [*lo, *hi), column sde__cm_col and value
+   sde__cm_val (zeros included in a view: skip them).  */
+static inline void
+sde__cm_row (const sde__cmat *m, size_t i, size_t *lo, size_t *hi)
+{
+  *lo = m->start ? m->start[i] : 0;
+  *hi = m->start ? m->start[i + 1] : m->cols;
+}
+
+static inline size_t
+sde__cm_col (const sde__cmat *m, size_t i, size_t k)
+{
+  (void)i;
+  return m->start ? m->col[k] : k;
+}
+
+static inline double
+sde__cm_val (const sde__cmat *m, size_t i, size_t k)
+{
+  return m->start ? m->val[k] : m->a[i * m->cols + k];
+}
+
 /* Analyses A (rows x cols, row-major, borrowed: it must outlive M and
    keep its values).  Dense when at least 8 nonzeros per row on average
    and 8 columns: below that the sparse loops beat a dgemm call.  The
@@ -25,6 +47,11 @@ typedef struct
    GSL_SUCCESS or GSL_ENOMEM (reported; M is then empty).  */
 int sde__cmat_init (sde__cmat *m, const double *a, size_t rows, size_t cols);
 void sde__cmat_free (sde__cmat *m);
+
+/* M as a plain view of A, with no analysis and no allocation: start is
+   NULL, so a row's entries are all its columns (zeros included), and
+   products never use dgemm.  */
+void sde__cmat_view (sde__cmat *m, const double *a, size_t rows, size_t cols);
 
 /* C = alpha A X + beta C for a block of P paths, coordinate-major: X has
    COLS rows of P, C has ROWS rows of P, A is ROWS x COLS row-major.  By

@@ -180,6 +180,7 @@ typedef struct
   double *owork;
   sde_stepper *stepper;
   size_t nvar, naux, sub; /* oracle variates; SDE aux rows; steps per eta */
+  int fused;              /* SDE by sde__limit_weak2_step */
   double *phi;            /* nobs rows of P */
 } pstate;
 
@@ -327,6 +328,7 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
             }
           s->naux = sde_stepper_aux (s->stepper);
           s->sub = p->substeps;
+          s->fused = sde__limit_fusable (p->sys, p->scheme);
           ok &= (s->dw = malloc (sizeof (double) * r * P)) != NULL;
           ok &= (s->aux = malloc (sizeof (double) * (s->naux + 1) * P)) != NULL;
         }
@@ -475,8 +477,14 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
           for (size_t t = 0; t < s->naux * P; t++)
             s->aux[t] *= h;
         }
-      if ((st = sde_stepper_apply (s->stepper, (double)k * e->eta + j * h, h, P,
-                                   s->x, s->dw, s->aux)))
+      const double t = (double)k * e->eta + j * h;
+      /* The SME-1 reference by weak2: its step fused (bitwise the same).  */
+      if (s->fused)
+        st = sde__limit_weak2_step (p->sys, t, h, P, s->x, s->dw,
+                                    sde__stepper_work (s->stepper));
+      else
+        st = sde_stepper_apply (s->stepper, t, h, P, s->x, s->dw, s->aux);
+      if (st)
         return st;
       if (p->manifold)
         {

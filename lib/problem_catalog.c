@@ -899,6 +899,8 @@ sde_problem_alloc (const char *text, const char *datadir)
     st = sde_spec_check_used (&spec);
   if (st == 0)
     sde__spec_x0 (op);
+  if (st == 0)
+    st = sde__problem_analyse (&op->pb);
   if (st)
     {
       sde_problem_free (op ? &op->pb : NULL);

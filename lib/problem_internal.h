@@ -4,6 +4,7 @@
 #ifndef SDEKIT_PROBLEM_INTERNAL_H
 #define SDEKIT_PROBLEM_INTERNAL_H
 
+#include "cmat.h"
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
 
@@ -18,6 +19,9 @@ struct sde_owned_problem
   double *hess, *factor, *xstar, *x0;
   double par[16];
   void *extra; /* problem-specific, freed by destroy */
+  /* hess_const and factor_const analysed for block products by
+     sde__problem_analyse (rows 0 when absent).  */
+  sde__cmat hcm, scm;
 };
 
 /* Allocates an owned problem of dimension d and noise dimension r with
@@ -27,6 +31,19 @@ sde_owned_problem *sde__problem_new (const char *name, size_t d, size_t r);
 /* PB as an owned problem, or NULL when the library did not allocate it;
    reads nothing beyond the public struct.  */
 sde_owned_problem *sde__problem_owned (const sde_problem *pb);
+
+/* Analyses PB's hess_const and factor_const once, when an allocator has
+   filled them in (GSL_ENOMEM, reported, on failure).  */
+int sde__problem_analyse (sde_problem *pb);
+
+/* PB's constant Hessian or noise factor as analysed by
+   sde__problem_analyse; for a problem the library did not allocate (or
+   whose matrix was replaced since), VIEW is made a view of the matrix with
+   no analysis (start NULL: every column of a row is read, zeros skipped,
+   never dgemm) and returned.  NULL when PB has none.  */
+const sde__cmat *sde__problem_hess_cm (const sde_problem *pb, sde__cmat *view);
+const sde__cmat *sde__problem_factor_cm (const sde_problem *pb,
+                                         sde__cmat *view);
 
 /* Generic callbacks for constant Hessians and factors.  */
 int sde__hess_const (const sde_problem *pb, size_t P, const double *x,
