@@ -353,28 +353,38 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
 
 /* Sum of fine normals f0 .. f0 + cnt - 1 (counted within the current
    group of eta-steps), times scale, into out (r rows of P; the fine
-   normals are stored r x P per fine step).  */
+   normals are stored r x P per fine step): ((b0 + b1) + ...) scale, the
+   first two terms and the scale fused into the passes that add them.  */
 SDE_CLONES static void
 fine_sum (const worker *w, size_t f0, size_t cnt, double scale, size_t P,
-          double *out)
+          double *restrict out)
 {
   const size_t n = w->r * P;
-  const double *b0 = w->base + f0 * n;
+  const double *restrict b0 = w->base + f0 * n;
   if (cnt == 1)
     {
       for (size_t k = 0; k < n; k++)
         out[k] = scale * b0[k];
       return;
     }
-  memcpy (out, b0, sizeof (double) * n);
-  for (size_t f = 1; f < cnt; f++)
+  const double *restrict b1 = b0 + n;
+  if (cnt == 2)
     {
-      const double *b = w->base + (f0 + f) * n;
+      for (size_t k = 0; k < n; k++)
+        out[k] = (b0[k] + b1[k]) * scale;
+      return;
+    }
+  for (size_t k = 0; k < n; k++)
+    out[k] = b0[k] + b1[k];
+  for (size_t f = 2; f + 1 < cnt; f++)
+    {
+      const double *restrict b = w->base + (f0 + f) * n;
       for (size_t k = 0; k < n; k++)
         out[k] += b[k];
     }
+  const double *restrict bl = w->base + (f0 + cnt - 1) * n;
   for (size_t k = 0; k < n; k++)
-    out[k] *= scale;
+    out[k] = (out[k] + bl[k]) * scale;
 }
 
 /* One base step k (time k eta -> (k+1) eta) of process i.  */
@@ -498,6 +508,26 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
   return GSL_SUCCESS;
 }
 
+/* Clears ALIVE[q] when a coordinate of X or of MX (Phi(x), or X itself)
+   is not within the bound, and counts the paths it clears: a branch-free
+   pass over the coordinates.  */
+SDE_CLONES static void
+mark_diverged (double bound, size_t dim, size_t P, const double *restrict x,
+               const double *restrict mx, unsigned char *restrict alive,
+               int64_t *div)
+{
+  size_t before = 0, after = 0;
+  for (size_t q = 0; q < P; q++)
+    before += alive[q];
+  for (size_t c = 0; c < dim; c++)
+    for (size_t q = 0; q < P; q++)
+      alive[q]
+          &= (fabs (x[c * P + q]) <= bound) & (fabs (mx[c * P + q]) <= bound);
+  for (size_t q = 0; q < P; q++)
+    after += alive[q];
+  *div += (int64_t)(before - after);
+}
+
 /* Marks paths that left the bound (or whose Phi failed) and evaluates
    the observables, at Phi(x) for a method on a manifold.  */
 static int
@@ -517,19 +547,7 @@ observe (const sde_ensemble *e, worker *w, size_t i, size_t P)
       w->steps[i] += (int64_t)n;
       x = w->mapped;
     }
-  for (size_t q = 0; q < P; q++)
-    {
-      if (!s->alive[q])
-        continue;
-      for (size_t c = 0; c < p->dim; c++)
-        if (!(fabs (s->x[c * P + q]) <= e->bound)
-            || !(fabs (x[c * P + q]) <= e->bound))
-          {
-            s->alive[q] = 0;
-            w->div[i]++;
-            break;
-          }
-    }
+  mark_diverged (e->bound, p->dim, P, s->x, x, s->alive, &w->div[i]);
   for (size_t o = 0; o < e->nobs; o++)
     {
       int st
@@ -538,6 +556,84 @@ observe (const sde_ensemble *e, worker *w, size_t i, size_t P)
         return st;
     }
   return GSL_SUCCESS;
+}
+
+/* Lanes of the partial power sums: path q goes to lane q mod 8.  GCC's
+   generic vectors are computed lane by lane with IEEE semantics whatever
+   the instruction set the clone targets (one AVX-512 register, two AVX2
+   ones or four SSE2 ones).  */
+typedef double lanes_d __attribute__ ((vector_size (64)));
+typedef long long lanes_i __attribute__ ((vector_size (64)));
+typedef unsigned char lanes_c __attribute__ ((vector_size (8)));
+
+/* The power sums 1..4 of v_q = a_q - (b ? b_q : sh) over the paths alive
+   in m1 (and m2, if given) into out, and their number.  Each lane sums
+   its paths in order and the lanes are added in a fixed tree, so the
+   result is the same on every instruction set, and the loop runs in
+   vectors (a serial sum waits on the adder's latency at every path).  A
+   masked term is +0, which leaves a sum (never -0) as it is.  */
+typedef struct
+{
+  lanes_d s1, s2, s3, s4;
+  lanes_i n;
+} lanes_sums;
+
+static inline __attribute__ ((always_inline)) void
+lanes_add (lanes_sums *t, lanes_d va, lanes_d vb, lanes_c alive)
+{
+  const lanes_i ok = __builtin_convertvector(alive, lanes_i);
+  const lanes_d v = (lanes_d)((lanes_i)(va - vb) & -ok), v2 = v * v;
+  t->n += ok;
+  t->s1 += v;
+  t->s2 += v2;
+  t->s3 += v2 * v;
+  t->s4 += v2 * v2;
+}
+
+SDE_CLONES static double
+power_sums (size_t P, const double *restrict a, const double *restrict b,
+            double sh, const unsigned char *restrict m1,
+            const unsigned char *restrict m2, double out[4])
+{
+  lanes_sums t;
+  memset (&t, 0, sizeof t);
+  const lanes_d vs = { sh, sh, sh, sh, sh, sh, sh, sh };
+  const lanes_c one = { 1, 1, 1, 1, 1, 1, 1, 1 };
+  size_t q0 = 0;
+  for (; q0 + 8 <= P; q0 += 8)
+    {
+      lanes_d va, vb = vs;
+      lanes_c c1, c2 = one;
+      memcpy (&va, a + q0, sizeof va);
+      memcpy (&c1, m1 + q0, sizeof c1);
+      if (m2)
+        memcpy (&c2, m2 + q0, sizeof c2);
+      if (b)
+        memcpy (&vb, b + q0, sizeof vb);
+      lanes_add (&t, va, vb, c1 & c2);
+    }
+  if (q0 < P)
+    {
+      lanes_d va = { 0 }, vb = vs;
+      lanes_c c = { 0 };
+      for (size_t l = 0; q0 + l < P; l++)
+        {
+          va[l] = a[q0 + l];
+          if (b)
+            vb[l] = b[q0 + l];
+          c[l] = m1[q0 + l] & (m2 ? m2[q0 + l] : 1);
+        }
+      lanes_add (&t, va, vb, c);
+    }
+  const lanes_d *s[4] = { &t.s1, &t.s2, &t.s3, &t.s4 };
+  for (int j = 0; j < 4; j++)
+    {
+      const lanes_d u = *s[j];
+      out[j]
+          = ((u[0] + u[1]) + (u[2] + u[3])) + ((u[4] + u[5]) + (u[6] + u[7]));
+    }
+  const lanes_i n = t.n;
+  return (double)(n[0] + n[1] + n[2] + n[3] + n[4] + n[5] + n[6] + n[7]);
 }
 
 /* Records this chunk's checkpoint c in the worker's partial sums.  */
@@ -553,40 +649,17 @@ accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
         {
           const double sh = S->shift[i * e->nobs + o];
           const double *phi = s->phi + o * P;
-          double n = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-          for (size_t q = 0; q < P; q++)
-            if (s->alive[q])
-              {
-                double v = phi[q] - sh, v2 = v * v;
-                n++;
-                s1 += v;
-                s2 += v2;
-                s3 += v2 * v;
-                s4 += v2 * v2;
-              }
           size_t k = slot (e, i, o, c);
           double *pt = w->part + 8 * k;
-          w->npart[2 * k] = (int64_t)n;
-          pt[0] = s1, pt[1] = s2, pt[2] = s3, pt[3] = s4;
+          w->npart[2 * k]
+              = (int64_t)power_sums (P, phi, NULL, sh, s->alive, NULL, pt);
           w->npart[2 * k + 1] = 0;
           pt[4] = pt[5] = pt[6] = pt[7] = 0;
           if (rf == NULL || (int)i == e->ref)
             continue;
           const double *pr = rf->phi + o * P;
-          double d1 = 0, d2 = 0, d3 = 0, d4 = 0;
-          n = 0;
-          for (size_t q = 0; q < P; q++)
-            if (s->alive[q] && rf->alive[q])
-              {
-                double dv = phi[q] - pr[q], dd = dv * dv;
-                n++;
-                d1 += dv;
-                d2 += dd;
-                d3 += dd * dv;
-                d4 += dd * dd;
-              }
-          w->npart[2 * k + 1] = (int64_t)n;
-          pt[4] = d1, pt[5] = d2, pt[6] = d3, pt[7] = d4;
+          w->npart[2 * k + 1] = (int64_t)power_sums (P, phi, pr, 0.0, s->alive,
+                                                     rf->alive, pt + 4);
         }
     }
 }

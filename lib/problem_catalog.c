@@ -357,7 +357,7 @@ setup_lte (sde_owned_problem **op, sde_spec *spec, const char *datadir)
 
 /* ---- Double well L = (x^2 - a)^2 / 4. ---- */
 
-static int
+SDE_CLONES static int
 dw_loss (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -371,7 +371,7 @@ dw_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -382,7 +382,7 @@ dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_hess (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -393,7 +393,7 @@ dw_hess (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_third (const sde_problem *pb, size_t P, const double *x, const double *S,
           double *out, double *work)
 {
@@ -426,7 +426,7 @@ setup_doublewell (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- 2-D nonconvex: L = (x^2 - 1)^2 / 4 + k (y - c x^2)^2 / 2. ---- */
 
-static int
+SDE_CLONES static int
 nc_loss (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -440,7 +440,7 @@ nc_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_grad (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -456,7 +456,7 @@ nc_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_hess (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -473,7 +473,7 @@ nc_hess (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_third (const sde_problem *pb, size_t P, const double *x, const double *S,
           double *out, double *work)
 {
@@ -517,7 +517,7 @@ setup_nonconvex (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- Unit circle valley L = (|x|^2 - 1)^2 / 2 in R^d. ---- */
 
-static int
+SDE_CLONES static int
 circle_loss (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -533,7 +533,7 @@ circle_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 circle_grad (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -550,7 +550,7 @@ circle_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 circle_hess (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -648,7 +648,7 @@ setup_circle (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- Flat valley L = a(x) y^2 / 2, a = 1 + x^2; label noise version. ---- */
 
-static int
+SDE_CLONES static int
 valley_loss (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -661,7 +661,7 @@ valley_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 valley_grad (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -675,7 +675,7 @@ valley_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 valley_hess (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -741,7 +741,7 @@ valley_phi (const sde_problem *pb, size_t P, const double *x, double *out,
 }
 
 /* Label noise: f = sqrt(a) y, noise eps grad f, eps = +-delta.  */
-static int
+SDE_CLONES static int
 labelvalley_factor (const sde_problem *pb, size_t P, const double *x,
                     double *out, double *work)
 {
