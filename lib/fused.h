@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "sdekit/ensemble.h"
 #include "sdekit/optim.h"
 #include "sdekit/problem.h"
 #include "sdekit/stepper.h"
@@ -33,6 +34,12 @@ int sde__limit_fusable (const sde_system *sys, const sde_stepper_type *T);
    (sde__stepper_work).  */
 int sde__limit_weak2_step (const sde_system *sys, double t, double h, size_t P,
                            double *x, const double *dw, double *work);
+
+/* sde_ensemble_run with the chunks run in sub-blocks of Q paths (0: the
+   size the ensemble picks for the cache; Q >= the chunk: whole chunks),
+   Q a multiple of 8: bitwise the same sums whatever Q is.  */
+int sde__ensemble_run_sub (const sde_ensemble *e, uint64_t path0,
+                           uint64_t npaths, sde_ensemble_sums *S, size_t Q);
 
 /* The workspace of stepper S.  */
 double *sde__stepper_work (sde_stepper *s);

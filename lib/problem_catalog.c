@@ -23,54 +23,93 @@
 
 /* ---- Quadratics: L = 1/2 (x - x*)^T H (x - x*). ---- */
 
+/* H as analysed (sparse rows or dgemm), never copied per path.  */
+static const sde__cmat *
+quad_h (const sde_problem *pb, sde__cmat *view)
+{
+  return sde__problem_hess_cm (pb, view);
+}
+
 SDE_CLONES static int
 quad_loss (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
   const size_t d = pb->dim;
-  const double *H = pb->hess_const, *xs = pb->xstar;
-  double *y = work;
+  const double *xs = pb->xstar;
+  sde__cmat view;
+  const sde__cmat *H = quad_h (pb, &view);
+  double *restrict y = work;
   for (size_t i = 0; i < d; i++)
     for (size_t p = 0; p < P; p++)
       y[i * P + p] = x[i * P + p] - xs[i];
   for (size_t p = 0; p < P; p++)
     out[p] = 0;
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < d; j++)
-      {
-        const double hij = 0.5 * H[i * d + j];
-        if (hij == 0)
-          continue;
+  if (H->dense)
+    {
+      /* L = y . (H y) / 2, H y by one dgemm.  */
+      double *restrict z = y + d * P;
+      int st = sde__gemm (d, d, 0.5, H->a, P, y, 0.0, z);
+      if (st)
+        return st;
+      for (size_t i = 0; i < d; i++)
         for (size_t p = 0; p < P; p++)
-          out[p] += hij * y[i * P + p] * y[j * P + p];
-      }
+          out[p] += y[i * P + p] * z[i * P + p];
+      return GSL_SUCCESS;
+    }
+  for (size_t i = 0; i < d; i++)
+    {
+      size_t lo, hi;
+      sde__cm_row (H, i, &lo, &hi);
+      for (size_t k = lo; k < hi; k++)
+        {
+          const double hij = 0.5 * sde__cm_val (H, i, k);
+          if (hij == 0)
+            continue;
+          const double *restrict yj = y + sde__cm_col (H, i, k) * P;
+          for (size_t p = 0; p < P; p++)
+            out[p] += hij * y[i * P + p] * yj[p];
+        }
+    }
   return GSL_SUCCESS;
 }
 
+/* grad L = H x + c, c = -H x*: over a row's nonzeros, the first writing
+   and the others adding; or one dgemm for a dense H.  */
 SDE_CLONES static int
 quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
-  (void)work;
   const size_t d = pb->dim;
-  const double *H = pb->hess_const, *xs = pb->xstar;
+  sde__cmat view;
+  const sde__cmat *H = quad_h (pb, &view);
+  (void)work;
+  /* c = -H x*, and whether it is not 0, from setup_quadratic.  */
+  const double *c = ((const sde_owned_problem *)pb->params)->extra;
+  const int shifted = c[d] != 0;
+  if (H->dense)
+    {
+      for (size_t i = 0; shifted && i < d; i++)
+        for (size_t p = 0; p < P; p++)
+          out[i * P + p] = c[i];
+      return sde__gemm (d, d, 1.0, H->a, P, x, shifted ? 1.0 : 0.0, out);
+    }
   for (size_t i = 0; i < d; i++)
     {
       double *restrict oi = out + i * P;
-      double c = 0;
-      for (size_t j = 0; j < d; j++)
-        c -= H[i * d + j] * xs[j];
+      const double ci = c[i];
+      size_t lo, hi;
+      sde__cm_row (H, i, &lo, &hi);
       /* The first nonzero term writes, the others add: one pass fewer.  */
       int first = 1;
-      for (size_t j = 0; j < d; j++)
+      for (size_t k = lo; k < hi; k++)
         {
-          const double hij = H[i * d + j];
+          const double hij = sde__cm_val (H, i, k);
           if (hij == 0)
             continue;
-          const double *restrict xj = x + j * P;
+          const double *restrict xj = x + sde__cm_col (H, i, k) * P;
           if (first)
             for (size_t p = 0; p < P; p++)
-              oi[p] = c + hij * xj[p];
+              oi[p] = ci + hij * xj[p];
           else
             for (size_t p = 0; p < P; p++)
               oi[p] += hij * xj[p];
@@ -78,7 +117,7 @@ quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
         }
       if (first)
         for (size_t p = 0; p < P; p++)
-          oi[p] = c;
+          oi[p] = ci;
     }
   return GSL_SUCCESS;
 }
@@ -282,6 +321,33 @@ done:
   return st;
 }
 
+static void
+quad_destroy (sde_owned_problem *op)
+{
+  free (op->extra);
+}
+
+/* c = -H x* for quad_grad into op->extra, and at c[d] whether any c_i is
+   not 0: c_i -= H_ij x*_j over j in order.  */
+static int
+quad_shift (sde_owned_problem *op)
+{
+  const size_t d = op->pb.dim;
+  double *c = calloc (d + 1, sizeof (double));
+  if (c == NULL)
+    return sde_error (GSL_ENOMEM, "%s: out of memory", op->pb.name);
+  for (size_t i = 0; i < d; i++)
+    {
+      for (size_t j = 0; j < d; j++)
+        c[i] -= op->hess[i * d + j] * op->xstar[j];
+      if (c[i] != 0)
+        c[d] = 1;
+    }
+  op->extra = c;
+  op->destroy = quad_destroy;
+  return GSL_SUCCESS;
+}
+
 /* quadratic (S = diag(sqrt(s))) and lte (S = sqrt(s) H).  */
 static int
 setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
@@ -306,7 +372,7 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
   op->pb.grad = quad_grad;
   op->pb.hess = sde__hess_const;
   op->pb.third = zero_third;
-  op->pb.work = d;
+  op->pb.work = 2 * d; /* x - x* and H (x - x*) for the loss */
   op->xstar = calloc (d, sizeof (double));
   if (op->xstar == NULL)
     return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
@@ -322,6 +388,8 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
     op->xstar[i] = v[n == 1 ? 0 : i];
   if (n)
     sde__spec_add (op, "xstar", v, n);
+  if ((st = quad_shift (op)))
+    return st;
   if (lte)
     {
       double s;
