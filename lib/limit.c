@@ -222,6 +222,37 @@ sde__system_noise (const sde_system *sys, double t, sde__noise *nz)
 }
 
 int
+sde__system_has_product (const sde_system *sys)
+{
+  if (sys->drift != sme_drift || sys->diffusion != sme_diffusion)
+    return 0;
+  const sde_limit *L = sys->params;
+  return L->kind == SDE_LIMIT_SME1
+         && sde__problem_factor_apply (L->prob) != NULL;
+}
+
+int
+sde__system_drift_noise (const sde_system *sys, double t, size_t P,
+                         const double *x, const double *dw, double *a,
+                         double *bdw, double *work)
+{
+  const sde_limit *L = sys->params;
+  const sde_problem *pb = L->prob;
+  const size_t n = pb->dim * P;
+  int st = sde__problem_factor_apply (pb) (pb, P, x, dw, bdw, a, work);
+  if (st)
+    return st;
+  /* sme_drift's and sme_diffusion's factors.  */
+  const double l = -lam (L, t), c = lam (L, t) * sqrt (L->tau);
+  for (size_t k = 0; k < n; k++)
+    {
+      a[k] *= l;
+      bdw[k] *= c;
+    }
+  return GSL_SUCCESS;
+}
+
+int
 sde__limit_fusable (const sde_system *sys, const sde_stepper_type *T)
 {
   if (T != sde_stepper_weak2 || sys->drift != sme_drift

@@ -96,11 +96,16 @@ sde_oracle_nvar (const sde_oracle *o)
 }
 
 /* Doubles of the per-path factor S(x) in the workspace: none when S is
-   constant (it is used as it is).  */
+   constant (it is used as it is), S(x) z alone when the problem forms
+   that product without S.  */
 static size_t
 factor_len (const sde_problem *pb, size_t P)
 {
-  return pb->factor_const ? 0 : pb->dim * pb->noise_dim * P;
+  if (pb->factor_const)
+    return 0;
+  if (sde__problem_factor_apply (pb))
+    return pb->dim * P;
+  return pb->dim * pb->noise_dim * P;
 }
 
 size_t
@@ -248,9 +253,15 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
         g[k] = r1 * g[k] + r2 * g2[k];
       return GSL_SUCCESS;
     }
-  st = pb->grad (pb, P, x, g, pw);
-  if (st || o->law == SDE_ORACLE_NONE || o->sigma == 0)
-    return st;
+  /* A finite sum forms S(x) z with the gradient, in one pass.  */
+  const sde__factor_apply_fn fa = sde__problem_factor_apply (pb);
+  const int noisy = o->law != SDE_ORACLE_NONE && o->sigma != 0;
+  if (fa == NULL || !noisy)
+    {
+      st = pb->grad (pb, P, x, g, pw);
+      if (st || !noisy)
+        return st;
+    }
   /* The noise variates, combined for SVAG: r1 z1 + r2 z2.  */
   const double *zeta = z;
   if (o->svag > 1)
@@ -266,6 +277,14 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
       sde__cmat view;
       return add_const_noise (sde__problem_factor_cm (pb, &view), P, o->sigma,
                               zeta, g);
+    }
+  if (fa)
+    {
+      if ((st = fa (pb, P, x, zeta, fac, g, pw)))
+        return st;
+      for (size_t k = 0; k < d * P; k++)
+        g[k] += o->sigma * fac[k];
+      return GSL_SUCCESS;
     }
   st = pb->factor (pb, P, x, fac, pw);
   if (st)

@@ -139,6 +139,13 @@ sde__problem_factor_cm (const sde_problem *pb, sde__cmat *view)
                    pb->noise_dim, view);
 }
 
+sde__factor_apply_fn
+sde__problem_factor_apply (const sde_problem *pb)
+{
+  const sde_owned_problem *op = sde__problem_owned (pb);
+  return op && pb->factor_const == NULL ? op->factor_apply : NULL;
+}
+
 int
 sde__hess_const (const sde_problem *pb, size_t P, const double *x, double *out,
                  double *work)
@@ -404,6 +411,18 @@ decay_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   return in->factor (in, P, x, out, work);
 }
 
+static int
+decay_factor_apply (const sde_problem *pb, size_t P, const double *x,
+                    const double *z, double *sz, double *g, double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  int st = sde__problem_factor_apply (in) (in, P, x, z, sz, g, work);
+  if (st == 0 && g)
+    add_decay (wd, pb->dim * P, x, g);
+  return st;
+}
+
 sde_problem *
 sde_problem_alloc_decay (const sde_problem *pb, double wd)
 {
@@ -440,6 +459,8 @@ sde_problem_alloc_decay (const sde_problem *pb, double wd)
   op->pb.nsamples = pb->nsamples;
   op->pb.batch = pb->batch ? decay_batch : NULL;
   op->pb.work = pb->work;
+  if (sde__problem_factor_apply (pb))
+    op->factor_apply = decay_factor_apply;
   if (sde__problem_analyse (&op->pb))
     {
       sde_problem_free (&op->pb);

@@ -8,6 +8,14 @@
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
 
+/* S(x) z for the P paths of x (z: r rows of P) into SZ (d rows), and
+   with G not NULL grad L(x) into G, bitwise pb->grad's: for the finite
+   sums, in one pass over the data, their n-column factor never formed.
+   WORK: pb->work P doubles.  */
+typedef int (*sde__factor_apply_fn) (const sde_problem *pb, size_t P,
+                                     const double *x, const double *z,
+                                     double *sz, double *g, double *work);
+
 typedef struct sde_owned_problem sde_owned_problem;
 struct sde_owned_problem
 {
@@ -22,6 +30,7 @@ struct sde_owned_problem
   /* hess_const and factor_const analysed for block products by
      sde__problem_analyse (rows 0 when absent).  */
   sde__cmat hcm, scm;
+  sde__factor_apply_fn factor_apply; /* optional */
 };
 
 /* Allocates an owned problem of dimension d and noise dimension r with
@@ -44,6 +53,10 @@ int sde__problem_analyse (sde_problem *pb);
 const sde__cmat *sde__problem_hess_cm (const sde_problem *pb, sde__cmat *view);
 const sde__cmat *sde__problem_factor_cm (const sde_problem *pb,
                                          sde__cmat *view);
+
+/* PB's factor_apply, or NULL (a problem the library did not allocate, or
+   one without).  */
+sde__factor_apply_fn sde__problem_factor_apply (const sde_problem *pb);
 
 /* Generic callbacks for constant Hessians and factors.  */
 int sde__hess_const (const sde_problem *pb, size_t P, const double *x,

@@ -85,9 +85,11 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   const int additive = (sys->noise & SDE_NOISE_ADDITIVE) != 0;
   if (T == sde_stepper_weak2 && additive)
     s->naux = 0;
-  size_t nwork = (additive ? sde__additive_work (sys->dim, r, P)
-                           : T->work (sys->dim, r, P))
-                 + sys->work * P;
+  size_t nwork = additive ? sde__additive_work (sys->dim, r, P)
+                 : T->apply == sde__em_apply && sde__system_has_product (sys)
+                     ? 2 * sys->dim * P /* a and b dW */
+                     : T->work (sys->dim, r, P);
+  nwork += sys->work * P;
   s->work = malloc (sizeof (double) * (nwork ? nwork : 1));
   if (s->work == NULL)
     {

@@ -41,6 +41,18 @@ sde__em_apply (const sde_system *sys, double t, double h, size_t P, double *x,
   if (sys->noise & SDE_NOISE_ADDITIVE)
     return sde__em_additive (sys, t, h, P, x, dw, work);
   const size_t d = sys->dim, r = sys->noise_dim;
+  if (sde__system_has_product (sys))
+    {
+      /* A finite sum: the drift and b dW in one pass over the data,
+         never b itself (d x n per path).  */
+      double *a = work, *bdw = a + d * P, *w = bdw + d * P;
+      int status = sde__system_drift_noise (sys, t, P, x, dw, a, bdw, w);
+      if (status)
+        return status;
+      for (size_t k = 0; k < d * P; k++)
+        x[k] = x[k] + a[k] * h + bdw[k];
+      return GSL_SUCCESS;
+    }
   double *a = work, *b = a + d * P, *w = b + d * r * P;
   int status = sys->drift (t, P, x, a, w, sys->params);
   if (status == 0)

@@ -23,6 +23,15 @@ typedef struct
    diffusion callback gives every path, into NZ; returns 1.  Else 0.  */
 int sde__system_noise (const sde_system *sys, double t, sde__noise *nz);
 
+/* Whether SYS is the SME-1 limit of a problem that forms S(x) z with its
+   gradient in one pass (finite sums: S has n columns and is never formed);
+   then sde__system_drift_noise gives the drift a(t, x) (bitwise the drift
+   callback's) and b(t, x) dW.  WORK: sys->work P doubles.  */
+int sde__system_has_product (const sde_system *sys);
+int sde__system_drift_noise (const sde_system *sys, double t, size_t P,
+                             const double *x, const double *dw, double *a,
+                             double *bdw, double *work);
+
 /* The diffusion of an additive SYS at T: from sde__system_noise, or else
    by one call of its diffusion callback at the block's first path X
    (B1: d r doubles for the result, X1: d, W: sys->work).  */

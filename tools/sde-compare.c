@@ -55,8 +55,9 @@ static const cli_option options[] = {
   CMP_OPTIONS_FAMILY,
   { "reference", 'r', "REF",
     "sme1[:scheme=S,substeps=M|auto], sme2[:...], underdamped:c=C[,...], "
-    "or a method (e.g. sgd)",
-    "sme1:scheme=weak2,substeps=auto" },
+    "or a method (e.g. sgd); the scheme is weak2, or em for noise S(x) "
+    "of more than 8 columns (finite sums)",
+    "sme1:substeps=auto" },
   { "eta", 'e', "GRID", "learning rates: 2^-3:2^-9, A:B:K or a list",
     "2^-3:2^-9" },
   { "horizon", 'T', "T", "horizon in SDE time (each eta must divide it)", "1" },
@@ -549,7 +550,10 @@ parse_reference (ctx *c, const char *spec)
            : s.name[3] == '1' ? REF_SME1
                               : REF_SME2;
   const char *sch = sde_spec_string (&s, "scheme");
-  c->scheme = sde_stepper_type_find (sch ? sch : "weak2");
+  /* weak2 evaluates S(x) 4r + 1 times a substep: for state-dependent
+     noise of many columns (a finite sum has r = n) the default is em.  */
+  const int wide = c->pb->factor_const == NULL && c->pb->noise_dim > 8;
+  c->scheme = sde_stepper_type_find (sch ? sch : wide ? "em" : "weak2");
   if (c->scheme == NULL)
     cli_die (CLI_USAGE, "--reference: unknown scheme '%s' (--list-schemes)",
              sch);
@@ -683,7 +687,7 @@ main (int argc, char **argv)
                "--methods: %s fixes lr; in a sweep the rate comes "
                "from --eta (lr = eta (1 - momentum))",
                c.methods[k].spec);
-  parse_reference (&c, a.ref ? a.ref : "sme1:scheme=weak2,substeps=auto");
+  parse_reference (&c, a.ref ? a.ref : "sme1:substeps=auto");
   size_t substeps = 4;
   int auto_sub = 1;
   if (a.ref && c.ref != REF_METHOD)
