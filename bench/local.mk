@@ -1,18 +1,32 @@
 # bench/local.mk: benchmarks against peers, run by `make bench` (never by
 # `make check`).  Each prints ratios measured side by side in one run.
-EXTRA_PROGRAMS += bench/bench_normals bench/bench_sgd
+EXTRA_PROGRAMS += bench/bench_normals bench/bench_sgd bench/bench_goals
 bench_bench_normals_SOURCES = bench/bench_normals.c
 bench_bench_normals_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 bench_bench_normals_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm
 bench_bench_sgd_SOURCES = bench/bench_sgd.c
 bench_bench_sgd_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
 bench_bench_sgd_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
-CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT)
+bench_bench_goals_SOURCES = bench/bench_goals.c
+bench_bench_goals_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(OPENMP_CFLAGS)
+bench_bench_goals_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm $(OPENMP_CFLAGS)
+CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT) \
+	bench/bench_goals$(EXEEXT) bench/sgd_plain$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh \
+	bench/run-goals.sh bench/sgd_plain.c bench/table_numpy_coupled.py \
+	bench/d100_numpy.py bench/RESULTS.md
 
-BENCH_TARGETS = bench-normals bench-sgd bench-engines
+# The plain-C peer is built with its own flags, as its header says (a
+# peer may use -ffast-math; sdekit may not).
+SGD_PLAIN_CFLAGS = -O3 -march=native -mprefer-vector-width=512 \
+	-fopenmp-simd -ffast-math
+bench/sgd_plain$(EXEEXT): $(srcdir)/bench/sgd_plain.c
+	@$(MKDIR_P) bench
+	$(AM_V_CC)$(CC) $(SGD_PLAIN_CFLAGS) -o $@ $(srcdir)/bench/sgd_plain.c -lm
+
+BENCH_TARGETS = bench-goals bench-normals bench-sgd bench-engines
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
 endif
@@ -36,4 +50,15 @@ bench-mpi: tools/sde-compare$(EXEEXT)
 bench-engines: tools/sde-compare$(EXEEXT)
 	@echo "== engines without sampling error against Monte Carlo =="
 	@$(srcdir)/bench/run-engines.sh tools/sde-compare$(EXEEXT)
-.PHONY: bench bench-normals bench-sgd bench-engines bench-mpi
+# The goals of issue 14, each a ratio against a peer or a limit measured in
+# alternating runs: lines "ratio NAME VALUE goal GOAL met|short".
+bench-goals: bench/bench_goals$(EXEEXT) bench/bench_normals$(EXEEXT) \
+	  bench/bench_sgd$(EXEEXT) bench/sgd_plain$(EXEEXT) \
+	  tools/sde-compare$(EXEEXT)
+	@echo "== speed goals: sdekit and its peers in alternating runs =="
+	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' \
+	  SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets' \
+	  $(srcdir)/bench/run-goals.sh bench/bench_goals$(EXEEXT) \
+	  bench/bench_normals$(EXEEXT) tools/sde-compare$(EXEEXT) \
+	  bench/bench_sgd$(EXEEXT) bench/sgd_plain$(EXEEXT)
+.PHONY: bench bench-goals bench-normals bench-sgd bench-engines bench-mpi

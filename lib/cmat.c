@@ -79,14 +79,25 @@ sde__cmat_free (sde__cmat *m)
   memset (m, 0, sizeof *m);
 }
 
-/* OpenBLAS on one thread: sdekit's own threads run the blocks, and a
-   threaded dgemm would split the paths into panels with remainders.  */
+/* OpenBLAS on one thread, from the moment the library is loaded:
+   sdekit's own threads run the blocks, a threaded dgemm would split the
+   paths into panels with remainders, and GSL's linear algebra (the
+   Haar-random rotations of generated quadratics, the exact engine's
+   eigenvectors) would round differently with OpenBLAS's thread count.
+   This sets the thread count of the whole process (OPENBLAS_NUM_THREADS=1
+   also keeps OpenBLAS from starting its idle threads at all).  */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 
 static void
 blas_one_thread (void)
 {
   openblas_set_num_threads (1);
+}
+
+__attribute__ ((constructor)) static void
+blas_at_load (void)
+{
+  pthread_once (&blas_once, blas_one_thread);
 }
 
 static void
