@@ -107,6 +107,8 @@ run_ensemble (const char *spec, uint64_t N, size_t K, size_t M)
   if (sde_observable_parse ("norm2", pb->dim, pb, &obs, 1) != 1)
     die ("observable");
   size_t *check = malloc (sizeof (size_t) * K);
+  if (check == NULL)
+    die ("out of memory");
   for (size_t k = 0; k < K; k++)
     check[k] = k + 1;
   sde_rng *rng = sde_rng_alloc (NULL, 1);
@@ -143,6 +145,8 @@ run_dgemm (size_t d, size_t P, size_t reps)
   double *A = malloc (sizeof (double) * d * d);
   double *X = malloc (sizeof (double) * d * P);
   double *C = malloc (sizeof (double) * d * P);
+  if (A == NULL || X == NULL || C == NULL)
+    die ("out of memory");
   for (size_t k = 0; k < d * d; k++)
     A[k] = sin ((double)k);
   for (size_t k = 0; k < d * P; k++)

@@ -223,11 +223,11 @@ reg_block (const dataset *ds, int logistic, const double *restrict x,
       v8_load (&X[j], x + j * ldx);
       A[j] = BW[j] = zero;
     }
-  *WS = zero;
+  v8d ws = zero;
   for (size_t i = 0; i < n; i++)
     {
       const double *zi = ds->Z + i * m, yi = ds->y[i];
-      v8d mi = zero, c;
+      v8d mi = zero, c = zero;
       for (size_t j = 0; j < m; j++)
         mi += zi[j] * X[j];
       if (logistic)
@@ -241,11 +241,12 @@ reg_block (const dataset *ds, int logistic, const double *restrict x,
         continue;
       v8d wi;
       v8_load (&wi, w + i * ldw);
-      *WS += wi;
+      ws += wi;
       c = wi * c;
       for (size_t j = 0; j < m; j++)
         BW[j] += c * zi[j];
     }
+  *WS = ws;
 }
 
 /* reg_block for one path, its operations in the same order.  */
@@ -301,7 +302,7 @@ SDE_CLONES static void
 reg_pass (const dataset *ds, size_t P, const double *restrict x,
           const double *restrict w, double *restrict g, double *restrict sw)
 {
-  v8d A[64], BW[64], WS;
+  v8d A[64], BW[64], WS = { 0 };
   size_t p0 = 0;
   for (; p0 + 8 <= P; p0 += 8)
     {

@@ -47,7 +47,7 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
-	tests/cli/cli-reason.sh tests/cli/hostile.sh
+	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/blas-link.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
