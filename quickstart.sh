@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
 help2man check libgsl-dev libfftw3-dev librandom123-dev libopenblas-dev
-libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy"
+libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy python3-pandas
+texlive-latex-base texlive-latex-recommended texlive-science texlive-pictures"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \

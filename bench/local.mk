@@ -14,7 +14,7 @@ CLEANFILES += bench/bench_normals$(EXEEXT) bench/bench_sgd$(EXEEXT) \
 	bench/bench_goals$(EXEEXT) bench/sgd_plain$(EXEEXT)
 EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
-	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh \
+	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh \
 	bench/run-goals.sh bench/sgd_plain.c bench/table_numpy_coupled.py \
 	bench/d100_numpy.py bench/RESULTS.md
 
@@ -26,7 +26,7 @@ bench/sgd_plain$(EXEEXT): $(srcdir)/bench/sgd_plain.c
 	@$(MKDIR_P) bench
 	$(AM_V_CC)$(CC) $(SGD_PLAIN_CFLAGS) -o $@ $(srcdir)/bench/sgd_plain.c -lm
 
-BENCH_TARGETS = bench-goals bench-normals bench-sgd bench-engines
+BENCH_TARGETS = bench-goals bench-normals bench-sgd bench-engines bench-expr
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
 endif
@@ -61,4 +61,9 @@ bench-goals: bench/bench_goals$(EXEEXT) bench/bench_normals$(EXEEXT) \
 	  $(srcdir)/bench/run-goals.sh bench/bench_goals$(EXEEXT) \
 	  bench/bench_normals$(EXEEXT) tools/sde-compare$(EXEEXT) \
 	  bench/bench_sgd$(EXEEXT) bench/sgd_plain$(EXEEXT)
-.PHONY: bench bench-goals bench-normals bench-sgd bench-engines bench-mpi
+# Problems written as expressions against the same ones built in.
+bench-expr: tools/sde-sim$(EXEEXT)
+	@echo "== expressions against built-in problems =="
+	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT)
+.PHONY: bench bench-goals bench-normals bench-sgd bench-engines bench-mpi \
+	bench-expr

@@ -39,7 +39,7 @@ sde_density_applies (const sde_problem *pb, sde_oracle_law law,
   else if (pb->factor_const == NULL || pb->noise_dim != 1)
     r = "the noise factor is not a constant scalar";
   for (size_t k = 0; r == NULL && k < nm; k++)
-    if (m[k].type != sde_optim_sgd)
+    if (!m[k].type->plain)
       r = "it follows SGD only (momentum needs a 2-D state)";
     else if (m[k].schedule.kind != SDE_SCHEDULE_CONSTANT)
       r = "it needs a constant learning rate";
@@ -500,6 +500,119 @@ fp_eval (const fp *f, size_t m, const double *x, double *out)
     }
 }
 
+/* Phase 1, [t0, eta]: the point mass spreads to the width sqrt(b^2 eta)
+   of one step, which the global grid resolves.  It starts at t0 = eta /
+   1024 from the order-2 Ito-Taylor Gaussian (error O(t0^3), far below
+   rounding) and runs through stages in which t grows 16-fold, each on a
+   grid about x0 fine enough for the stage's start and wide enough for its
+   end (clipped to the global domain); a' and a'' at x0 by central
+   differences.  The law at eta is left in LOC.  */
+static int
+spread (const sde_problem *pb, const sde_limit *lim, double x0, double eta,
+        double b2, const sde_density_grid *g, double *work, fp *loc)
+{
+  double xs[5], as[5] = { 0 };
+  const double e = 1e-3 * (1 + fabs (x0));
+  for (int j = 0; j < 5; j++)
+    xs[j] = x0 + (j - 2) * e;
+  int st = drift (pb, lim, 5, xs, as, work);
+  const double a0 = as[2];
+  const double a1 = (as[0] - 8 * as[1] + 8 * as[3] - as[4]) / (12 * e);
+  const double a2
+      = (-as[0] + 16 * as[1] - 30 * as[2] + 16 * as[3] - as[4]) / (12 * e * e);
+  const double t0 = eta / 1024;
+  int first = 1;
+  for (double t = t0; !st && t < eta * (1 - 1e-12);)
+    {
+      const double tend = fmin (16 * t, eta), sd = sqrt (b2 * tend);
+      const double c = x0 + a0 * tend / 2, W = 18 * sd + fabs (a0) * tend;
+      const double lo = fmax (c - W, g->lo), hi = fmin (c + W, g->hi);
+      size_t n = (size_t)ceil ((hi - lo) / (sqrt (b2 * t) / 6));
+      n = n < 256 ? 256 : n + n % 2;
+      if (n > ((size_t)1 << 18))
+        n = (size_t)1 << 18;
+      fp next;
+      if ((st = fp_init (&next, pb, lim, lo, hi, n, b2, work)))
+        break;
+      if (first)
+        {
+          double mean = x0 + a0 * t + 0.5 * (a0 * a1 + 0.5 * b2 * a2) * t * t;
+          double var = b2 * t + a1 * b2 * t * t;
+          if (!(var > 0))
+            st = sde_error (GSL_EDOM, "density engine: degenerate start");
+          for (size_t j = 0; j < n; j++)
+            {
+              double z = next.x[j] - mean;
+              next.p[j] = exp (-0.5 * z * z / var) / sqrt (2 * M_PI * var);
+            }
+          first = 0;
+        }
+      else
+        fp_eval (loc, n, next.x, next.p);
+      fftw_execute_dft_r2c (next.fwd, next.p, next.u);
+      fp_free (loc);
+      *loc = next;
+      /* Steps that grow with t (the density's own time scale), within the
+         advection's stability limit; coefficients only when dt changes. */
+      const double dtm = fp_dtmax (loc);
+      double last = -1;
+      while (t < tend * (1 - 1e-12))
+        {
+          double dt = fmin (fmin (t / 4, dtm), tend - t);
+          if (dt != last)
+            fp_coeffs (loc, dt);
+          last = dt;
+          fp_steps (loc, 1);
+          t += dt;
+        }
+      t = tend;
+    }
+  return st;
+}
+
+/* Phase 2 on the global grid GLOB from t = eta, NS substeps a step, with
+   the expectations at the checkpoints into OUT and the mass that reached
+   the edges into *LOST.  */
+static int
+march (const sde_problem *pb, fp *glob, double eta, size_t ns,
+       const size_t *check, size_t ncheck, const sde_observable *obs,
+       size_t nobs, sde_density_grid *g, double *phi, double *work, double *out,
+       double *lost)
+{
+  const size_t n = glob->n;
+  const double tol = g->tol > 0 ? g->tol : SDE_DENSITY_TOL;
+  int st = GSL_SUCCESS;
+  for (size_t k = 1, cidx = 0; !st && cidx < ncheck;)
+    {
+      if (k != check[cidx])
+        {
+          fp_steps (glob, ns);
+          k++;
+          continue;
+        }
+      const double t = (double)check[cidx] * eta;
+      fp_density (glob);
+      expectations (pb, glob->x, glob->p, n, glob->h, obs, nobs, phi, work,
+                    out + cidx * nobs);
+      /* The periodic solve conserves mass: what wraps around shows as mass
+         in the outer 2% of each side.  */
+      double edge = 0;
+      size_t m2 = n / 50 + 1;
+      for (size_t j = 0; j < m2; j++)
+        edge += fabs (glob->p[j]) + fabs (glob->p[n - 1 - j]);
+      *lost = fmax (*lost, glob->h * edge);
+      st = check_law (glob->x, glob->p, n, glob->h, t, "the SDE", g);
+      if (!st && !(*lost <= tol))
+        st = sde_error (GSL_ESANITY,
+                        "density engine: the SDE at t = %g: %.3g of the "
+                        "probability reached the edges of [%g, %g] "
+                        "(tolerance %g); use --engine=mc",
+                        t, *lost, g->lo, g->hi, tol);
+      cidx++;
+    }
+  return st;
+}
+
 int
 sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
                  double eta, size_t substeps, const size_t *check,
@@ -525,74 +638,8 @@ sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
   int st = work && phi
                ? GSL_SUCCESS
                : sde_error (GSL_ENOMEM, "density engine: out of memory");
-
-  /* Phase 1, [t0, eta]: the point mass spreads to the width sqrt(b^2 eta)
-     of one step, which the global grid resolves.  It starts at t0 = eta /
-     1024 from the order-2 Ito-Taylor Gaussian (error O(t0^3), far below
-     rounding) and runs through stages in which t grows 16-fold, each on a
-     grid about x0 fine enough for the stage's start and wide enough for its
-     end (clipped to the global domain); a' and a'' at x0 by central
-     differences.  */
-  double xs[5], as[5] = { 0 };
-  const double e = 1e-3 * (1 + fabs (x0[0]));
-  for (int j = 0; j < 5; j++)
-    xs[j] = x0[0] + (j - 2) * e;
   if (!st)
-    st = drift (pb, lim, 5, xs, as, work);
-  const double a0 = as[2];
-  const double a1 = (as[0] - 8 * as[1] + 8 * as[3] - as[4]) / (12 * e);
-  const double a2
-      = (-as[0] + 16 * as[1] - 30 * as[2] + 16 * as[3] - as[4]) / (12 * e * e);
-  const double t0 = eta / 1024;
-  int first = 1;
-  for (double t = t0; !st && t < eta * (1 - 1e-12);)
-    {
-      const double tend = fmin (16 * t, eta), sd = sqrt (b2 * tend);
-      const double c = x0[0] + a0 * tend / 2, W = 18 * sd + fabs (a0) * tend;
-      const double lo = fmax (c - W, g->lo), hi = fmin (c + W, g->hi);
-      size_t n = (size_t)ceil ((hi - lo) / (sqrt (b2 * t) / 6));
-      n = n < 256 ? 256 : n + n % 2;
-      if (n > ((size_t)1 << 18))
-        n = (size_t)1 << 18;
-      fp next;
-      if ((st = fp_init (&next, pb, lim, lo, hi, n, b2, work)))
-        break;
-      if (first)
-        {
-          double mean
-              = x0[0] + a0 * t + 0.5 * (a0 * a1 + 0.5 * b2 * a2) * t * t;
-          double var = b2 * t + a1 * b2 * t * t;
-          if (!(var > 0))
-            st = sde_error (GSL_EDOM, "density engine: degenerate start");
-          for (size_t j = 0; j < n; j++)
-            {
-              double z = next.x[j] - mean;
-              next.p[j] = exp (-0.5 * z * z / var) / sqrt (2 * M_PI * var);
-            }
-          first = 0;
-        }
-      else
-        fp_eval (&loc, n, next.x, next.p);
-      fftw_execute_dft_r2c (next.fwd, next.p, next.u);
-      fp_free (&loc);
-      loc = next;
-      /* Steps that grow with t (the density's own time scale), within the
-         advection's stability limit; coefficients only when dt changes. */
-      const double dtm = fp_dtmax (&loc);
-      double last = -1;
-      while (t < tend * (1 - 1e-12))
-        {
-          double dt = fmin (fmin (t / 4, dtm), tend - t);
-          if (dt != last)
-            fp_coeffs (&loc, dt);
-          last = dt;
-          fp_steps (&loc, 1);
-          t += dt;
-        }
-      t = tend;
-    }
-
-  /* Phase 2 on the global grid from t = eta.  */
+    st = spread (pb, lim, x0[0], eta, b2, g, work, &loc);
   if (!st)
     st = fp_init (&glob, pb, lim, g->lo, g->hi, g->n, b2, work);
   size_t ns = substeps ? substeps : 1;
@@ -604,38 +651,10 @@ sde_density_sde (const sde_problem *pb, const sde_limit *lim, const double *x0,
         ns *= 2;
       fp_coeffs (&glob, eta / (double)ns);
     }
-  size_t k = 1, cidx = 0;
   double lost = 0;
-  const size_t n = glob.n;
-  while (!st && cidx < ncheck)
-    {
-      if (k == check[cidx])
-        {
-          fp_density (&glob);
-          expectations (pb, glob.x, glob.p, n, glob.h, obs, nobs, phi, work,
-                        out + cidx * nobs);
-          /* The periodic solve conserves mass: what wraps around shows
-             as mass in the outer 2% of each side.  */
-          double edge = 0;
-          size_t m2 = n / 50 + 1;
-          for (size_t j = 0; j < m2; j++)
-            edge += fabs (glob.p[j]) + fabs (glob.p[n - 1 - j]);
-          lost = fmax (lost, glob.h * edge);
-          const double tol = g->tol > 0 ? g->tol : SDE_DENSITY_TOL;
-          st = check_law (glob.x, glob.p, n, glob.h, (double)check[cidx] * eta,
-                          "the SDE", g);
-          if (!st && !(lost <= tol))
-            st = sde_error (GSL_ESANITY,
-                            "density engine: the SDE at t = %g: %.3g of the "
-                            "probability reached the edges of [%g, %g] "
-                            "(tolerance %g); use --engine=mc",
-                            (double)check[cidx] * eta, lost, g->lo, g->hi, tol);
-          cidx++;
-          continue;
-        }
-      fp_steps (&glob, ns);
-      k++;
-    }
+  if (!st)
+    st = march (pb, &glob, eta, ns, check, ncheck, obs, nobs, g, phi, work, out,
+                &lost);
   g->lost = fmax (g->lost, lost);
   fp_free (&loc);
   fp_free (&glob);

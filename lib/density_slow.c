@@ -1,6 +1,6 @@
 /* density_slow.c: the slow SDE on a curve of minimizers by the backward
    Kolmogorov equation of its arc-length coordinate, u_t = a u' + (b^2/2)
-   u'' (doc/math-slow-density.md).  Closed curves: Fourier collocation
+   u'' (doc/MATH.md section 6.1).  Closed curves: Fourier collocation
    (Trefethen, "Spectral methods in MATLAB", SIAM 2000, ch. 3); open ones:
    Chebyshev collocation with Neumann rows on a truncated arc (ibid.,
    ch. 6-7) whose leak is bounded by a supermartingale.  Time: the exponential
@@ -915,11 +915,11 @@ accept (const grid *G, const domain *dom, const double *cur, const double *prev,
     }
   if (worst > tol)
     return sde_error (GSL_ETOL,
-                      "slow density: the error estimate %.3g of value %zu "
-                      "is above tol %g (the grids agree to %.3g; time "
-                      "stepping %.3g; leak %.3g)",
-                      worst, at, tol, fabs (cur[at] - prev[at]), defect,
-                      dom->leak);
+                      "slow density: the error estimate %.3g of "
+                      "observable %zu at checkpoint %zu is above tol %g (the "
+                      "grids agree to %.3g; time stepping %.3g; leak %.3g)",
+                      worst, at % nobs, at / nobs, tol,
+                      fabs (cur[at] - prev[at]), defect, dom->leak);
   return GSL_SUCCESS;
 }
 

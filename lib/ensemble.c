@@ -456,7 +456,10 @@ worker_alloc (const sde_ensemble *e, size_t Q, int *stepper_failed)
           r = o->prob->noise_dim;
           s->nvar = sde_oracle_nvar (o);
           s->sub = p->method->svag;
-          ok &= (s->m = malloc (sizeof (double) * dim * P)) != NULL;
+          /* The buffer's rows, none for a method without one.  */
+          const size_t mrows = p->method->type->state - 1;
+          if (mrows)
+            ok &= (s->m = malloc (sizeof (double) * mrows * dim * P)) != NULL;
           ok &= (s->g = malloc (sizeof (double) * dim * P)) != NULL;
           ok &= (s->z = malloc (sizeof (double) * (s->nvar + 1) * P)) != NULL;
           ok &= (s->idx = malloc (sizeof (uint32_t) * (s->nvar + 1) * P))
@@ -555,7 +558,7 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
           const double *z = w->base + g0 * w->r * P;
           /* Plain SGD with a constant noise factor: noise and update in
              one pass (bitwise the same).  */
-          if (p->method->type == sde_optim_sgd && sde__oracle_sgd_fusable (o))
+          if (p->method->type->plain && sde__oracle_sgd_fusable (o))
             return sde__oracle_sgd_step (&neg, sde__optim_lr (p->method, k), P,
                                          s->x, z, s->g, s->owork);
           if ((st
@@ -876,6 +879,12 @@ validate (const sde_ensemble *e)
             return st;
           if (p->method == NULL || p->method->dt <= 0)
             return sde_error (GSL_EINVAL, "%s: method not resolved", p->label);
+          const sde_optim_type *T = p->method->type;
+          if (T == NULL || T->apply == NULL || T->state < 1)
+            return sde_error (GSL_EINVAL,
+                              "%s: the method's type has no step or no "
+                              "state",
+                              p->label);
           double eta = p->method->dt * p->method->svag;
           if (fabs (eta - e->eta) > 1e-12 * e->eta)
             return sde_error (GSL_EINVAL,

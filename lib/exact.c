@@ -50,8 +50,8 @@ sde_exact_applies (const sde_problem *pb, sde_oracle_law law,
   else if (pb->dim > 512)
     r = "the dimension is above 512";
   for (size_t o = 0; r == NULL && o < nobs; o++)
-    if (obs[o].kind == SDE_OBS_USER)
-      r = "a user observable has no closed form";
+    if (obs[o].kind == SDE_OBS_USER || obs[o].kind == SDE_OBS_EXPR)
+      r = "a user or expression observable has no closed form here";
   if (r && why)
     snprintf (why, len, "%s", r);
   return r == NULL;
@@ -517,7 +517,7 @@ static int
 check_obs (const sde_observable *obs, size_t nobs)
 {
   for (size_t o = 0; o < nobs; o++)
-    if (obs[o].kind == SDE_OBS_USER)
+    if (obs[o].kind == SDE_OBS_USER || obs[o].kind == SDE_OBS_EXPR)
       return sde_error (GSL_EINVAL,
                         "exact engine: observable %s has no "
                         "closed form",
@@ -527,65 +527,31 @@ check_obs (const sde_observable *obs, size_t nobs)
 
 /* ---- Discrete methods ---- */
 
-/* The step of method m with learning rate lr (and noise sigma) in mode
-   lambda; FIRST selects PyTorch's first step (b_1 = g_0) or sgdm with
-   m0 = grad.  */
-static void
-method_step (const sde_optim *m, double lr, double sigma, real lam, int first,
-             real *A, real *b)
+int
+sde_exact_applies_method (const sde_optim *m, char *why, size_t len)
 {
-  const real mu = m->mom;
-  if (m->type == sde_optim_sgd)
-    {
-      A[0] = 1 - lr * lam;
-      b[0] = -lr * sigma;
-      return;
-    }
-  if (m->type == sde_optim_sgdm)
-    {
-      if (first && m->m0_grad)
-        {
-          A[0] = 1 - lr * lam, A[1] = 0, A[2] = lam, A[3] = 0;
-          b[0] = -lr * sigma, b[1] = sigma;
-          return;
-        }
-      A[0] = 1 - lr * (1 - mu) * lam, A[1] = -lr * mu;
-      A[2] = (1 - mu) * lam, A[3] = mu;
-      b[0] = -lr * (1 - mu) * sigma, b[1] = (1 - mu) * sigma;
-      return;
-    }
-  const int nest = m->type == sde_optim_nesterov;
-  /* PyTorch keeps no buffer at momentum 0, so dampening does not apply.  */
-  const real damp = first || mu == 0 ? 1 : 1 - m->dampening;
-  if (first)
-    {
-      /* b_1 = g_0; x_1 = x_0 - lr (1 + mu [nesterov]) g_0.  */
-      real f = nest ? 1 + mu : 1;
-      A[0] = 1 - lr * f * lam, A[1] = 0, A[2] = lam, A[3] = 0;
-      b[0] = -lr * f * sigma, b[1] = sigma;
-      return;
-    }
-  if (nest)
-    {
-      /* b' = mu b + g, x' = x - lr ((1 + mu) g + mu^2 b).  */
-      A[0] = 1 - lr * (1 + mu) * lam, A[1] = -lr * mu * mu;
-      A[2] = lam, A[3] = mu;
-      b[0] = -lr * (1 + mu) * sigma, b[1] = sigma;
-      return;
-    }
-  A[0] = 1 - lr * damp * lam, A[1] = -lr * mu;
-  A[2] = damp * lam, A[3] = mu;
-  b[0] = -lr * damp * sigma, b[1] = damp * sigma;
+  const char *r = NULL;
+  if (m->type == NULL || m->type->linear == NULL)
+    r = "the method has no linear-Gaussian map (its type gives no linear)";
+  else if (m->type->state < 1 || m->type->state > 2)
+    r = "the method keeps more than one buffer";
+  else if (m->wd != 0)
+    r = "weight decay is not implemented";
+  if (r && why)
+    snprintf (why, len, "%s", r);
+  return r == NULL;
 }
 
+/* The maps of one step of method m with rate lr (and noise sigma) in
+   every mode; FIRST asks for the first step's.  */
 static void
 method_prop (const sde_exact *ex, const sde_optim *m, double lr, double sigma,
              int first, prop *p)
 {
   const size_t q = p->q;
   for (size_t i = 0; i < ex->d; i++)
-    method_step (m, lr, sigma, ex->lam[i], first, p->A + i * q * q,
-                 p->b + i * q);
+    m->type->linear (m, lr, sigma, ex->lam[i], first, p->A + i * q * q,
+                     p->b + i * q);
 }
 
 int
@@ -598,10 +564,11 @@ sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
   int st = check_obs (obs, nobs);
   if (st)
     return st;
-  if (m->wd != 0)
-    return sde_error (GSL_EINVAL, "exact engine: weight decay is not "
-                                  "implemented (use --engine=mc)");
-  const size_t d = ex->d, q = m->type == sde_optim_sgd ? 1 : 2;
+  char why[96];
+  if (!sde_exact_applies_method (m, why, sizeof why))
+    return sde_error (GSL_EINVAL, "exact engine: %s: %s (use --engine=mc)",
+                      m->spec, why);
+  const size_t d = ex->d, q = m->type->state;
   const size_t l = m->svag ? m->svag : 1;
   const double sg = sigma * sqrt ((double)l);
   gstate g;
@@ -621,9 +588,10 @@ sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
       gstate_free (&g);
       GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
     }
-  const int first_special = m->type == sde_optim_hb
-                            || m->type == sde_optim_nesterov
-                            || (m->type == sde_optim_sgdm && m->m0_grad);
+  /* Step 0 goes alone when its map is its own (the type says so).  */
+  real A0[4], b0[2];
+  const int first_special
+      = m->type->linear (m, m->step_lr, sg, ex->lam[0], 1, A0, b0) != 0;
   const int varying = m->schedule.kind != SDE_SCHEDULE_CONSTANT;
   size_t k = 0; /* method steps taken */
   if (!varying)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "sdekit/spec.h"
+#include "spec_internal.h"
 
 size_t
 sde_quote (char *buf, size_t len, const char *s, size_t max)
@@ -55,18 +57,49 @@ sde_q (const char *s)
   return b;
 }
 
+/* The last reason reported, so the library can say which setting or which
+   eta it concerns (sde__last_error).  Worker threads report too, so it is
+   shared, under a lock.  */
+static char last[1024];
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int (sde_error) (int code, const char *fmt, ...)
 {
   /* gsl_error takes a constant string; handlers copy it before returning.
      The text is one line whatever the values in it.  */
-  static _Thread_local char raw[1024], buf[1024];
+  static _Thread_local char raw[1024], msg[1024];
   va_list ap;
   va_start (ap, fmt);
   vsnprintf (raw, sizeof raw, fmt, ap);
   va_end (ap);
-  sde_quote (buf, sizeof buf, raw, 400);
-  gsl_error (buf, __FILE__, __LINE__, code);
+  sde_quote (msg, sizeof msg, raw, 400);
+  pthread_mutex_lock (&last_lock);
+  memcpy (last, msg, sizeof last);
+  pthread_mutex_unlock (&last_lock);
+  gsl_error (msg, __FILE__, __LINE__, code);
   return code;
+}
+
+const char *
+sde__last_error (int code)
+{
+  static _Thread_local char copy[sizeof last];
+  pthread_mutex_lock (&last_lock);
+  memcpy (copy, last, sizeof copy);
+  pthread_mutex_unlock (&last_lock);
+  /* A status raised without sde_error still gets GSL's words.  */
+  if (*copy)
+    return copy;
+  const char *s = gsl_strerror (code);
+  return s && *s ? s : "unknown failure";
+}
+
+void
+sde__clear_error (void)
+{
+  pthread_mutex_lock (&last_lock);
+  last[0] = '\0';
+  pthread_mutex_unlock (&last_lock);
 }
 
 int

@@ -203,8 +203,8 @@ fit_flags (const sde_weak_point *pts, size_t n, const sde_weak_fit *fit,
   return flags;
 }
 
-void
-sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
+static void
+fit_series (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
 {
   memset (fit, 0, sizeof *fit);
   fit->order = fit->se = fit->lo = fit->hi = fit->logc = fit->chi2dof = NAN;
@@ -266,6 +266,48 @@ sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
   fit->hi = fit->order + Z95 * fit->se;
   fit->ok = 1;
   fit->flags = fit_flags (pts, n, fit, exact, chi2);
+}
+
+static double
+first_eta (const sde_weak_point *pts, size_t n, int exact)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fit_use (&pts[i], exact))
+      return pts[i].eta;
+  return NAN;
+}
+
+void
+sde_weak_fit_points (const sde_weak_point *pts, size_t n, sde_weak_fit *fit)
+{
+  const unsigned bad
+      = SDE_WEAK_FIT_SIGN | SDE_WEAK_FIT_DRIFT | SDE_WEAK_FIT_SCATTER;
+  int exact = 1;
+  for (size_t i = 0; i < n; i++)
+    exact &= !(pts[i].se > 0);
+  fit_series (pts, n, fit);
+  fit->all_flags = fit->flags;
+  fit->eta_max = fit->ok ? first_eta (pts, n, exact) : NAN;
+  /* Only Monte Carlo series look for a tail: drift and scatter are
+     measured against SEs, and a sign change alone is no sign of the next
+     term.  */
+  if (!fit->ok || !(fit->flags & (SDE_WEAK_FIT_DRIFT | SDE_WEAK_FIT_SCATTER)))
+    return;
+  /* The longest clean tail: the first start whose fit has no warning.  */
+  for (size_t s = 1; s + 3 <= n; s++)
+    {
+      sde_weak_fit t;
+      fit_series (pts + s, n - s, &t);
+      if (!t.ok)
+        break;
+      if (t.flags & bad)
+        continue;
+      t.skipped = s;
+      t.all_flags = fit->flags;
+      t.eta_max = first_eta (pts + s, n - s, exact);
+      *fit = t;
+      return;
+    }
 }
 
 const char *
@@ -366,16 +408,38 @@ wall (void)
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The checkpoint of the largest |mean difference| of (m, o) in S.  */
+/* A reference known without sampling error (sde_weak_sweep.reference):
+   its values and error estimates per (checkpoint, observable), or NULL
+   for a reference process in the ensemble.  */
+typedef struct
+{
+  const double *val, *err;
+} exact_ref;
+
+/* The error of method M at checkpoint C: the paired difference against
+   the reference process, or the method's own estimate minus the exact
+   reference.  */
+static sde_stat
+error_stat (const sde_ensemble *e, const sde_ensemble_sums *s,
+            const exact_ref *x, size_t m, size_t o, size_t c)
+{
+  if (x->val == NULL)
+    return sde_ensemble_diff (s, m, o, c);
+  sde_stat d = sde_ensemble_value (s, m, o, c);
+  d.mean -= x->val[c * e->nobs + o];
+  return d;
+}
+
+/* The checkpoint of the largest |mean error| of (m, o) in S.  */
 static size_t
-argmax_check (const sde_ensemble *e, const sde_ensemble_sums *s, size_t m,
-              size_t o)
+argmax_check (const sde_ensemble *e, const sde_ensemble_sums *s,
+              const exact_ref *x, size_t m, size_t o)
 {
   size_t cstar = 0;
   double best = -1;
   for (size_t c = 0; c < e->ncheck; c++)
     {
-      sde_stat d = sde_ensemble_diff (s, m, o, c);
+      sde_stat d = error_stat (e, s, x, m, o, c);
       if (fabs (d.mean) > best || isnan (d.mean))
         {
           best = isnan (d.mean) ? INFINITY : fabs (d.mean);
@@ -385,6 +449,40 @@ argmax_check (const sde_ensemble *e, const sde_ensemble_sums *s, size_t m,
   return cstar;
 }
 
+/* The reference's own side of row P at checkpoint CS: its estimate and
+   SE, its diverged paths and its own error (a check process with twice
+   the substeps, or the exact engine's error estimate).  */
+static void
+reference_side (const sde_weak_sweep *w, const sde_ensemble *e,
+                const sde_ensemble_sums *s, const exact_ref *x, size_t cs,
+                sde_weak_point *p, double *var_ref)
+{
+  const size_t o = p->obs;
+  if (x->val)
+    {
+      p->est_ref = x->val[cs * e->nobs + o];
+      p->se_ref = 0;
+      p->ref_err = x->err ? x->err[cs * e->nobs + o] : NAN;
+      p->ref_err_se = 0;
+      *var_ref = 0;
+      return;
+    }
+  const size_t ref = (size_t)e->ref;
+  sde_stat vr = sde_ensemble_value (s, ref, o, cs);
+  p->est_ref = vr.mean;
+  p->se_ref = vr.se;
+  *var_ref = vr.var;
+  p->diverged_ref = sde_ensemble_diverged (s, ref);
+  if (e->nproc > ref + 1 && w->check_ref)
+    {
+      /* phi(2M) - phi(M) = -(1 - 2^-p) err(M) for weak order p.  */
+      sde_stat c = sde_ensemble_diff (s, ref + 1, o, cs);
+      double f = 1 / (1 - pow (2, -w->ref_order));
+      p->ref_err = -f * c.mean;
+      p->ref_err_se = f * c.se;
+    }
+}
+
 /* Rows of one eta from the sums S of the estimation paths, at the
    checkpoints CSTAR[m * nobs + o] chosen on independent pilot paths
    (MATH.md 8.2): the maximum of noisy estimates over the checkpoints
@@ -392,10 +490,10 @@ argmax_check (const sde_ensemble *e, const sde_ensemble_sums *s, size_t m,
    independently is not, and its interval is an ordinary 95% one.  */
 static void
 make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
-           const sde_ensemble_sums *s, const size_t *cstar, double eta,
-           sde_weak_point *rows)
+           const sde_ensemble_sums *s, const exact_ref *x, const size_t *cstar,
+           double eta, sde_weak_point *rows)
 {
-  const size_t ref = (size_t)e->ref, last = e->ncheck - 1;
+  const size_t last = e->ncheck - 1;
   for (size_t m = 0; m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
       {
@@ -407,10 +505,11 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
         p->obs = o;
         p->ref_err = p->ref_err_se = NAN;
         p->grid_err = NAN;
-        sde_stat d = sde_ensemble_diff (s, m, o, cs);
+        sde_stat d = error_stat (e, s, x, m, o, cs);
         sde_stat va = sde_ensemble_value (s, m, o, cs);
-        sde_stat vr = sde_ensemble_value (s, ref, o, cs);
-        sde_stat df = sde_ensemble_diff (s, m, o, last);
+        sde_stat df = error_stat (e, s, x, m, o, last);
+        double var_ref;
+        reference_side (w, e, s, x, cs, p, &var_ref);
         p->e = d.mean;
         p->se = d.se;
         p->crit = Z95;
@@ -418,26 +517,15 @@ make_rows (const sde_weak_sweep *w, const sde_ensemble *e,
         p->hi = d.mean + Z95 * d.se;
         p->t_star = (double)e->check[cs] * e->eta;
         p->est = va.mean;
-        p->est_ref = vr.mean;
         p->se_est = va.se;
-        p->se_ref = vr.se;
         p->e_final = df.mean;
         p->se_final = df.se;
         /* MATH.md 8.2: within 2 SE of zero is inside the noise floor.  */
         p->floor = !(fabs (d.mean) >= 2 * d.se);
         p->n = (uint64_t)d.n;
         p->diverged = sde_ensemble_diverged (s, m);
-        p->diverged_ref = sde_ensemble_diverged (s, ref);
-        p->vrf = d.var > 0 ? (va.var + vr.var) / d.var : INFINITY;
+        p->vrf = d.var > 0 ? (va.var + var_ref) / d.var : INFINITY;
         p->kurtosis = d.kurtosis;
-        if (e->nproc > ref + 1 && w->check_ref)
-          {
-            /* phi(2M) - phi(M) = -(1 - 2^-p) err(M) for weak order p.  */
-            sde_stat c = sde_ensemble_diff (s, ref + 1, o, cs);
-            double f = 1 / (1 - pow (2, -w->ref_order));
-            p->ref_err = -f * c.mean;
-            p->ref_err_se = f * c.se;
-          }
       }
 }
 
@@ -491,12 +579,17 @@ target_status (sde_weak_point *rows, size_t nrows, double F)
 
 /* Paths [from, to) of E into S, by the sweep's runner.  */
 static int
-batch (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
-       uint64_t from, uint64_t to, sde_ensemble_sums *s)
+batch (const sde_weak_sweep *w, const sde_ensemble *e, size_t i, uint64_t from,
+       uint64_t to, sde_ensemble_sums *s)
 {
   int st = w->run ? w->run (w->ctx, e, from, to - from, s)
                   : sde_ensemble_run (e, from, to - from, s);
-  return st ? st : all_diverged (e, s, eta);
+  if (!st)
+    st = all_diverged (e, s, w->eta[i]);
+  /* A caller's stop (a time budget, an interrupt) between batches.  */
+  if (!st && w->progress && w->progress (w->ctx, i, to))
+    st = SDE_ESTOP;
+  return st;
 }
 
 static uint64_t
@@ -509,8 +602,8 @@ whole_chunks (uint64_t n, size_t chunk)
    largest |mean difference| there).  One checkpoint needs no choice and
    no pilot (*np = 0).  */
 static int
-pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
-       size_t *cstar)
+pilot (const sde_weak_sweep *w, const sde_ensemble *e, const exact_ref *x,
+       size_t i, uint64_t *np, size_t *cstar)
 {
   const size_t nrows = w->nmethods * e->nobs;
   memset (cstar, 0, sizeof *cstar * nrows);
@@ -521,10 +614,10 @@ pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
   sde_ensemble_sums *s = sde_ensemble_sums_alloc (e);
   if (s == NULL)
     return GSL_ENOMEM;
-  int st = batch (w, e, eta, 0, *np, s);
+  int st = batch (w, e, i, 0, *np, s);
   for (size_t m = 0; !st && m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
-      cstar[m * e->nobs + o] = argmax_check (e, s, m, o);
+      cstar[m * e->nobs + o] = argmax_check (e, s, x, m, o);
   sde_ensemble_sums_free (s);
   return st;
 }
@@ -532,8 +625,8 @@ pilot (const sde_weak_sweep *w, const sde_ensemble *e, double eta, uint64_t *np,
 /* The estimation batches from path P0 into S and ROWS: a fixed count, or
    with --target-ci growing until every row meets it or the cap.  */
 static int
-estimate (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
-          uint64_t p0, const size_t *cstar, sde_ensemble_sums *s,
+estimate (const sde_weak_sweep *w, const sde_ensemble *e, const exact_ref *x,
+          size_t i, uint64_t p0, const size_t *cstar, sde_ensemble_sums *s,
           sde_weak_point *rows)
 {
   const size_t nrows = w->nmethods * e->nobs;
@@ -545,11 +638,11 @@ estimate (const sde_weak_sweep *w, const sde_ensemble *e, double eta,
   const char *stop = "fixed";
   for (;;)
     {
-      int st = batch (w, e, eta, p0 + done, p0 + want, s);
+      int st = batch (w, e, i, p0 + done, p0 + want, s);
       if (st)
         return st;
       done = want;
-      make_rows (w, e, s, cstar, eta, rows);
+      make_rows (w, e, s, x, cstar, w->eta[i], rows);
       if (!(w->target_ci > 0))
         break;
       double need = target_status (rows, nrows, w->target_ci);
@@ -614,19 +707,27 @@ run_eta (const sde_weak_sweep *w, size_t i, size_t *substeps,
       if (st)
         return st;
       *nrows = w->nmethods * e.nobs;
+      const size_t nv = e.ncheck * e.nobs;
       size_t *cstar = malloc (sizeof *cstar * *nrows);
+      double *ref = w->reference ? malloc (sizeof (double) * 2 * nv) : NULL;
       sde_ensemble_sums *s = sde_ensemble_sums_alloc (&e);
       uint64_t np = 0;
-      if (cstar == NULL || s == NULL)
+      if (cstar == NULL || s == NULL || (w->reference && ref == NULL))
         {
           free (cstar);
+          free (ref);
           sde_ensemble_sums_free (s);
           GSL_ERROR ("out of memory for the sums", GSL_ENOMEM);
         }
-      st = pilot (w, &e, eta, &np, cstar);
+      exact_ref x = { ref, ref ? ref + nv : NULL };
+      if (w->reference)
+        st = w->reference (w->ctx, i, &e, ref, ref + nv);
       if (!st)
-        st = estimate (w, &e, eta, np, cstar, s, rows);
+        st = pilot (w, &e, &x, i, &np, cstar);
+      if (!st)
+        st = estimate (w, &e, &x, i, np, cstar, s, rows);
       free (cstar);
+      free (ref);
       sde_ensemble_sums_free (s);
       if (st)
         return st;
@@ -647,7 +748,7 @@ sde_weak_run (const sde_weak_sweep *w)
   size_t substeps = w->substeps ? w->substeps : 1;
   /* Rows per eta: every method against the reference, per observable.  */
   const size_t cap = w->nmethods * SDE_WEAK_MAXOBS;
-  sde_weak_point *rows = malloc (sizeof *rows * cap);
+  sde_weak_point *rows = calloc (cap, sizeof *rows);
   if (rows == NULL)
     return sde_error (GSL_ENOMEM, "out of memory for %zu rows", cap);
   int st = GSL_SUCCESS;

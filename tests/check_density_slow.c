@@ -1,5 +1,5 @@
 /* check_density_slow.c: unit tests of the slow-SDE density engine against
-   the closed forms of doc/math-slow-density.md and against Monte Carlo.  */
+   the closed forms of doc/MATH.md section 6.1 and against Monte Carlo.  */
 #include <config.h>
 
 #include <math.h>

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdekit/density.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/exact.h"
 #include "sdekit/weak.h"
@@ -186,10 +187,12 @@ START_TEST (test_exact_agrees_with_monte_carlo)
                           "sgdm:beta=0.6,m0=grad",
                           "hb:momentum=0.5,dampening=0.2",
                           "nesterov:momentum=0.5",
-                          "svag:l=3,sgd" };
+                          "svag:l=3,sgd",
+                          "qhm:beta=0.6",
+                          "qhm:beta=0.8,nu=0.3" };
   enum
   {
-    NM = 6
+    NM = 8
   };
   sde_optim m[NM];
   sde_process proc[NM + 2];
@@ -271,6 +274,246 @@ START_TEST (test_exact_agrees_with_monte_carlo)
 }
 END_TEST
 
+/* QHM at nu = 1 is SGDM and at nu = 0 is SGD, in the exact engine too:
+   every step and jumps, with a fixed beta, the family, SVAG and a step
+   schedule.  */
+START_TEST (test_exact_qhm_endpoints)
+{
+  sde_problem *pb
+      = sde_problem_alloc ("quadratic:H=2,0.5,0.5,1,s=0.4,0.9,x0=1,-1", NULL);
+  sde_exact *ex = sde_exact_alloc (pb);
+  sde_observable obs[4];
+  ck_assert_int_eq (
+      sde_observable_parse ("x0,x0x1,norm2,cos:w=1,-2", 2, pb, obs, 4), 4);
+  const double eta = 0.1;
+  const char *pairs[][2]
+      = { { "qhm:beta=0.8,nu=1", "sgdm:beta=0.8" },
+          { "qhm:alpha=0.5,c=1,nu=1", "sgdm:alpha=0.5,c=1" },
+          { "svag:l=2,qhm:beta=0.8,nu=1", "svag:l=2,sgdm:beta=0.8" },
+          { "qhm:beta=0.8,nu=0", "sgd" },
+          { "svag:l=3,qhm:nu=0", "svag:l=3,sgd" } };
+  size_t every[40], jump[3] = { 5, 23, 40 };
+  for (size_t k = 0; k < 40; k++)
+    every[k] = k + 1;
+  for (size_t i = 0; i < 5; i++)
+    for (int sched = 0; sched < 2; sched++)
+      for (int j = 0; j < 2; j++)
+        {
+          sde_optim a = method (pairs[i][0], eta),
+                    b = method (pairs[i][1], eta);
+          if (sched)
+            {
+              sde_schedule_parse (&a.schedule, "step:at=1.5,factor=0.5");
+              b.schedule = a.schedule;
+            }
+          const size_t *ck = j ? jump : every, n = j ? 3 : 40;
+          double va[160], vb[160];
+          ck_assert_int_eq (
+              sde_exact_method (ex, &a, 0.8, pb->x0, eta, ck, n, obs, 4, va),
+              0);
+          ck_assert_int_eq (
+              sde_exact_method (ex, &b, 0.8, pb->x0, eta, ck, n, obs, 4, vb),
+              0);
+          for (size_t k = 0; k < n * 4; k++)
+            ck_assert_msg (fabs (va[k] - vb[k])
+                               <= 1e-12 * fmax (1, fabs (vb[k])),
+                           "%s vs %s (schedule %d): %.17g, %.17g", pairs[i][0],
+                           pairs[i][1], sched, va[k], vb[k]);
+        }
+  /* In between it is neither.  */
+  sde_optim q = method ("qhm:beta=0.8", eta), m = method ("sgdm:beta=0.8", eta);
+  double vq[4], vm[4];
+  sde_exact_method (ex, &q, 0.8, pb->x0, eta, jump + 2, 1, obs, 4, vq);
+  sde_exact_method (ex, &m, 0.8, pb->x0, eta, jump + 2, 1, obs, 4, vm);
+  ck_assert (fabs (vq[2] - vm[2]) > 1e-6);
+  sde_exact_free (ex);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* Every registered type has the fields the engines call and is found by
+   its name; the exact engine follows exactly the types with a linear map,
+   and refuses one without (here a copy of a registered type with linear
+   taken away).  A copy with linear kept gives the registered type's
+   values: nothing depends on a type's address.  */
+START_TEST (test_exact_every_type_complete)
+{
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=1,3,s=0.5,x0=1,-1", NULL);
+  sde_exact *ex = sde_exact_alloc (pb);
+  sde_observable obs[1];
+  sde_observable_parse ("norm2", 2, pb, obs, 1);
+  size_t n = 0, check[1] = { 30 };
+  char why[128];
+  for (const sde_optim_type *const *t = sde_optim_types (); *t; t++, n++)
+    {
+      const sde_optim_type *T = *t;
+      ck_assert_ptr_nonnull (T->name);
+      ck_assert_ptr_nonnull (T->description);
+      ck_assert_msg (T->parse && T->set && T->apply, "%s lacks a function",
+                     T->name);
+      ck_assert_msg (T->state == 1 || T->state == 2, "%s: state %u", T->name,
+                     T->state);
+      ck_assert_msg (!T->plain || T->state == 1, "%s: plain with a buffer",
+                     T->name);
+      ck_assert_ptr_eq (sde_optim_type_find (T->name), T);
+      sde_optim m = method (T->name, 0.1);
+      ck_assert_ptr_eq (m.type, T);
+      ck_assert_int_eq (sde_exact_applies_method (&m, why, sizeof why),
+                        T->linear != NULL);
+      if (T->linear == NULL)
+        continue;
+      double want, got;
+      ck_assert_int_eq (
+          sde_exact_method (ex, &m, 0.7, pb->x0, 0.1, check, 1, obs, 1, &want),
+          0);
+      sde_optim_type copy = *T;
+      m.type = &copy;
+      ck_assert_int_eq (
+          sde_exact_method (ex, &m, 0.7, pb->x0, 0.1, check, 1, obs, 1, &got),
+          0);
+      ck_assert_double_eq (got, want);
+      copy.linear = NULL;
+      ck_assert_int_eq (sde_exact_applies_method (&m, why, sizeof why), 0);
+      ck_assert_ptr_nonnull (strstr (why, "linear"));
+      ck_assert_int_eq (
+          sde_exact_method (ex, &m, 0.7, pb->x0, 0.1, check, 1, obs, 1, &got),
+          GSL_EINVAL);
+    }
+  ck_assert_uint_ge (n, 5);
+  sde_exact_free (ex);
+  sde_problem_free (pb);
+}
+END_TEST
+
+/* A type the library does not know, defined here: gradient descent with
+   its rate given per unit of a scale s, step_lr = s eta and x' = x -
+   (lr / s) g.  With s a power of two that is SGD bitwise.  It keeps no
+   buffer, claims nothing (not plain, no family) and has no linear map.  */
+static int
+gd_parse (sde_optim *o, sde_spec *spec)
+{
+  return sde_spec_double (spec, "s", 2, 1e-3, 1e3, &o->param[0]);
+}
+
+static int
+gd_set (sde_optim *o, double eta)
+{
+  o->step_lr = eta * o->param[0];
+  return GSL_SUCCESS;
+}
+
+static int
+gd_apply (const sde_optim *o, double lr, size_t P, size_t d, double *x,
+          double *m, const double *g, int first)
+{
+  (void)first;
+  if (m != NULL) /* the ensemble gives a type with state 1 no buffer */
+    return GSL_EFAULT;
+  const double h = lr / o->param[0];
+  for (size_t k = 0; k < d * P; k++)
+    x[k] -= h * g[k];
+  return GSL_SUCCESS;
+}
+
+static const sde_optim_type gd_type = { .name = "gd",
+                                        .description = "SGD per unit s",
+                                        .state = 1,
+                                        .parse = gd_parse,
+                                        .set = gd_set,
+                                        .apply = gd_apply };
+
+/* The ensemble runs it beside SGD on shared noise (SGD by its fused step)
+   and gets SGD's values bitwise; the exact and density engines refuse it
+   with their reasons; sde_optim_parse knows it only through
+   sde_optim_parse_with.  */
+START_TEST (test_exact_user_type)
+{
+  const sde_optim_type *types[] = { sde_optim_sgd, &gd_type, NULL };
+  sde_optim m[2];
+  const char *text = "sgd,gd:s=4", *bad = "gd";
+  ck_assert_int_ne (sde_optim_parse (&m[0], &bad), 0);
+  ck_assert_int_eq (sde_optim_parse_with (&m[0], types, &text), 0);
+  ck_assert_int_eq (sde_optim_parse_with (&m[1], types, &text), 0);
+  ck_assert_ptr_eq (m[1].type, &gd_type);
+  ck_assert_str_eq (m[1].spec, "gd:s=4");
+  sde_problem *pb = sde_problem_alloc (
+      "quadratic:H=1.5,0.4,0.4,0.8,s=0.5,0.3,x0=1,-1", NULL);
+  const double eta = 0.125, sigma = 1.5;
+  sde_process proc[2];
+  sde_oracle o = { pb, SDE_ORACLE_GAUSSIAN, sigma, 0, 0, 0, 1 };
+  for (size_t i = 0; i < 2; i++)
+    {
+      ck_assert_int_eq (sde_optim_set (&m[i], eta), 0);
+      proc[i] = (sde_process){ .kind = SDE_PROCESS_METHOD,
+                               .label = m[i].spec,
+                               .method = &m[i],
+                               .oracle = o,
+                               .x0 = pb->x0,
+                               .dim = 2 };
+    }
+  ck_assert_double_eq (m[1].step_lr, 0.5);
+  char name[64];
+  ck_assert_str_eq (sde_optim_name (&m[1], name, sizeof name),
+                    "gd:s=4(eta=0.125)");
+  sde_observable obs[2];
+  ck_assert_int_eq (sde_observable_parse ("x0,norm2", 2, pb, obs, 2), 2);
+  size_t check[2] = { 3, 8 };
+  sde_rng *rng = sde_rng_alloc (NULL, 7);
+  sde_ensemble e = { .eta = eta,
+                     .nsteps = 8,
+                     .check = check,
+                     .ncheck = 2,
+                     .obs = obs,
+                     .nobs = 2,
+                     .proc = proc,
+                     .nproc = 2,
+                     .ref = 0,
+                     .coupled = 1,
+                     .rng = rng,
+                     .stream0 = 0,
+                     .bound = 1e10,
+                     .chunk = 256,
+                     .threads = 0 };
+  sde_ensemble_sums *sums = sde_ensemble_sums_alloc (&e);
+  ck_assert_int_eq (sde_ensemble_run (&e, 0, 4096, sums), 0);
+  for (size_t c = 0; c < 2; c++)
+    for (size_t k = 0; k < 2; k++)
+      {
+        sde_stat a = sde_ensemble_value (sums, 0, k, c),
+                 b = sde_ensemble_value (sums, 1, k, c);
+        ck_assert (a.se > 0);
+        ck_assert_double_eq (a.mean, b.mean);
+        ck_assert_double_eq (a.se, b.se);
+      }
+  char why[128];
+  ck_assert_int_eq (sde_exact_applies_method (&m[1], why, sizeof why), 0);
+  ck_assert_msg (strstr (why, "no linear-Gaussian map"), "reason: %s", why);
+  sde_exact *ex = sde_exact_alloc (pb);
+  double v[4];
+  testutil_capture_reasons ();
+  ck_assert_int_eq (
+      sde_exact_method (ex, &m[1], sigma, pb->x0, eta, check, 2, obs, 2, v),
+      GSL_EINVAL);
+  ck_assert_msg (strstr (testutil_reason (),
+                         "exact engine: gd:s=4: the method has no "
+                         "linear-Gaussian map"),
+                 "reason: %s", testutil_reason ());
+  sde_problem *p1 = sde_problem_alloc ("quadratic:h=2,s=0.5", NULL);
+  ck_assert_int_eq (
+      sde_density_applies (p1, SDE_ORACLE_GAUSSIAN, &m[1], 1, why, sizeof why),
+      0);
+  ck_assert_ptr_nonnull (strstr (why, "SGD only"));
+  ck_assert_int_ne (
+      sde_density_applies (p1, SDE_ORACLE_GAUSSIAN, &m[0], 1, why, sizeof why),
+      0);
+  sde_problem_free (p1);
+  sde_exact_free (ex);
+  sde_ensemble_sums_free (sums);
+  sde_rng_free (rng);
+  sde_problem_free (pb);
+}
+END_TEST
+
 /* SGD against SME-1 on a dense d = 20 quadratic: order 1 to two decimals
    at small eta; against SME-2 in the fixed-sigma scaling, order 2.  */
 START_TEST (test_exact_orders)
@@ -340,6 +583,9 @@ exact_suite (void)
   tcase_add_test (tc, test_exact_agrees_with_monte_carlo);
   tcase_add_test (tc, test_exact_orders);
   tcase_add_test (tc, test_exact_refuses_what_it_cannot_do);
+  tcase_add_test (tc, test_exact_qhm_endpoints);
+  tcase_add_test (tc, test_exact_every_type_complete);
+  tcase_add_test (tc, test_exact_user_type);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sdekit/expr.h"
+#include "sdekit/observable.h"
 #include "testutil.h"
 
 /* The last reason reported through gsl_error; the handler never prints.  */
@@ -1104,6 +1105,68 @@ START_TEST (test_expr_builders_make_derived_quantities)
 }
 END_TEST
 
+/* expr:TEXT observables: a list mixing them with the catalog's, evaluated
+   over a block against the formulas written here (bitwise: the compiled
+   operations are the IEEE ones and libm's), and the list's errors, each a
+   one-line reason naming the observable, with nothing left to free (the
+   sanitizer build checks the releases).  */
+START_TEST (test_expr_observables)
+{
+  sde_observable obs[8];
+  const int n = sde_observable_parse (
+      "x0,expr:x0^2*x1,expr:exp(-x1)*cos(3*x0),norm2", 2, NULL, obs, 8);
+  ck_assert_int_eq (n, 4);
+  ck_assert_str_eq (obs[1].name, "expr:x0^2*x1");
+  ck_assert_int_eq (obs[2].kind, SDE_OBS_EXPR);
+  enum
+  {
+    P = 13
+  };
+  double x[2 * P], out[P];
+  for (int p = 0; p < P; p++)
+    x[p] = 0.3 * p - 1.7, x[P + p] = 0.1 * p * p - 0.4;
+  for (int k = 1; k <= 2; k++)
+    {
+      double *work
+          = malloc (sizeof (double) * sde_observable_work (&obs[k], 2) * P);
+      ck_assert_int_eq (sde_observable_apply (&obs[k], P, x, out, work), 0);
+      for (int p = 0; p < P; p++)
+        {
+          const double a = x[p], b = x[P + p];
+          const double want = k == 1 ? a * a * b : exp (-b) * cos (3 * a);
+          ck_assert_double_eq (out[p], want);
+        }
+      free (work);
+    }
+  sde_observable_release (obs, (size_t)n);
+  const struct
+  {
+    const char *list, *reason;
+  } bad[] = {
+    { "x0,expr:x0+x2", "observable expr:x0+x2: unknown variable 'x2'" },
+    { "expr:", "observable expr: the expression is empty" },
+    { "expr:x0^2,x1,expr:x0^2", "observable expr:x0^2 appears twice" },
+    { "expr:x0*(1+x1", "observable expr:x0*(1+x1: " },
+    { "expr:x0,expr:sin(x1)x0", "observable expr:sin(x1)x0: " },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      clear_reason ();
+      ck_assert_int_eq (sde_observable_parse (bad[i].list, 2, NULL, obs, 8),
+                        -1);
+      ck_assert_msg (strstr (last_reason, bad[i].reason) != NULL, "%s: %s",
+                     bad[i].list, last_reason);
+      ck_assert_ptr_null (strchr (last_reason, '\n'));
+    }
+  char big[400] = "expr:x0";
+  for (int i = 0; i < 60; i++)
+    strcat (big, "+x1");
+  clear_reason ();
+  ck_assert_int_eq (sde_observable_parse (big, 2, NULL, obs, 8), -1);
+  ck_assert_ptr_nonnull (strstr (last_reason, "longer than 154 characters"));
+}
+END_TEST
+
 static Suite *
 expr_suite (void)
 {
@@ -1111,6 +1174,7 @@ expr_suite (void)
   TCase *tc = tcase_create ("core");
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_expr_parse_precedence_and_associativity);
+  tcase_add_test (tc, test_expr_observables);
   tcase_add_test (tc, test_expr_parse_numbers_and_constants);
   tcase_add_test (tc, test_expr_reject_unknown_character);
   tcase_add_test (tc, test_expr_reject_newline_escaped);

@@ -322,6 +322,64 @@ START_TEST (test_optim_hb_dampening_mean_converges)
 }
 END_TEST
 
+/* QHM's endpoints are the methods it interpolates, bitwise on a block of
+   paths with the same noise: nu = 1 is SGDM, nu = 0 is SGD (its buffer
+   is kept but unused), with a fixed beta and with the family.  */
+START_TEST (test_optim_qhm_endpoints_bitwise)
+{
+  double a[2 * P], b[2 * P];
+  const char *pairs[][2] = { { "qhm:beta=0.9,nu=1", "sgdm:beta=0.9" },
+                             { "qhm:alpha=0.5,c=1,nu=1", "sgdm:alpha=0.5,c=1" },
+                             { "qhm:beta=0.9,nu=0", "sgd" },
+                             { "qhm:nu=0", "sgd" } };
+  for (size_t i = 0; i < 4; i++)
+    {
+      trajectory (pairs[i][0], 0.05, 100, a);
+      trajectory (pairs[i][1], 0.05, 100, b);
+      ck_assert_msg (memcmp (a, b, sizeof a) == 0, "%s differs from %s",
+                     pairs[i][0], pairs[i][1]);
+    }
+  /* In between it is neither.  */
+  trajectory ("qhm:beta=0.9", 0.05, 100, a);
+  ck_assert (memcmp (a, b, sizeof a) != 0);
+  trajectory ("sgdm:beta=0.9", 0.05, 100, b);
+  ck_assert (memcmp (a, b, sizeof a) != 0);
+}
+END_TEST
+
+/* QHM on the fixed gradients against its definition (Ma & Yarats 2019,
+   eq. 3) written out in the test: m' = beta m + (1 - beta) g, x' = x -
+   eta ((1 - nu) g + nu m'), m_0 = 0; the default nu is 0.7.  */
+START_TEST (test_optim_qhm_definition)
+{
+  sde_optim o = parse ("qhm:beta=0.8");
+  ck_assert_int_eq (sde_optim_set (&o, 0.1), 0);
+  ck_assert_close (o.param[0], 0.7, 0);
+  ck_assert_close (o.eta, 0.1, 0);
+  ck_assert_close (o.step_lr, 0.1, 0);
+  double x[2] = { 1.0, -2.0 }, m[2] = { 5, 5 }; /* m is reset on step 0 */
+  double wx[2] = { 1.0, -2.0 }, wm[2] = { 0, 0 };
+  for (size_t k = 0; k < 5; k++)
+    {
+      ck_assert_int_eq (sde_optim_apply (&o, k, 2, 1, x, m, grads[k]), 0);
+      for (size_t i = 0; i < 2; i++)
+        {
+          wm[i] = 0.8 * wm[i] + 0.2 * grads[k][i];
+          wx[i] = wx[i] - 0.1 * (0.3 * grads[k][i] + 0.7 * wm[i]);
+          ck_assert_close (x[i], wx[i], 1e-15);
+          ck_assert_close (m[i], wm[i], 1e-15);
+        }
+    }
+  char buf[64];
+  ck_assert_str_eq (sde_optim_name (&o, buf, sizeof buf),
+                    "qhm:beta=0.8(eta=0.1,beta=0.8)");
+  o = parse ("qhm:alpha=0.5,c=1,nu=0.5");
+  ck_assert_int_eq (sde_optim_set (&o, 0.25), 0);
+  ck_assert_close (o.mom, 0.5, 1e-15);
+  ck_assert_close (o.param[0], 0.5, 0);
+}
+END_TEST
+
 START_TEST (test_optim_svag_l1_is_plain)
 {
   double a[2 * P], b[2 * P];
@@ -368,7 +426,12 @@ START_TEST (test_optim_parse_errors)
                         "sgd:beta=0.9",
                         "nesterov:dampening=0.1",
                         "svag:l=2,svag:l=2,sgd",
-                        "sgdm:beta=abc" };
+                        "sgdm:beta=abc",
+                        "qhm:nu=1.5",
+                        "qhm:nu=-0.1",
+                        "qhm:beta=1",
+                        "qhm:beta=0.9,alpha=0.5",
+                        "qhm:m0=grad" };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       sde_optim o;
@@ -376,6 +439,14 @@ START_TEST (test_optim_parse_errors)
       int st = sde_optim_parse (&o, &s);
       ck_assert_msg (st != 0, "%s accepted", bad[i]);
     }
+  /* An unknown name lists the registered ones.  */
+  const char *adam = "adam";
+  sde_optim u;
+  testutil_capture_reasons ();
+  ck_assert_int_eq (sde_optim_parse (&u, &adam), GSL_EINVAL);
+  ck_assert_msg (strstr (testutil_reason (), "(sgd, sgdm, hb, nesterov, qhm, "
+                                             "svag)"),
+                 "reason: %s", testutil_reason ());
   /* A list of methods parses one at a time.  */
   const char *list = "sgd,sgdm:beta=0.9,hb:lr=0.01,momentum=0.9,svag:l=2,sgd";
   const char *want[]
@@ -504,6 +575,8 @@ optim_suite (void)
   tcase_add_test (tc, test_optim_hb_equals_sgdm);
   tcase_add_test (tc, test_optim_hb_dampening_effective_rate);
   tcase_add_test (tc, test_optim_hb_dampening_mean_converges);
+  tcase_add_test (tc, test_optim_qhm_endpoints_bitwise);
+  tcase_add_test (tc, test_optim_qhm_definition);
   tcase_add_test (tc, test_optim_svag_l1_is_plain);
   tcase_add_test (tc, test_optim_momentum_family);
   tcase_add_test (tc, test_optim_parse_errors);

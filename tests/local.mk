@@ -7,7 +7,9 @@ TEST_UNIT_LIBS = lib/libsdekit-core.la $(CHECK_LIBS) $(GSL_LIBS) -lm \
 UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_optim tests/check_ensemble tests/check_exact \
 	tests/check_density tests/check_manifold tests/check_expr \
-	tests/check_density_slow tests/check_cmat
+	tests/check_density_slow tests/check_weak tests/check_report \
+	tests/check_experiment tests/check_json tests/check_system_expr \
+	tests/check_order tests/check_cmat
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -36,9 +38,33 @@ tests_check_manifold_LDADD = $(TEST_UNIT_LIBS)
 tests_check_expr_SOURCES = tests/check_expr.c tests/testutil.h
 tests_check_expr_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_expr_LDADD = $(TEST_UNIT_LIBS)
+tests_check_experiment_SOURCES = tests/check_experiment.c tests/testutil.h
+tests_check_experiment_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_experiment_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
+tests_check_weak_SOURCES = tests/check_weak.c tests/testutil.h
+tests_check_weak_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_weak_LDADD = $(TEST_UNIT_LIBS)
 tests_check_density_slow_SOURCES = tests/check_density_slow.c tests/testutil.h
 tests_check_density_slow_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_density_slow_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
+tests_check_report_SOURCES = tests/check_report.c tests/testutil.h
+tests_check_report_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_report_LDADD = $(TEST_UNIT_LIBS)
+# A small report with hostile strings, for the shell tests.
+check_PROGRAMS += tests/report_sample
+tests_report_sample_SOURCES = tests/report_sample.c
+tests_report_sample_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_report_sample_LDADD = $(TEST_UNIT_LIBS)
+# The tools' JSON reader: the test links it from the tools' library.
+tests_check_json_SOURCES = tests/check_json.c tests/testutil.h
+tests_check_json_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_json_LDADD = tools/libcli.la $(TEST_UNIT_LIBS)
+tests_check_system_expr_SOURCES = tests/check_system_expr.c tests/testutil.h
+tests_check_system_expr_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_system_expr_LDADD = $(TEST_UNIT_LIBS)
+tests_check_order_SOURCES = tests/check_order.c tests/testutil.h
+tests_check_order_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_order_LDADD = $(TEST_UNIT_LIBS)
 tests_check_cmat_SOURCES = tests/check_cmat.c tests/testutil.h
 tests_check_cmat_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_cmat_LDADD = $(TEST_UNIT_LIBS)
@@ -47,7 +73,9 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
 	tests/cli/sde-compare-output.sh tests/cli/experiments.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
-	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/blas-link.sh
+	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
+	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh \
+	tests/cli/blas-link.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
@@ -55,7 +83,8 @@ TESTS += $(UNIT_TESTS) $(CLI_TESTS)
 EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/lib.sh \
 	tests/cli/golden.sh tests/count-results.sh tests/regen-golden.sh
 # The man-page test reads the generated page.
-tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1
+tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1 \
+	man/sde-plot.1
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \

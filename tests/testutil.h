@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_errno.h>
@@ -43,6 +44,30 @@ static inline void
 testutil_quiet_gsl (void)
 {
   gsl_set_error_handler_off ();
+}
+
+/* The reason the library last reported through gsl_error, kept once
+   testutil_capture_reasons has installed its (silent) handler.  */
+static inline char *
+testutil_reason (void)
+{
+  static char reason[1024];
+  return reason;
+}
+
+static inline void
+testutil_reason_handler (const char *reason, const char *file, int line,
+                         int code)
+{
+  (void)file, (void)line, (void)code;
+  snprintf (testutil_reason (), 1024, "%s", reason);
+}
+
+static inline void
+testutil_capture_reasons (void)
+{
+  testutil_reason ()[0] = '\0';
+  gsl_set_error_handler (testutil_reason_handler);
 }
 
 /* Runs SUITE with CK_ENV-controlled forking; returns the process status.  */

@@ -25,6 +25,7 @@
 #define MAXOPT 64
 
 static const cli_tool *tool;
+static const char *operands; /* the usage of a tool's operands, or NULL */
 static int writer = 1;
 static void (*end_hook) (int status);
 static int (*agree_hook) (int bad);
@@ -243,7 +244,8 @@ print_wrapped (FILE *out, const char *text, int col, int start)
 static void
 print_help (FILE *out)
 {
-  fprintf (out, "Usage: %s [OPTION]...\n", tool->prog);
+  fprintf (out, "Usage: %s [OPTION]...%s%s\n", tool->prog, operands ? " " : "",
+           operands ? operands : "");
   print_wrapped (out, tool->summary, 0, 0);
   fputs ("\n\nOptions:\n", out);
   for (const cli_option *o = tool->options; o->name; o++)
@@ -288,7 +290,7 @@ cli_next (int argc, char **argv, const char **arg)
   int c = getopt_long (argc, argv, shortopts, longopts, &idx);
   if (c == -1)
     {
-      if (optind < argc)
+      if (optind < argc && operands == NULL)
         cli_die (CLI_USAGE, "unexpected argument '%s' (see --help)",
                  sde_q (argv[optind]));
       return -1;
@@ -322,6 +324,19 @@ cli_next (int argc, char **argv, const char **arg)
     }
   *arg = optarg;
   return c;
+}
+
+void
+cli_accept_operands (const char *usage)
+{
+  operands = usage;
+}
+
+int
+cli_operands (int argc, char **argv, char ***ops)
+{
+  *ops = argv + optind;
+  return optind < argc ? argc - optind : 0;
 }
 
 double

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sdekit/report.h"
 #include "sdekit/spec.h"
 
 /* Exit statuses of every tool (DESIGN.md, "Conventions").  */
@@ -61,9 +62,18 @@ void cli_agree (const char *err);
 void cli_init (const cli_tool *tool, int argc, char **argv);
 
 /* The next option: its key and *arg, or -1 at the end.  --help and
-   --version are handled here; an unknown option or a missing argument ends
-   the program with status 2.  */
+   --version are handled here; an unknown option, a missing argument or an
+   operand of a tool that takes none ends the program with status 2.  */
 int cli_next (int argc, char **argv, const char **arg);
+
+/* For a tool that takes operands after its options (after cli_init):
+   USAGE names them in --help's usage line ("FILE.json"), and cli_next
+   leaves them for cli_operands.  */
+void cli_accept_operands (const char *usage);
+
+/* The operands left after cli_next returned -1: their count, and *OPS
+   pointing at the first.  */
+int cli_operands (int argc, char **argv, char ***ops);
 
 /* The running tool's name, for messages printed outside cli_die.  */
 const char *cli_prog (void);
@@ -138,20 +148,21 @@ void cli_target_discard (cli_target *t);
    the program dies before cli_output_commit, cli_die and the signal
    handlers remove the temporary file, or, once cli_output_keep was called
    (the file holds finished rows), close the document with a line saying
-   it was interrupted (JSON: "interrupted": true; LaTeX: a % comment, the
-   table and document closed) and rename it into place.  JSON and LaTeX
-   are first cut back to the last cli_output_mark.  */
+   it was interrupted (the report's trailer: JSON "interrupted": true;
+   LaTeX a % comment and the table closed) and rename it into place.  A
+   temporary file is first cut back to the last cli_output_mark.  */
 FILE *cli_output_open (const char *path);
 
-/* The sde_format of the document (default text), for the closing lines.  */
-void cli_output_format (int format);
+/* The report written to the table (borrowed until cli_output_commit):
+   its trailer closes a kept document (sde_report_trailer).  */
+void cli_output_report (const sde_report *r);
 
 /* From now on finished rows are kept; a table must be open.  On stdout
    and devices the closing lines are appended on an interrupt as well.  */
 void cli_output_keep (void);
 
-/* The document is complete up to here with a table open: after each row
-   and each table head.  */
+/* The document is complete up to here: after each row, table head and
+   note.  Computes the trailer that closes it here.  */
 void cli_output_mark (void);
 
 /* Completes the table; exits 1 with a message naming the file and the

@@ -1,7 +1,8 @@
 # tools/local.mk: the sde-* command-line tools, sharing cli.c.
 noinst_LTLIBRARIES += tools/libcli.la
-tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/output.c tools/setup.c tools/setup.h \
-	tools/compare.c tools/compare.h tools/par.c tools/par.h
+tools_libcli_la_SOURCES = tools/cli.c tools/cli.h tools/output.c \
+	tools/sweep.c tools/sweep.h tools/par.c tools/par.h \
+	tools/json.c tools/json.h tools/figure.c tools/figure.h
 tools_libcli_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(MPI_CFLAGS)
 tools_libcli_la_LIBADD = $(MPI_LIBS)
 
@@ -23,3 +24,8 @@ bin_PROGRAMS += tools/sde-slow
 tools_sde_slow_SOURCES = tools/sde-slow.c
 tools_sde_slow_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tools_sde_slow_LDADD = $(TOOL_LIBS)
+
+bin_PROGRAMS += tools/sde-plot
+tools_sde_plot_SOURCES = tools/sde-plot.c
+tools_sde_plot_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_plot_LDADD = $(TOOL_LIBS)

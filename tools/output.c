@@ -134,7 +134,8 @@ cli_target_check (cli_target *t, const char *opt, const char *path)
 
 /* ---- Temporary files the signal handlers must remove ---- */
 
-#define NTMP 2
+/* Slot 0: the table; 1: the figure; 2: the figure's gnuplot script.  */
+#define NTMP 4 /* the table, the figure, its script, the fits */
 static char tmp_names[NTMP][PATH_MAX + 16];
 static volatile sig_atomic_t tmp_live[NTMP];
 
@@ -247,51 +248,20 @@ static cli_target out; /* slot 0 */
 static int out_stdout = 1;
 static int out_fd = -1;
 static volatile sig_atomic_t out_keep, out_active;
-static int out_format = SDE_FORMAT_TEXT;
-/* JSON and LaTeX are cut back to the end of the last complete row (a
-   mark) before the closing lines, which assume an open table.  */
-static volatile off_t out_mark = -1;
-static char trailer_sig[512], trailer_err[512];
-static size_t trailer_sig_len, trailer_err_len;
+static const sde_report *out_report;
 
-/* What closes a kept document: WHY says how it ended.  Built before any
-   signal can arrive, since a handler may not format text.  */
-static size_t
-make_trailer (char *buf, size_t len, int interrupted)
+/* What closes the document as it stood at the last mark (for a signal and
+   for an error), and the file's length there.  Made at each mark, before
+   any signal can need it, since a handler may not format text; of the two
+   slots the handler reads the one last completed.  */
+typedef struct
 {
-  const char *why = interrupted
-                        ? "interrupted: the rows above were finished before "
-                          "the signal"
-                        : "stopped by an error (see the message on stderr): "
-                          "the rows above are finished";
-  switch (out_format)
-    {
-    case SDE_FORMAT_JSON:
-      snprintf (buf, len,
-                "\n      ]\n    }\n  ],\n  \"%s\": true,\n  \"notes\": [\n"
-                "    \"%s\"\n  ]\n}\n",
-                interrupted ? "interrupted" : "failed", why);
-      break;
-    case SDE_FORMAT_LATEX:
-      snprintf (buf, len,
-                "%% %s\n\\bottomrule\n\\end{tabular}\n\\end{center}\n"
-                "\\end{document}\n",
-                why);
-      break;
-    default:
-      snprintf (buf, len, "# %s\n", why);
-    }
-  return strlen (buf);
-}
-
-/* Whether the file can be cut back to a mark (a temporary file only: a
-   pipe or device cannot).  */
-static int
-output_cut (void)
-{
-  return !out_stdout && !out.direct
-         && (out_format == SDE_FORMAT_JSON || out_format == SDE_FORMAT_LATEX);
-}
+  off_t mark;
+  size_t sig_len, err_len;
+  char sig[16384], err[16384];
+} trailer_slot;
+static trailer_slot trailers[2];
+static volatile sig_atomic_t trailer_now = -1;
 
 /* Async-signal-safe: only write, ftruncate, lseek, rename and unlink.  */
 static void
@@ -307,18 +277,21 @@ output_abandon (int interrupted)
     return;
   out_active = 0;
   const int temporary = !out_stdout && !out.direct;
-  if (out_keep)
+  const int k = trailer_now;
+  if (out_keep && k >= 0)
     {
-      const off_t mark = out_mark;
-      if (output_cut () && mark >= 0)
+      /* A temporary file is cut back to the mark the trailer closes; a
+         pipe or device cannot be, and its rows are whole (each was
+         flushed).  */
+      const trailer_slot *t = &trailers[k];
+      if (temporary && t->mark >= 0)
         {
-          int ok = ftruncate (out_fd, mark) == 0;
-          ok = ok && lseek (out_fd, mark, SEEK_SET) == mark;
+          int ok = ftruncate (out_fd, t->mark) == 0;
+          ok = ok && lseek (out_fd, t->mark, SEEK_SET) == t->mark;
           (void)ok;
         }
-      const char *t = interrupted ? trailer_sig : trailer_err;
-      size_t n = interrupted ? trailer_sig_len : trailer_err_len;
-      ssize_t w = write (out_fd, t, n);
+      ssize_t w = write (out_fd, interrupted ? t->sig : t->err,
+                         interrupted ? t->sig_len : t->err_len);
       (void)w;
       if (temporary && rename (tmp_names[0], out.path) == 0)
         tmp_live[0] = 0;
@@ -380,9 +353,9 @@ cli_output_open (const char *path)
 }
 
 void
-cli_output_format (int format)
+cli_output_report (const sde_report *r)
 {
-  out_format = format;
+  out_report = r;
 }
 
 void
@@ -390,12 +363,9 @@ cli_output_keep (void)
 {
   if (!cli_writer ())
     return;
-  trailer_sig_len = make_trailer (trailer_sig, sizeof trailer_sig, 1);
-  trailer_err_len = make_trailer (trailer_err, sizeof trailer_err, 0);
   if (out_stdout)
     {
-      /* stdout: the closing lines are appended (a pipe cannot be cut;
-         its rows are whole, as each was flushed).  */
+      /* stdout: the closing lines are appended on an interrupt.  */
       fflush (stdout);
       out_fd = STDOUT_FILENO;
       out_active = 1;
@@ -408,14 +378,16 @@ cli_output_keep (void)
 void
 cli_output_mark (void)
 {
-  if (!out_active || out_stdout || out.file == NULL)
+  if (out_report == NULL || !cli_writer ())
     return;
-  if (fflush (out.file) == 0)
-    {
-      off_t m = ftello (out.file);
-      if (m >= 0)
-        out_mark = m;
-    }
+  const int next = trailer_now == 0;
+  trailer_slot *t = &trailers[next];
+  t->mark = -1;
+  if (!out_stdout && out.file && fflush (out.file) == 0)
+    t->mark = ftello (out.file);
+  t->sig_len = sde_report_trailer (out_report, 1, t->sig, sizeof t->sig);
+  t->err_len = sde_report_trailer (out_report, 0, t->err, sizeof t->err);
+  trailer_now = next;
 }
 
 void

@@ -1,7 +1,7 @@
 /* density_slow.h: E phi(zeta_t) for the slow SDE on a one-dimensional
    manifold of minimizers with no sampling error, by the backward
-   Kolmogorov equation of the arc-length coordinate (MATH.md section 6;
-   the derivation is in doc/math-slow-density.md).
+   Kolmogorov equation of the arc-length coordinate (the
+   derivation is in doc/MATH.md section 6.1).
 
    Errors: functions return a GSL status (or NULL) and report a one-line
    reason through gsl_error.  GSL's default handler prints it and ABORTS

@@ -37,10 +37,16 @@ int sde_exact_applies (const sde_problem *pb, sde_oracle_law law,
 sde_exact *sde_exact_alloc (const sde_problem *pb);
 void sde_exact_free (sde_exact *ex);
 
+/* Nonzero when sde_exact_method follows method M: its type gives the
+   linear map of a step (sde_optim_type.linear), keeps at most one buffer,
+   and M has no weight decay; otherwise 0 and a one-line reason in WHY.  */
+int sde_exact_applies_method (const sde_optim *m, char *why, size_t len);
+
 /* E phi at checkpoints check[c] (in steps of eta) for a resolved method
    with Gaussian noise of scale sigma from x0: out[c * nobs + o].  Momentum
    buffers start at 0 (or at g_0 for sgdm m0=grad and PyTorch's first step).
-   SVAG(l) uses eta/l, sqrt(l) sigma and l steps per eta.  */
+   SVAG(l) uses eta/l, sqrt(l) sigma and l steps per eta.  GSL_EINVAL with
+   the reason when sde_exact_applies_method refuses M.  */
 int sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
                       const double *x0, double eta, const size_t *check,
                       size_t ncheck, const sde_observable *obs, size_t nobs,

@@ -74,6 +74,10 @@ size_t sde_quote (char *buf, size_t len, const char *s, size_t max);
 #define SDE_QUOTE_MAX 80
 const char *sde_q (const char *s);
 
+/* The status of a run stopped on request (a time budget, a caller's hook),
+   beside GSL's codes: not a failure, the finished work is kept.  */
+#define SDE_ESTOP 1000
+
 /* Formats a one-line reason and reports it through gsl_error; returns
    CODE.  Control characters in the text are escaped, so the reason is one
    line.  The text is kept in a per-thread buffer until the next call.  */

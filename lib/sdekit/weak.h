@@ -78,7 +78,15 @@ int sde_weak_ref_ok (const sde_weak_point *p);
    give an SE that hides the departure from a power law; two exact points
    give a local slope, which sde_weak_local_slopes reports): with fewer, ok
    is 0 and order is NAN.  FLAGS warns of what makes an order unreliable
-   even when one is fitted (SDE_WEAK_FIT_*).  */
+   even when one is fitted (SDE_WEAK_FIT_*).
+
+   A power law holds only as eta -> 0, and precise errors show the next
+   term at the larger etas.  So when a Monte Carlo series (decreasing eta)
+   warns of drift or scatter, the fit is the one over the longest tail of
+   the smallest etas (at least three usable points) with no warning at
+   all: SKIPPED counts the larger etas left out as not yet asymptotic and
+   ALL_FLAGS keeps the whole series' warnings.  When no tail is clean the
+   fit is over all points with its warnings.  */
 enum
 {
   SDE_WEAK_FIT_SIGN = 1 << 0,    /* the signed errors change sign across eta:
@@ -98,7 +106,10 @@ typedef struct
   double chi2dof;
   size_t used, floored; /* points fitted; points left out as noise */
   int ok;               /* at least three points with positive weight */
-  unsigned flags;       /* SDE_WEAK_FIT_* */
+  unsigned flags;       /* SDE_WEAK_FIT_* of the fitted points */
+  size_t skipped;       /* leading (largest) etas left out */
+  double eta_max;       /* the largest eta fitted (NAN: none) */
+  unsigned all_flags;   /* SDE_WEAK_FIT_* of the whole series */
 } sde_weak_fit;
 
 void sde_weak_fit_points (const sde_weak_point *pts, size_t n,
@@ -164,6 +175,17 @@ typedef struct
   sde_weak_build_fn build;
   void *row_ctx; /* for row */
   sde_weak_row_fn row;
+  /* A reference known without sampling error (NULL: the ensemble's
+     process e->ref): fills val[c * nobs + o], E phi_o at checkpoint c of
+     the ensemble built for eta number i, and err[...] its own error
+     estimate.  The errors are then each method's estimate minus val, with
+     the method's own SE.  */
+  int (*reference) (void *ctx, size_t i, const sde_ensemble *e, double *val,
+                    double *err);
+  /* Called after every batch of eta number i with the paths run so far
+     (NULL: none); a nonzero return stops the sweep with SDE_ESTOP (a
+     time budget, an interrupt).  */
+  int (*progress) (void *ctx, size_t i, uint64_t paths);
   /* How a batch of paths is run (NULL: sde_ensemble_run); a parallel
      caller splits the paths and reduces the sums.  */
   int (*run) (void *ctx, const sde_ensemble *e, uint64_t path0, uint64_t npaths,

@@ -86,6 +86,21 @@ numdiff () {
     END { if (ng != nw) { print "line count " ng " vs " nw; bad = 1 } exit bad }' "$2" "$1"
 }
 
+# csv_cols FILE COLUMN...: the named columns of a CSV table, one row a line,
+# separated by tabs (comment lines skipped; quoted fields read properly).
+csv_cols () {
+  _f=$1
+  shift
+  python3 - "$_f" "$@" <<'PY'
+import csv, sys
+lines = [l for l in open(sys.argv[1]) if not l.startswith('#') and l.strip()]
+rows = list(csv.reader(lines))
+idx = [rows[0].index(c) for c in sys.argv[2:]]
+for r in rows[1:]:
+    print('\t'.join(r[i] for i in idx))
+PY
+}
+
 finish () {
   if [ -s "$tmpdir/crashes" ]; then
     while IFS= read -r _line; do fail "$_line"; done <"$tmpdir/crashes"

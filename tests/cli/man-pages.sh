@@ -3,7 +3,11 @@
 # man/<tool>.x run.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 
-for t in sde-sim sde-compare sde-slow; do
+# sde-plot's examples redraw a saved table.
+"$tools/sde-compare" --eta=2^-2:2^-4 --paths=2000 --target-ci=0 --format=json \
+  --output="$tmpdir/table.json" || fail "the table for sde-plot's examples"
+
+for t in sde-sim sde-compare sde-slow sde-plot; do
   man=$top_builddir/man/$t.1
   [ -f "$man" ] || man=$top_srcdir/man/$t.1
   "$tools/$t" --help >"$tmpdir/help" || fail "$t --help failed"
@@ -19,8 +23,11 @@ for t in sde-sim sde-compare sde-slow; do
     args=${line#"$t"}
     # Quick versions: fewer paths; the examples are shell command lines, so
     # eval keeps their quoting.  Files they write go to the scratch dir.
-    quick="--paths=2000"
-    [ "$t" != sde-sim ] && quick="--paths=2000 --target-ci=0 --max-paths=2000"
+    case $t in
+      sde-sim) quick="--paths=2000" ;;
+      sde-plot) quick="" ;;
+      *) quick="--paths=2000 --target-ci=0 --max-paths=2000" ;;
+    esac
     if (cd "$tmpdir" && eval "\"\$tools/$t\" $args $quick") >"$tmpdir/ex" 2>"$tmpdir/exerr"; then pass; else
       st=$?
       # --expect-order may legitimately report 3 on a quick run; only usage

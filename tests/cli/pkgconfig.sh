@@ -41,6 +41,19 @@ if ${CC:-cc} ${TEST_CFLAGS:-} $cflags "$tmpdir/outside.c" -o "$tmpdir/outside" $
   fail "outside program does not build: $(cat "$tmpdir/cc.log")"; fi
 if out=$(LD_LIBRARY_PATH=$root$libdir "$tmpdir/outside") && [ "$out" = "weak2 1" ]; then pass; else
   fail "outside program failed: $out"; fi
+# The README's experiment example, as printed there, builds and runs: a
+# table, then one "METHOD: order P [LO, HI]" line per method.
+awk '/^```c$/ { inb = 1; buf = ""; next }
+     /^```$/ && inb { inb = 0; if (buf ~ /sde_experiment_alloc/) printf "%s", buf; next }
+     inb { buf = buf $0 "\n" }' "$top_srcdir/README.md" >"$tmpdir/readme.c"
+grep -q sde_experiment_run "$tmpdir/readme.c" && pass || fail "no experiment example in README.md"
+# shellcheck disable=SC2086
+if ${CC:-cc} ${TEST_CFLAGS:-} $cflags "$tmpdir/readme.c" -o "$tmpdir/readme" $libs -lgsl -lm ${TEST_LDFLAGS:-} 2>"$tmpdir/cc.log"; then pass; else
+  fail "the README example does not build: $(cat "$tmpdir/cc.log")"; fi
+if LD_LIBRARY_PATH=$root$libdir "$tmpdir/readme" >"$tmpdir/readme.out" 2>&1 &&
+  grep -q '^sgd: order [0-9.]* \[' "$tmpdir/readme.out" && grep -q '^sgdm:beta=0.9: order' "$tmpdir/readme.out"; then pass; else
+  fail "the README example failed: $(tail -5 "$tmpdir/readme.out")"; fi
+
 # Only public names are exported.
 if nm -D --defined-only "$root$libdir/libsdekit.so" | awk '{print $3}' | grep -v '^sde_[a-z]' | grep -q .; then
   fail "libsdekit exports non-public symbols: $(nm -D --defined-only "$root$libdir/libsdekit.so" | awk '{print $3}' | grep -v '^sde_[a-z]' | head -3)"

@@ -12,16 +12,38 @@ golden_compare_small "$tools" >"$tmpdir/g.csv" || fail "golden run"
 if numdiff "$tmpdir/g.csv" "$top_srcdir/data/golden/sde-compare-small.csv" 1e-9; then pass; else
   fail "golden table differs (data/golden/sde-compare-small.csv)"; fi
 
+# The step count, independently of any golden file: SGD without noise on
+# L = x^2/2 from x0 = 1 takes T/eta steps, x_N = (1 - eta)^N exactly, and
+# with one checkpoint t_max is T.
+"$cmp_" --problem=quadratic:h=1,x0=1 --noise=none --methods=sgd --eta=0.125 --horizon=2 \
+  --checkpoints=2 --engine=mc --paths=256 --target-ci=0 --format=csv >"$tmpdir/steps.csv" || fail "step-count run"
+csv_cols "$tmpdir/steps.csv" eta method estimate t_max |
+  awk -F'\t' '$1 == 0.125 && $2 == "sgd" { n++; q = 0.875 ^ 16; d = $3 - q * q; if (d < 0) d = -d
+    if (d > 1e-12 || $4 != 2) bad = 1 } END { exit !(n == 1 && !bad) }' && pass ||
+  fail "T/eta steps: $(grep '^0.125' "$tmpdir/steps.csv")"
+"$tools/sde-sim" --problem=quadratic:h=1,x0=1 --noise=none --eta=0.125 --horizon=2 --times=2 \
+  --observable=x0 --format=csv >"$tmpdir/steps2.csv" || fail "sde-sim step-count run"
+csv_cols "$tmpdir/steps2.csv" process mean t |
+  awk -F'\t' '$1 == "sgd" { n++; d = $2 - 0.875 ^ 16; if (d < 0) d = -d; if (d > 1e-12 || $3 != 2) bad = 1 }
+    END { exit !(n == 1 && !bad) }' && pass || fail "sde-sim T/eta steps: $(cat "$tmpdir/steps2.csv")"
+
 # One or two threads: the same table.
 "$cmp_" $small --threads=1 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t1"
 "$cmp_" $small --threads=2 --format=csv | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t2"
 cmp -s "$tmpdir/t1" "$tmpdir/t2" && pass || fail "--threads=1 and 2 differ"
 
-# Formats: JSON parses with both tables; LaTeX has booktabs; Markdown pipes.
+# Formats: JSON parses with both tables as lists of records; LaTeX is a
+# booktabs fragment (tests/cli/report-latex.sh compiles it); Markdown pipes.
 "$cmp_" $small --format=json >"$tmpdir/t.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=[t["name"] for t in d["tables"]]; assert n==["errors","fits"], n; assert len(d["tables"][0]["rows"])==8' "$tmpdir/t.json" && pass || fail "json"
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+n = [k for k in d if isinstance(d[k], list) and k not in ("notes", "verdicts")]
+assert n == ["errors", "fits"], n
+assert len(d["errors"]) == 8 and d["format"] == 1
+assert d["interrupted"] is False and d["failed"] is False' "$tmpdir/t.json" && pass || fail "json"
 "$cmp_" $small --format=latex >"$tmpdir/t.tex"
-grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" && grep -q '^\\end{document}' "$tmpdir/t.tex" && pass || fail "latex"
+grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" && [ "$(grep -c '^\\begin{tabular}' "$tmpdir/t.tex")" -eq 2 ] &&
+  ! grep -q 'documentclass' "$tmpdir/t.tex" && pass || fail "latex"
 "$cmp_" $small --format=md | grep -q '^| 0.25 | sgd |' && pass || fail "md"
 
 # Every number a reader sees carries its uncertainty, in every format: the
@@ -29,24 +51,27 @@ grep -q '\\toprule' "$tmpdir/t.tex" && grep -q '\\bottomrule' "$tmpdir/t.tex" &&
 # slopes, and the critical value of the CI.
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-e = d["tables"][0]; c = e["columns"]
-for r in e["rows"]:
+for r in d["errors"]:
     for k in ("se_estimate", "se_reference", "ref_error_se", "ci_z"):
-        assert r[c.index(k)] > 0, (k, r)
-    z, se, err = r[c.index("ci_z")], r[c.index("se")], r[c.index("error")]
-    assert abs(r[c.index("ci_hi")] - (err + z * se)) < 1e-12 + 1e-9 * abs(err), r
-f = d["tables"][1]; c = f["columns"]
-for r in f["rows"]:
-    s, se = r[c.index("local_slopes")].split(), r[c.index("local_slopes_se")].split()
-    assert len(s) == len(se) == 3 and all(float(x) > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
+        assert r[k] > 0, (k, r)
+    z, se, err = r["ci_z"], r["se"], r["error"]
+    assert abs(r["ci_hi"] - (err + z * se)) < 1e-12 + 1e-9 * abs(err), r
+for r in d["fits"]:
+    s, se = r["local_slopes"], r["local_slopes_se"]
+    assert len(s) == len(se) == 3 and all(x > 0 for x in se), (s, se)' "$tmpdir/t.json" && pass || fail "json lacks SEs"
+# (A CSV file holds the errors table alone; Markdown escapes the '_'.)
 for f in text csv md; do
-  "$cmp_" $small --format=$f >"$tmpdir/u.$f"
+  "$cmp_" $small --format=$f --wide --fits="$tmpdir/fits.$f" >"$tmpdir/u.$f"
+  cat "$tmpdir/fits.$f" >>"$tmpdir/u.$f"
   for k in se_estimate se_reference ref_error_se ci_z local_slopes_se; do
-    grep -q "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
+    [ $f = csv ] && [ $k = local_slopes_se ] && continue
+    [ $f = md ] && k=$(echo "$k" | sed 's/_/\\_/g')
+    grep -qF -- "$k" "$tmpdir/u.$f" && pass || fail "--format=$f lacks $k"
   done
 done
+"$cmp_" $small --format=latex --wide >"$tmpdir/tw.tex"
 for k in 'SE$(\hat E\varphi(x))$' 'SE$(\hat E\varphi(X))$' 'SE(ref.err)' 'SE of the local slopes'; do
-  grep -qF "$k" "$tmpdir/t.tex" && pass || fail "latex lacks $k"
+  grep -qF "$k" "$tmpdir/tw.tex" && pass || fail "latex --wide lacks $k"
 done
 
 # A failure that comes without a reason (here a full disk) still says
@@ -66,10 +91,9 @@ fi
   >"$tmpdir/big.json" || fail "4160-row run"
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-assert len(d["tables"][0]["rows"]) == 4160
-f = d["tables"][1]; i = f["columns"].index("points")
-bad = [r[:2] for r in f["rows"] if r[i] != 26]
-assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
+assert len(d["errors"]) == 4160
+bad = [(r["method"], r["observable"]) for r in d["fits"] if r["points"] != 26]
+assert len(d["fits"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fail "rows beyond 4096 left out of the fits"
 
 # --checkpoints=every keeps at most 4096 times: at 2^-13 every other step,
 # so t_max is a multiple of 2 eta; t_max is chosen on pilot paths apart
@@ -77,9 +101,9 @@ assert len(f["rows"]) == 160 and not bad, bad' "$tmpdir/big.json" && pass || fai
 "$cmp_" --methods=sgd --eta=2^-12:2^-13 --paths=256 --target-ci=0 --engine=mc \
   --reference=sme1:scheme=weak2,substeps=1 --format=json >"$tmpdir/cap.json" || fail "2^-13 run"
 python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); t = d["tables"][0]; c = t["columns"]
-r = [x for x in t["rows"] if x[0] == 2 ** -13][0]
-k = r[c.index("t_max")] / 2 ** -13
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["errors"] if x["eta"] == 2 ** -13][0]
+k = r["t_max"] / 2 ** -13
 assert abs(k - round(k)) < 1e-9 and round(k) % 2 == 0, k
 assert any("pilot paths" in n for n in d["notes"]), d["notes"]' "$tmpdir/cap.json" && pass || fail "checkpoints not capped at 4096"
 
@@ -93,7 +117,8 @@ for chk in every 1; do
   for s in $(seq 1 30); do
     "$cmp_" --methods=sgd --reference=sgd --estimator=independent --eta=2^-5 \
       --checkpoints=$chk --paths=2000 --target-ci=0 --seed=$s --threads=1 --format=csv >"$tmpdir/null.csv" || fail "null run"
-    awk -F, '$1 == 0.03125 && $2 == "sgd" { exit !($11 == "*") }' "$tmpdir/null.csv" && n=$((n + 1))
+    csv_cols "$tmpdir/null.csv" eta method floor |
+      awk -F'\t' '$1 == 0.03125 && $2 == "sgd" { f = $3 } END { exit !(f == "true") }' && n=$((n + 1))
   done
   [ "$n" -ge 24 ] && pass || fail "null test, --checkpoints=$chk: floored in $n of 30 runs, want ~95%"
 done
@@ -102,17 +127,18 @@ done
 # does not push every eta to the cap, and each row says how it stopped.
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --engine=mc --observable=norm2,trace \
   --eta=2^-2:2^-4 --max-paths=200000 --format=csv >"$tmpdir/zero.csv" || fail "zero-error run"
-awk -F, '/^0\.[0-9]+,sgd,/ { rows++; if ($4 >= 200000 || $26 != "target") bad++ }
-  END { exit !(rows == 6 && bad == 0) }' "$tmpdir/zero.csv" && pass ||
-  fail "zero-error row: $(grep '^0\.' "$tmpdir/zero.csv" | cut -d, -f1-4,26)"
+csv_cols "$tmpdir/zero.csv" method N stop |
+  awk -F'\t' '$1 == "sgd" { rows++; if ($2 >= 200000 || $3 != "target") bad++ }
+  END { exit !(rows == 6 && bad == 0) }' && pass ||
+  fail "zero-error row: $(csv_cols "$tmpdir/zero.csv" eta method N stop)"
 
 # The exact engine through two points: a local slope, labelled as such,
 # and no fitted order (a power law needs a third point to be tested).
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3:2^-4 --format=json >"$tmpdir/ex2.json"
 python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); f = d["tables"][1]; c = f["columns"]
-r = f["rows"][0]
-assert r[c.index("order")] is None and r[c.index("se")] is None, r
+d = json.load(open(sys.argv[1]))
+r = d["fits"][0]
+assert r["order"] is None and r["se"] is None, r
 assert any("two exact points: local slope" in n for n in d["notes"]), d["notes"]' "$tmpdir/ex2.json" && pass || fail "exact two-point fit"
 # Two Monte Carlo points: no order either, and a note says why.
 "$cmp_" --methods=sgd --engine=mc --eta=2^-3:2^-4 --paths=2000 --target-ci=0 >"$tmpdir/mc2" &&
@@ -147,9 +173,8 @@ fi
 python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 assert "exact" in d["provenance"]["engine"], d["provenance"]["engine"]
-t = d["tables"][0]; se = t["columns"].index("se")
-assert all(r[se] == 0 for r in t["rows"])
-f = d["tables"][1]; p = f["rows"][0][f["columns"].index("order")]
+assert all(r["se"] == 0 for r in d["errors"])
+p = d["fits"][0]["order"]
 assert abs(p - 1) < 0.01, p' "$tmpdir/ex.json" && pass || fail "exact engine table"
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --eta=2^-3 --engine=mc --paths=1000 --target-ci=0 | grep -q '^# engine: mc' && pass || fail "--engine=mc"
 expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
@@ -160,7 +185,7 @@ expect_usage sde-compare --engine=exact; expect_mentions "not quadratic"
 
 # Interrupted: rows finished before the signal stay in the renamed file,
 # which stays a valid document: JSON parses and says "interrupted", LaTeX
-# closes its table with a % comment.
+# closes its table (tests/check_report.c compiles such trailers).
 for f in text json latex; do
   out=$tmpdir/int.$f
   # The binary itself, not the wrapper: the signal must reach it.
@@ -177,10 +202,10 @@ for f in text json latex; do
     text) grep -q '^0.25 ' "$out" && grep -q '^# interrupted' "$out" ;;
     json) python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
-assert d["interrupted"] is True
-assert d["tables"][0]["rows"][0][0] == 0.25' "$out" ;;
-    latex) grep -q '^0.25 ' "$out" || grep -q '^\$0.25\$' "$out" && grep -q '^% interrupted' "$out" &&
-      grep -q '^\\bottomrule' "$out" && tail -n 1 "$out" | grep -q '^\\end{document}' ;;
+assert d["interrupted"] is True and d["failed"] is False
+assert d["errors"][0]["eta"] == 0.25' "$out" ;;
+    latex) grep -q '^\$0.25\$' "$out" && grep -q '^% interrupted' "$out" &&
+      grep -q '^\\bottomrule' "$out" && grep -q '^\\end{tabular}' "$out" ;;
   esac && pass || fail "interrupted $f run lost its rows or is not valid: $(tail -n 3 "$out" 2>&1)"
   if ls "$out".tmp* >/dev/null 2>&1; then fail "temporary file left after the interrupt"; else pass; fi
 done
@@ -189,14 +214,14 @@ done
 # heavy ball with wd = 1 is within 0.03 of it (about 10 SE); the SDE of L
 # alone is 0.08 away.
 "$tools/sde-compare" --methods=hb:momentum=0.5,wd=1 --eta=2^-3:2^-6 --paths=4000 --target-ci=0 --seed=3 --format=csv >"$tmpdir/wd" 2>&1 || fail "weight decay run"
-sed 's/"[^"]*"/M/' "$tmpdir/wd" | awk -F, '/^0.015625,/ { found = 1; e = $7 < 0 ? -$7 : $7; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(grep '^0.015625' "$tmpdir/wd")"
+csv_cols "$tmpdir/wd" eta error | awk -F'\t' '$1 == 0.015625 { found = 1; e = $2 < 0 ? -$2 : $2; ok = e < 0.03 } END { exit !(found && ok) }' && pass || fail "weight decay reference: $(csv_cols "$tmpdir/wd" eta error)"
 grep -q '^# limit: .*weight decay wd=1' "$tmpdir/wd" && pass || fail "the decayed limit problem is not reported"
 
 # With independent samples the reference's error check is noise-bound:
 # its substeps must not climb (more substeps cannot shrink the noise), and
 # the note says the check is unresolved.
 "$cmp_" --eta=2^-8 --target-ci=0 --paths=20000 --estimator=independent --format=csv >"$tmpdir/ind" 2>&1 || fail "independent run"
-sed 's/"[^"]*"/M/' "$tmpdir/ind" | awk -F, '/^0.0039/ { n++; if ($22 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(grep '^0' "$tmpdir/ind" | cut -c1-300)"
+csv_cols "$tmpdir/ind" eta substeps | awk -F'\t' '$1 == 0.00390625 { n++; if ($2 != 4) bad = 1 } END { exit !(n == 2 && !bad) }' && pass || fail "independent estimator: substeps climbed: $(csv_cols "$tmpdir/ind" eta method substeps)"
 grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no unresolved-reference note"
 
 # A --x0 that replaces the spec's x0 is in the provenance.
@@ -205,5 +230,17 @@ grep -q "own error.*not resolved from noise" "$tmpdir/ind" && pass || fail "no u
 # Weight decay in a method reference rules the exact engine out up front.
 "$cmp_" --problem=quadratic:h=1,4 --methods=sgd --reference=hb:momentum=0.5,wd=1 --eta=2^-3 --paths=1000 --target-ci=0 >"$tmpdir/rwd" 2>&1 &&
   grep -q '^# engine: mc.*weight decay in the reference' "$tmpdir/rwd" && pass || fail "reference with weight decay: $(grep -e '^# engine' -e 'sde-compare:' "$tmpdir/rwd")"
+
+# Expression observables are the catalog's where they coincide: the same
+# paths give bitwise the same estimates for x0x1 and expr:x0*x1, and for
+# norm2 and expr:x0^2+x1^2 (Monte Carlo, so the paths are what is shared).
+"$cmp_" --problem=nonconvex2d --methods=sgd --eta=2^-3:2^-4 --paths=1000 --target-ci=0 --format=csv \
+  --observable='x0x1,expr:x0*x1,norm2,expr:x0^2+x1^2' >"$tmpdir/ex.csv" || fail "expression observables run"
+awk -F, '/^#/ || $1 == "eta" { next } NF > 5 { v[$1 " " $3] = $6 }
+  END { n = 0
+        for (k in v) { split(k, a, " ")
+          if (a[2] == "x0x1") { n++; if (v[a[1] " expr:x0*x1"] != v[k]) bad = 1 }
+          if (a[2] == "norm2") { n++; if (v[a[1] " expr:x0^2+x1^2"] != v[k]) bad = 1 } }
+        exit bad || n != 4 }' "$tmpdir/ex.csv" && pass || fail "expression observables differ from the catalog's: $(grep -v '^#' "$tmpdir/ex.csv")"
 
 finish

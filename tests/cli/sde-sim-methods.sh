@@ -33,7 +33,7 @@ cmp -s "$tmpdir/t1" "$tmpdir/t2" && pass || fail "--threads=1 and 2 differ"
 # Strong noise on the double well throws some paths out: counted in the
 # table, not averaged; when every path diverges the run fails (status 1).
 "$sim" --problem=doublewell --eta=0.1 --sigma=20 --paths=2000 --times=1 --format=csv >"$tmpdir/div.csv" || fail "partly divergent run failed"
-ndiv=$(awk -F, '/^sgd,1,x0,/ { print $12 }' "$tmpdir/div.csv")
+ndiv=$(csv_cols "$tmpdir/div.csv" process t observable diverged | awk -F'\t' '$1 == "sgd" && $2 == 1 && $3 == "x0" { print $4 }')
 if [ -n "$ndiv" ] && [ "$ndiv" -gt 0 ] && [ "$ndiv" -lt 2000 ]; then pass; else fail "diverged count '$ndiv' not in (0, 2000)"; fi
 "$sim" --problem=quadratic:h=100 --eta=0.05 --paths=1000 --times=1 >/dev/null 2>"$tmpdir/err"
 st=$?
@@ -68,7 +68,7 @@ for p in quadratic lte doublewell nonconvex2d circle valley labelvalley sparse l
   grep -q "^$p:" "$tmpdir/lp" && pass || fail "--list-problems lacks $p"
 done
 "$sim" --list-methods >"$tmpdir/lm"
-for m in sgd sgdm hb nesterov svag; do
+for m in sgd sgdm hb nesterov qhm svag; do
   grep -q "^$m " "$tmpdir/lm" && pass || fail "--list-methods lacks $m"
 done
 

@@ -11,7 +11,7 @@ col () {
   awk -F, -v names="$*" '
     BEGIN { n = split(names, want, " ") }
     /^#/ { next }
-    $1 == "eta" && !seen { for (i = 1; i <= NF; i++) c[$i] = i; seen = 1; next }
+    ($1 == "eta" || $1 == "method") && !seen { for (i = 1; i <= NF; i++) c[$i] = i; seen = 1; next }
     seen && NF == 0 { exit }
     seen { line = ""; for (k = 1; k <= n; k++) line = line (k > 1 ? " " : "") $c[want[k]]; print line }' "$_f"
 }
@@ -21,7 +21,7 @@ expect_usage sde-slow --phi=newton; expect_mentions "--phi"
 expect_usage sde-slow --reference=slow:type=implicit; expect_mentions "implicit"
 expect_usage sde-slow --reference=slow:substeps=0; expect_mentions "substeps"
 expect_usage sde-slow --problem=quadratic:h=1,2; expect_mentions "isolated minimum"
-expect_usage sde-slow --x0=0,0; expect_mentions "basin"
+expect_usage sde-slow --problem=circle --x0=0,0; expect_mentions "basin"
 SDEKIT_DATADIR=$top_srcdir/data/datasets expect_usage sde-slow --problem=linreg --noise=minibatch; expect_mentions "minibatch"
 expect_usage sde-slow --eta=0.3; expect_mentions "eta=0.3"
 expect_usage sde-slow --methods=hb:momentum=0.5,wd=0.1; expect_mentions "weight decay"
@@ -33,23 +33,43 @@ if ls "$tmpdir"/t.txt* >/dev/null 2>&1; then fail "output file left after a usag
 
 # ---- Label noise on the flat valley: the slow SDE is the ODE
 # zeta' = -(delta^2/2) zeta, so the reference at t = 1 is 1.5 e^{-1/8};
-# SGD converges to it at order 1 (checked by --expect-order). ----
-args="--problem=labelvalley:delta=0.5,x0=1.5,0 --methods=sgd --eta=2^-2:2^-4 --checkpoints=1 --paths=4096 --target-ci=0 --seed=7 --format=csv"
-if "$tools/sde-slow" $args --expect-order=1 --tolerance=0.3 >"$tmpdir/lv.csv" 2>"$tmpdir/err"; then pass; else
-  fail "labelvalley: SGD order not within 1 +- 0.3 ($?): $(cat "$tmpdir/err"; grep -v '^#' "$tmpdir/lv.csv")"
+# SGD converges to it at order 1 (checked by --expect-order).  The errors
+# are precise (SE about 0.2% of e), so the eta^2 term shows at the larger
+# etas: the order is fitted where the local slopes have settled. ----
+args="--problem=labelvalley:delta=0.5,x0=1.5,0 --methods=sgd --eta=2^-2:2^-6 --checkpoints=1 --paths=1024 --target-ci=0 --seed=7 --format=csv"
+if "$tools/sde-slow" $args --expect-order=1 --tolerance=0.1 --fits="$tmpdir/lvfit.csv" >"$tmpdir/lv.csv" 2>"$tmpdir/err"; then pass; else
+  fail "labelvalley: SGD order not within 1 +- 0.1 ($?): $(cat "$tmpdir/err"; grep -v '^#' "$tmpdir/lv.csv")"
 fi
-# The reference column (E zeta_1) against the ODE's value within 2e-3
-# (reference bias O(eta^2 / substeps), SE about 1e-5).
-want=$(awk 'BEGIN { printf "%.12f", 1.5 * exp(-0.125) }')
+# Over all five etas the slopes drift (1.29 ... 1.03): some larger etas
+# are left out of the fit, and the text says so.
+col "$tmpdir/lvfit.csv" skipped eta_max | awk '{ if (!($1 >= 1 && $1 <= 2 && $2 <= 0.125)) bad = 1; n++ }
+  END { exit bad || n != 1 }' && pass || fail "labelvalley: no tail fit: $(cat "$tmpdir/lvfit.csv")"
+grep -q "the order is fitted on the" "$tmpdir/lv.csv" && pass || fail "labelvalley: the tail fit is not explained"
+# The reference column (E zeta_1, by the density engine: the slow SDE is
+# an ODE here) against the ODE's closed form within 1e-8.
+want=$(awk 'BEGIN { printf "%.15f", 1.5 * exp(-0.125) }')
+grep -q '^# engine: .*reference by the density engine' "$tmpdir/lv.csv" && pass ||
+  fail "labelvalley: the reference is not the density engine: $(grep '^# engine' "$tmpdir/lv.csv")"
 col "$tmpdir/lv.csv" reference | awk -v want="$want" '
-  { d = $1 - want; if (d < 0) d = -d; if (d > 2e-3) { print "reference " $1 " vs " want; bad = 1 }; n++ }
-  END { if (n != 3) { print n " rows"; bad = 1 }; exit bad }' >"$tmpdir/msg" && pass ||
+  { d = $1 - want; if (d < 0) d = -d; if (d > 1e-8) { print "reference " $1 " vs " want; bad = 1 }; n++ }
+  END { if (n != 5) { print n " rows"; bad = 1 }; exit bad }' >"$tmpdir/msg" && pass ||
   fail "labelvalley reference: $(cat "$tmpdir/msg")"
+
+# ---- The default run (no paths added): seven etas against the
+# density reference, and SGD's order from settled slopes. ----
+"$tools/sde-slow" --target-ci=0 --format=csv --fits="$tmpdir/dfit.csv" >"$tmpdir/d.csv" ||
+  fail "the default run failed"
+col "$tmpdir/d.csv" method | awk '$1 == "sgd" { n++ } END { exit n != 7 }' && pass ||
+  fail "the default run: not 7 etas: $(grep -vc '^#' "$tmpdir/d.csv")"
+grep -q '^# engine: .*reference by the density engine' "$tmpdir/d.csv" && pass ||
+  fail "the default run's reference is not the density engine"
+col "$tmpdir/dfit.csv" method order warnings | awk '$1 == "sgd" { if ($2 > 0.9 && $2 < 1.1 && $3 == "") ok = 1 }
+  END { exit !ok }' && pass || fail "the default run: SGD's order: $(cat "$tmpdir/dfit.csv")"
 
 # ---- The circle (the default problem): the table is bitwise the same for
 # one and two threads (seconds aside), and SGD's error shrinks with eta
 # with confidence intervals that exclude 0. ----
-small="--eta=2^-2:2^-3 --paths=1024 --target-ci=0 --format=csv"
+small="--problem=circle:s=1,0.25 --engine=mc --eta=2^-2:2^-3 --paths=1024 --target-ci=0 --format=csv"
 "$tools/sde-slow" $small --threads=1 | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t1" &&
 "$tools/sde-slow" $small --threads=2 | grep -v '^# command' | sed '/^[^#]/s/,[^,]*$//' >"$tmpdir/t2" ||
   fail "circle runs failed"
