@@ -1,13 +1,17 @@
 #!/bin/sh
 # quickstart.sh [run|check|deps]: on Debian 12 as root, install what sdekit
 # needs, build it in ./build, then run the main job (run, the default) or
-# the whole test suite (check); deps installs the packages only.
+# the whole test suite (check), and install it under /usr/local (the tools,
+# the library and the Python package, which Debian's python3 imports from
+# /usr/local/lib/python3.11/dist-packages); deps installs the packages
+# only.
 set -eu
 cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
 help2man check libgsl-dev libfftw3-dev librandom123-dev libopenblas-dev
 libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy python3-pandas
+python3-cffi libpython3-dev python3-pytest python3-matplotlib
 texlive-latex-base texlive-latex-recommended texlive-science texlive-pictures"
 missing=""
 for p in $pkgs; do
@@ -29,7 +33,11 @@ fi
 [ -x configure ] || autoreconf -fi
 mkdir -p build
 cd build
-[ -f Makefile ] || ../configure --enable-werror --with-mpi
+# A build tree configured before the Python packages were there is
+# configured again (PY_SITE_STAMP is set when the package is built).
+if [ ! -f Makefile ] || ! grep -q '^PY_SITE_STAMP = ' Makefile; then
+  ../configure --enable-werror --with-mpi --enable-python
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs"
 
@@ -45,3 +53,19 @@ case "${1:-run}" in
     exit 2
     ;;
 esac
+
+# Installed, the tools and man pages are on the PATH and Debian's python3
+# imports the package from anywhere.
+make install >install.log 2>&1 || {
+  tail -n 20 install.log >&2
+  echo "quickstart: make install failed (build/install.log)" >&2
+  exit 1
+}
+ldconfig
+if (cd / && /usr/bin/python3 -c 'import sdekit') 2>/dev/null; then
+  echo "quickstart: installed under /usr/local; /usr/bin/python3 -c 'import sdekit' works" >&2
+else
+  echo "quickstart: the installed package does not import:" >&2
+  (cd / && /usr/bin/python3 -c 'import sdekit') >&2 || true
+  exit 1
+fi

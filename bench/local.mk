@@ -16,7 +16,8 @@ EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
 	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh \
 	bench/run-goals.sh bench/sgd_plain.c bench/table_numpy_coupled.py \
-	bench/d100_numpy.py bench/RESULTS.md
+	bench/d100_numpy.py bench/RESULTS.md bench/run-python.sh \
+	bench/python_peers.py
 
 # The plain-C peer is built with its own flags, as its header says (a
 # peer may use -ffast-math; sdekit may not).
@@ -29,6 +30,9 @@ bench/sgd_plain$(EXEEXT): $(srcdir)/bench/sgd_plain.c
 BENCH_TARGETS = bench-goals bench-normals bench-sgd bench-engines bench-expr
 if HAVE_MPI
 BENCH_TARGETS += bench-mpi
+endif
+if HAVE_PYTHON
+BENCH_TARGETS += bench-python
 endif
 bench: $(BENCH_TARGETS)
 
@@ -61,9 +65,15 @@ bench-goals: bench/bench_goals$(EXEEXT) bench/bench_normals$(EXEEXT) \
 	  $(srcdir)/bench/run-goals.sh bench/bench_goals$(EXEEXT) \
 	  bench/bench_normals$(EXEEXT) tools/sde-compare$(EXEEXT) \
 	  bench/bench_sgd$(EXEEXT) bench/sgd_plain$(EXEEXT)
+# The Python package against the CLI, the built-in problems and numpy.
+bench-python: tools/sde-compare$(EXEEXT) python/site/sdekit/.stamp
+	@echo "== the Python package: overhead, numpy gradients, numpy loops =="
+	@PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)' SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets' \
+	  $(srcdir)/bench/run-python.sh tools python/site
 # Problems written as expressions against the same ones built in.
-bench-expr: tools/sde-sim$(EXEEXT)
+bench-expr: tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
 	@echo "== expressions against built-in problems =="
-	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT)
+	@$(srcdir)/bench/run-expr.sh tools/sde-sim$(EXEEXT) tools/sde-slow$(EXEEXT)
 .PHONY: bench bench-goals bench-normals bench-sgd bench-engines bench-mpi \
+	bench-python \
 	bench-expr

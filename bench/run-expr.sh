@@ -8,13 +8,26 @@
 #  expr-quadratic10  SGD on a dense d = 10 quadratic (H = I + 0.1 J) by
 #                    --loss (100 terms) against --problem=quadratic:H=...;
 #                    goal: at most 3x.
+#  slow-expr-circle  sde-slow with the circle (|x|^2 - 1)^2 / 2 by --loss
+#                    (Phi by Newton's method and the flow) against
+#                    --problem=circle (Phi in closed form), same grid, paths
+#                    and seed; goal: at most 10x.  The default grid (2^-1 to
+#                    2^-7, --target-ci=0.1, up to 10^6 paths) takes more
+#                    than 10 minutes for the built-in circle alone on one
+#                    thread, so the bench runs 2^-1:2^-4 with a fixed number
+#                    of paths.  The two tables must agree row by row within
+#                    3 combined standard errors (printed as "agree ...").
 # Each ratio is the median over REPS pairs of (expression time / built-in
 # time), printed as "ratio NAME VALUE goal GOAL met|short".
 #
-# usage: run-expr.sh [SDE_SIM]
-# environment: SDE_BENCH_EXPR_REPS (5), SDE_BENCH_EXPR_PATHS (200000).
+# usage: run-expr.sh [SDE_SIM [SDE_SLOW]]
+# environment: SDE_BENCH_EXPR_REPS (5), SDE_BENCH_EXPR_PATHS (200000),
+#   SDE_BENCH_SLOW_PATHS (4000), SDE_BENCH_SLOW_ETA (2^-1:2^-4).
 set -eu
 sim=${1:-tools/sde-sim}
+slow=${2:-$(dirname "$sim")/sde-slow}
+slow_paths=${SDE_BENCH_SLOW_PATHS:-4000}
+slow_eta=${SDE_BENCH_SLOW_ETA:-2^-1:2^-4}
 reps=${SDE_BENCH_EXPR_REPS:-5}
 paths=${SDE_BENCH_EXPR_PATHS:-200000}
 tmp=$(mktemp -d)
@@ -58,9 +71,36 @@ q_common="--method=sgd --eta=2^-6 --horizon=1 --observable=x0,loss"
 pair expr-quadratic10 "--problem=quadratic:H=$H,x0=1 $q_common" \
   "--loss='$L' --x0=1,1,1,1,1,1,1,1,1,1 $q_common"
 
-for n in expr-doublewell expr-quadratic10; do
+# The slow SDE: REPS interleaved pairs; the errors of each row (csv:
+# eta, method, observable, ..., error, se) must agree within 3 combined SEs.
+s_common="--eta=$slow_eta --paths=$slow_paths --target-ci=0 --threads=1 --progress=never --format=csv --seed=1"
+_i=0
+while [ "$_i" -lt "$reps" ]; do
+  _t0=$(wall)
+  "$slow" --problem=circle $s_common | grep -v '^#' >"$tmp/slow.a"
+  _t1=$(wall)
+  "$slow" --loss='(x0^2+x1^2-1)^2/2' --x0=1,0 $s_common | grep -v '^#' >"$tmp/slow.b"
+  _t2=$(wall)
+  echo "slow-expr-circle $(awk -v a="$_t0" -v b="$_t1" -v c="$_t2" 'BEGIN { print (c - b) / (b - a) }')" >>"$times"
+  _i=$((_i + 1))
+done
+# Columns by name from the header; worst |e_a - e_b| / sqrt(se_a^2 + se_b^2).
+if ! awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  NR == FNR { e[FNR] = $c["error"]; s[FNR] = $c["se"]; k[FNR] = $1 " " $2; n = FNR; next }
+  { m++; if (k[FNR] != $1 " " $2) bad = 1
+    z = $c["error"] - e[FNR]; v = sqrt($c["se"]^2 + s[FNR]^2)
+    r = v > 0 ? (z < 0 ? -z : z) / v : (z == 0 ? 0 : 1e9); if (r > w) w = r }
+  END { ok = !bad && m == n - 1 && m > 0 && w < 3
+        printf "agree slow-expr-circle %d rows, worst %.2f combined SE (limit 3) %s\n", m, w, ok ? "yes" : "NO"
+        exit ok ? 0 : 1 }' "$tmp/slow.a" "$tmp/slow.b"; then
+  echo "slow-expr-circle: the expression's table disagrees with the built-in's" >&2
+  exit 1
+fi
+
+for n in expr-doublewell expr-quadratic10 slow-expr-circle; do
   goal=2
   [ "$n" = expr-quadratic10 ] && goal=3
+  [ "$n" = slow-expr-circle ] && goal=10
   r=$(median "$n")
   awk -v n="$n" -v r="$r" -v g="$goal" 'BEGIN { printf "ratio %s %.3f goal %g %s\n", n, r, g, (r <= g) ? "met" : "short" }'
 done

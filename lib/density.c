@@ -38,6 +38,8 @@ sde_density_applies (const sde_problem *pb, sde_oracle_law law,
     r = "the noise is not Gaussian";
   else if (pb->factor_const == NULL || pb->noise_dim != 1)
     r = "the noise factor is not a constant scalar";
+  else if (pb->loss == NULL)
+    r = "the problem has no loss (the grid is chosen from it)";
   for (size_t k = 0; r == NULL && k < nm; k++)
     if (!m[k].type->plain)
       r = "it follows SGD only (momentum needs a 2-D state)";

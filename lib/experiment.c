@@ -23,11 +23,12 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
 {
   const int slow = kind == SDE_EXPERIMENT_SLOW;
   const int sim = kind == SDE_EXPERIMENT_SIMULATE;
+  const int order = kind == SDE_EXPERIMENT_ORDER;
   *o = (sde_experiment_opts){
     .kind = kind,
     .tau = NAN,
     .sigma = slow ? 1.0 : NAN,
-    .methods = sim ? NULL : "sgd,sgdm:beta=0.9",
+    .methods = sim || order ? NULL : "sgd,sgdm:beta=0.9",
     .alpha = NAN,
     .c = 1,
     .horizon = 1,
@@ -37,6 +38,7 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
     .paths = sim    ? 100000
              : slow ? 1000
                     : 10000,
+    .errors = order ? "both" : NULL,
     .max_paths = slow ? 1000000 : 2000000,
     .pilot = 0,
     .target_ci = 0.1,
@@ -49,6 +51,12 @@ sde_experiment_defaults (sde_experiment_opts *o, sde_experiment_kind kind)
     .phi_steps = 100000,
     .step = NAN,
   };
+}
+
+size_t
+sde__xp_chunk (const sde_experiment *x)
+{
+  return x->o.chunk ? x->o.chunk : 256;
 }
 
 double
@@ -176,7 +184,17 @@ sde__xp_setup_problem (sde_experiment *x)
       sde_problem_expr_spec s = { o->loss, o->cov, o->factor, o->x0 };
       x->pb = sde_problem_alloc_expr_spec (&s);
       if (x->pb == NULL)
-        return refuse (GSL_EINVAL, "loss");
+        {
+          /* A reason about the noise or the start names its own option.  */
+          const char *why = sde__last_error (GSL_EINVAL);
+          if (strncmp (why, "cov: ", 5) == 0)
+            return sde_error (GSL_EINVAL, "noise-cov: %s", why + 5);
+          if (strncmp (why, "factor: ", 8) == 0)
+            return sde_error (GSL_EINVAL, "noise-factor: %s", why + 8);
+          if (strncmp (why, "x0: ", 4) == 0)
+            return sde_error (GSL_EINVAL, "%s", why);
+          return refuse (GSL_EINVAL, "loss");
+        }
     }
   else
     {
@@ -831,9 +849,12 @@ setup_manifold (sde_experiment *x)
   mo.sigma = x->sigma;
   mo.gtol = o->gtol;
   mo.max_steps = o->phi_steps;
-  if (o->phi && strcmp (o->phi, "auto") && strcmp (o->phi, "flow"))
-    return sde_error (GSL_EINVAL, "phi=%s: use auto or flow", sde_q (o->phi));
-  mo.flow = o->phi && strcmp (o->phi, "flow") == 0;
+  if (o->phi && strcmp (o->phi, "auto") && strcmp (o->phi, "flow")
+      && strcmp (o->phi, "bdf"))
+    return sde_error (GSL_EINVAL, "phi=%s: use auto, flow or bdf",
+                      sde_q (o->phi));
+  mo.bdf = o->phi && strcmp (o->phi, "bdf") == 0;
+  mo.flow = mo.bdf || (o->phi && strcmp (o->phi, "flow") == 0);
   sde__clear_error ();
   x->man = sde_manifold_alloc (x->pb, x->x0, &mo);
   if (x->man == NULL)
@@ -1340,14 +1361,31 @@ build_meta (sde_experiment *x)
     {
       sde_manifold_opts d;
       sde_manifold_defaults (&d);
-      const int flow = x->o.phi && strcmp (x->o.phi, "flow") == 0;
-      sde__xp_meta (x, "manifold",
-                    "dimension %zu in R^%zu; Phi by %s (|grad L| <= %s, at "
-                    "most %llu flow steps)",
-                    sde_manifold_dim (x->man), x->pb->dim,
-                    (x->pb->phi && !flow) ? "the closed form"
-                                          : "the gradient flow",
-                    num (x->o.gtol), (unsigned long long)x->o.phi_steps);
+      const int bdf = x->o.phi && strcmp (x->o.phi, "bdf") == 0;
+      const int flow = bdf || (x->o.phi && strcmp (x->o.phi, "flow") == 0);
+      if (x->pb->phi && !flow)
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by the "
+                      "closed form",
+                      sde_manifold_dim (x->man), x->pb->dim);
+      else if (bdf)
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by GSL's BDF gradient "
+                      "flow (|grad L| <= %s, at most %llu flow steps)",
+                      sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
+                      (unsigned long long)x->o.phi_steps);
+      else
+        sde__xp_meta (x, "manifold",
+                      "dimension %zu in R^%zu; Phi by Newton's method on "
+                      "grad L = 0 in the normal space with Phi's "
+                      "second-order term (|grad L| <= %s), its error "
+                      "checked by a flow step to within %s |x - Gamma|^2 + "
+                      "%s, after the gradient flow (Dormand-Prince 5(4), "
+                      "local error <= %s of each step, at most %llu steps) "
+                      "where needed",
+                      sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
+                      num (d.ptol), num (SDE_MANIFOLD_PATOL), num (d.rtol),
+                      (unsigned long long)x->o.phi_steps);
     }
   sde__xp_engine_meta (x, NULL);
   const char *chk = x->o.checkpoints;
@@ -1390,6 +1428,9 @@ check_numbers (const sde_experiment_opts *o)
                       num (o->alpha));
   if (!(o->max_seconds >= 0))
     return sde_error (GSL_EINVAL, "max-seconds: must be >= 0");
+  if (o->chunk > 65536)
+    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536",
+                      o->chunk);
   return GSL_SUCCESS;
 }
 
@@ -1417,6 +1458,11 @@ sde_experiment_alloc (const sde_experiment_opts *o)
         st = sde__xp_sim_meta (x);
       goto done;
     }
+  if (!st && o->kind == SDE_EXPERIMENT_ORDER)
+    {
+      st = sde__xp_setup_order (x);
+      goto done;
+    }
   if (!st)
     st = sde__xp_setup_problem (x);
   if (!st)
@@ -1442,17 +1488,24 @@ sde_experiment_alloc (const sde_experiment_opts *o)
   if (!st)
     st = build_meta (x);
 done:
+  if (!st && sde__xp_chunk (x) != 256)
+    st = sde__xp_meta (x, "chunk",
+                       "%zu paths per canonical chunk (the numbers depend "
+                       "on it; the tools use 256)",
+                       sde__xp_chunk (x));
   /* The settings' strings were the caller's: none is read after here.  */
   x->o.problem = x->o.loss = x->o.cov = x->o.factor = x->o.x0 = NULL;
   x->o.noise = x->o.methods = x->o.reference = x->o.schedule = NULL;
   x->o.eta = x->o.observables = x->o.density_grid = NULL;
   x->o.engine = x->o.estimator = x->o.phi = x->o.datadir = NULL;
+  x->o.drift = x->o.diffusion = x->o.form = x->o.exact = x->o.moments = NULL;
+  x->o.sde = x->o.scheme = x->o.rng = x->o.steps = x->o.errors = NULL;
   if (st)
     {
       sde_experiment_free (x);
       return NULL;
     }
-  if (o->kind != SDE_EXPERIMENT_SIMULATE)
+  if (o->kind != SDE_EXPERIMENT_SIMULATE && o->kind != SDE_EXPERIMENT_ORDER)
     {
       set_theory (x);
       snprintf (x->title, sizeof x->title, "%.400s: weak error against %.150s",
@@ -1470,6 +1523,9 @@ sde_experiment_free (sde_experiment *x)
   sde_slow_density_free (x->sd);
   sde_manifold_free (x->man);
   sde_system_free (x->named);
+  if (!x->usde_borrowed)
+    sde_system_expr_free (x->usde);
+  sde_order_result_free (x->ord);
   free (x->moments);
   sde_problem_free (x->limpb);
   if (!x->pb_borrowed)
@@ -1523,21 +1579,33 @@ sde_experiment_nobs (const sde_experiment *x)
 const char *
 sde_experiment_method (const sde_experiment *x, size_t m)
 {
-  return m < x->nm ? x->methods[m].spec : NULL;
+  if (m >= x->nm)
+    return NULL;
+  return x->o.kind == SDE_EXPERIMENT_ORDER ? x->schemes[m]->name
+                                           : x->methods[m].spec;
 }
 
 const char *
 sde_experiment_observable (const sde_experiment *x, size_t o)
 {
-  return o < x->nobs ? x->obs[o].name : NULL;
+  if (o >= x->nobs)
+    return NULL;
+  return x->o.kind == SDE_EXPERIMENT_ORDER && o == x->nweak ? "strong"
+                                                            : x->obs[o].name;
 }
 
 double
 sde_experiment_theory (const sde_experiment *x, size_t m, const char **kind)
 {
+  const char *k = "";
+  double p = NAN;
+  if (m < x->nm && x->o.kind != SDE_EXPERIMENT_ORDER)
+    k = x->theory_kind[m], p = x->theory[m];
+  else if (m < x->nm && x->weak != x->strong)
+    p = sde__xp_theory (x, m, x->weak ? 0 : x->nweak, &k);
   if (kind)
-    *kind = m < x->nm ? x->theory_kind[m] : "";
-  return m < x->nm ? x->theory[m] : NAN;
+    *kind = k;
+  return p;
 }
 
 const char *
@@ -1620,7 +1688,7 @@ sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
                        .rng = x->rng,
                        .stream0 = (uint32_t)(SDE_ENSEMBLE_STREAMS * i),
                        .bound = x->o.bound,
-                       .chunk = 256,
+                       .chunk = sde__xp_chunk (x),
                        .threads = x->o.threads };
   return GSL_SUCCESS;
 }

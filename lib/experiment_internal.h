@@ -8,6 +8,7 @@
 #include "sdekit/density_slow.h"
 #include "sdekit/experiment.h"
 #include "sdekit/manifold.h"
+#include "sdekit/order.h"
 
 #define XP_MAXM (SDE_ENSEMBLE_MAXPROC - 2) /* methods (+ ref and check) */
 #define XP_MAXETA 256
@@ -86,6 +87,18 @@ struct sde_experiment
   double step;             /* the scheme's step, or the methods' eta */
   sde_moment *moments;
   size_t nmoments;
+  /* simulate and order: the SDE from expressions (NULL: the catalog's) */
+  sde_system_expr *usde;
+  int usde_borrowed;               /* the caller's (opts.user_sde) */
+  int obs_moment[SDE_WEAK_MAXOBS]; /* the usde moment of observable o, or -1 */
+  const sde_stepper_type *schemes[SDE_ORDER_MAXSCHEMES];
+  size_t nschemes;
+  /* order */
+  double h[SDE_ORDER_MAXH];
+  size_t nh;
+  int weak, strong; /* which errors are measured */
+  size_t nweak;     /* weak observables; "strong" is observable nweak */
+  sde_order_result *ord;
   /* slow */
   sde_slow_density *sd; /* the slow SDE by the density engine (NULL: by
                            Monte Carlo in the ensemble) */
@@ -131,6 +144,21 @@ int sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h);
 int sde__xp_write_sim (sde_experiment *x, sde_report *rep);
 int sde__xp_check_sim_columns (const char *columns);
 
+/* experiment_sde.c */
+int sde__xp_user_sde_given (const sde_experiment_opts *o);
+int sde__xp_setup_user_sde (sde_experiment *x, int catalog);
+int sde__xp_parse_schemes (sde_experiment *x, const char *list,
+                           const char *setting);
+int sde__xp_user_observables (sde_experiment *x, const char *list);
+int sde__xp_user_moment (size_t obs, double t, double *value, void *params);
+
+/* experiment_order.c */
+int sde__xp_setup_order (sde_experiment *x);
+int sde__xp_run_order (sde_experiment *x, sde_report *rep);
+int sde__xp_check_order_columns (const char *columns,
+                                 const sde_table_def *fits);
+const char *sde__xp_versus (const sde_experiment *x, size_t o);
+
 /* experiment.c */
 void sde__xp_engine_meta (sde_experiment *x, const char *refused);
 int sde__xp_meta (sde_experiment *x, const char *key, const char *fmt, ...)
@@ -145,8 +173,12 @@ size_t sde__xp_checkpoints (const sde_experiment *x, double eta, size_t **out);
 int sde__xp_build (void *ctx, size_t i, double eta, size_t substeps,
                    sde_ensemble *e);
 double sde__xp_wall (void);
+/* Paths per canonical chunk: the setting, or the tools' 256.  */
+size_t sde__xp_chunk (const sde_experiment *x);
 
 /* experiment_table.c */
+double sde__xp_theory (const sde_experiment *x, size_t m, size_t o,
+                       const char **kind);
 int sde__xp_keep_rows (sde_experiment *x, const sde_weak_point *rows, size_t n);
 int sde__xp_write_head (sde_experiment *x, sde_report *rep);
 int sde__xp_write_rows (sde_experiment *x, sde_report *rep,

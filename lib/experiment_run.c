@@ -429,6 +429,8 @@ sde_experiment_run (sde_experiment *x, sde_report *rep,
   x->hooks = h;
   x->t_start = sde__xp_wall ();
   x->nrows = 0;
+  if (x->o.kind == SDE_EXPERIMENT_ORDER)
+    return sde__xp_run_order (x, rep);
   if (x->o.kind == SDE_EXPERIMENT_SIMULATE)
     {
       int st = sde__xp_run_sim (x, h);

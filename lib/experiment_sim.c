@@ -26,11 +26,12 @@ refuse (const char *setting)
 static int
 check_mode (const sde_experiment_opts *o, int sde_mode)
 {
+  const int user = sde__xp_user_sde_given (o);
   if (sde_mode)
     {
       const char *m = o->noise            ? "noise"
                       : o->schedule       ? "schedule"
-                      : o->x0             ? "x0"
+                      : o->x0 && !user    ? "x0"
                       : !isnan (o->sigma) ? "sigma"
                       : !isnan (o->tau)   ? "tau"
                       : o->eta            ? "eta"
@@ -38,15 +39,17 @@ check_mode (const sde_experiment_opts *o, int sde_mode)
       if (m)
         return sde_error (GSL_EINVAL,
                           "%s applies to optimizers (--problem, --loss or "
-                          "--method), not to an SDE: set the SDE's parameters "
+                          "--method)%s, not to %s: set the SDE's parameters "
                           "in --sde=NAME:KEY=VALUE (--list-sdes)",
-                          m);
+                          m, strcmp (m, "x0") ? "" : " and to --drift",
+                          strcmp (m, "x0") ? "an SDE" : "a catalog SDE");
       return GSL_SUCCESS;
     }
-  if (o->sde)
-    return sde_error (GSL_EINVAL, "sde: --sde simulates an SDE; --problem, "
-                                  "--loss and --method simulate optimizers: "
-                                  "choose one");
+  if (o->sde || user)
+    return sde_error (GSL_EINVAL,
+                      "%s: --%s simulates an SDE; --problem, --loss and "
+                      "--method simulate optimizers: choose one",
+                      o->sde ? "sde" : "drift", o->sde ? "sde" : "drift");
   const char *s = o->scheme ? "scheme" : !isnan (o->step) ? "step" : NULL;
   if (s)
     return sde_error (GSL_EINVAL,
@@ -60,19 +63,24 @@ static int
 setup_sde (sde_experiment *x)
 {
   const sde_experiment_opts *o = &x->o;
-  x->scheme = sde_stepper_type_find (o->scheme ? o->scheme : "em");
-  if (x->scheme == NULL)
-    return sde_error (GSL_EINVAL, "scheme=%s: unknown scheme (--list-schemes)",
-                      sde_q (o->scheme));
-  sde__clear_error ();
-  x->named = sde_system_alloc (o->sde ? o->sde : "gbm");
-  if (x->named == NULL)
-    return refuse ("sde");
-  x->sys = x->named->sys;
+  int st;
+  if (sde__xp_user_sde_given (o))
+    {
+      if ((st = sde__xp_setup_user_sde (x, 0)))
+        return st;
+    }
+  else
+    {
+      sde__clear_error ();
+      x->named = sde_system_alloc (o->sde ? o->sde : "gbm");
+      if (x->named == NULL)
+        return refuse ("sde");
+      x->sys = x->named->sys;
+    }
   x->step = isnan (o->step) ? 0.01 : o->step;
   if (!(x->step > 0))
     return sde_error (GSL_EINVAL, "step: must be positive");
-  return sde__xp_check_scheme (x, "scheme");
+  return sde__xp_parse_schemes (x, o->scheme ? o->scheme : "em", "scheme");
 }
 
 /* Methods at one learning rate, all at one effective rate.  */
@@ -143,11 +151,19 @@ sde__xp_setup_sim (sde_experiment *x)
   const char *list = o->observables ? o->observables
                      : sde_mode     ? "x0"
                                     : "loss,x0";
-  sde__clear_error ();
-  const int n = sde_observable_parse (list, d, x->pb, x->obs, SDE_WEAK_MAXOBS);
-  if (n < 0)
-    return refuse ("observable");
-  x->nobs = (size_t)n;
+  if (x->usde)
+    st = sde__xp_user_observables (x, o->observables);
+  else
+    {
+      sde__clear_error ();
+      const int n
+          = sde_observable_parse (list, d, x->pb, x->obs, SDE_WEAK_MAXOBS);
+      if (n < 0)
+        return refuse ("observable");
+      x->nobs = (size_t)n;
+    }
+  if (st)
+    return st;
   const double steps = x->T / x->step;
   const size_t k = (size_t)llround (steps);
   if (x->step > x->T)
@@ -162,7 +178,7 @@ sde__xp_setup_sim (sde_experiment *x)
   if (sde__xp_checkpoints (x, x->step, &chk) == 0)
     return sde__xp_checkpoint_error (x, x->step);
   free (chk);
-  const double procs = sde_mode ? 1 : (double)x->nm;
+  const double procs = sde_mode ? (double)x->nschemes : (double)x->nm;
   if ((double)k * (double)o->paths * procs > XP_MAXCOST)
     return sde_error (GSL_EINVAL,
                       "paths: the run needs about %.3g path-steps (paths x "
@@ -186,9 +202,15 @@ sde__xp_sim_meta (sde_experiment *x)
   const size_t nsteps = (size_t)llround (x->T / x->step);
   if (x->sim_sde)
     {
-      sde__xp_meta (x, "sde", "%s", x->named->spec);
+      char names[256] = "";
+      for (size_t k = 0, n = 0; k < x->nschemes && n < sizeof names; k++)
+        n += (size_t)snprintf (names + n, sizeof names - n, "%s%s",
+                               k ? "," : "", x->schemes[k]->name);
+      sde__xp_meta (x, "sde", "%s", x->usde ? x->usde->spec : x->named->spec);
+      if (x->usde)
+        sde__xp_meta (x, "noise", "%s", x->usde->noise_note);
       return sde__xp_meta (x, "scheme", "%s, step %g, %zu steps, %llu paths",
-                           x->scheme->name, x->step, nsteps, paths);
+                           names, x->step, nsteps, paths);
     }
   sde__xp_meta (x, "problem", "%s", sde_problem_spec (x->pb));
   if (x->o.x0 && !x->o.loss)
@@ -214,14 +236,15 @@ processes (sde_experiment *x)
 {
   if (x->sim_sde)
     {
-      x->proc[0] = (sde_process){ .kind = SDE_PROCESS_SDE,
-                                  .label = x->scheme->name,
-                                  .sys = &x->sys,
-                                  .scheme = x->scheme,
-                                  .substeps = 1,
-                                  .x0 = x->named->x0,
-                                  .dim = x->sys.dim };
-      return 1;
+      for (size_t k = 0; k < x->nschemes; k++)
+        x->proc[k] = (sde_process){ .kind = SDE_PROCESS_SDE,
+                                    .label = x->schemes[k]->name,
+                                    .sys = &x->sys,
+                                    .scheme = x->schemes[k],
+                                    .substeps = 1,
+                                    .x0 = x->usde ? x->usde->x0 : x->named->x0,
+                                    .dim = x->sys.dim };
+      return x->nschemes;
     }
   for (size_t i = 0; i < x->nm; i++)
     {
@@ -234,6 +257,24 @@ processes (sde_experiment *x)
       x->proc[i].oracle.svag = x->res[i].svag;
     }
   return x->nm;
+}
+
+/* The exact mean of observable O at T from the SDE's moments, and its
+   variance when the square's moment is given too.  */
+static void
+user_exact (sde_experiment *x, size_t o, double t, sde_moment *m)
+{
+  if (sde__xp_user_moment (o, t, &m->exact_mean, x))
+    {
+      m->exact_mean = NAN;
+      return;
+    }
+  char sq[80];
+  snprintf (sq, sizeof sq, "%s^2", x->obs[o].name);
+  for (size_t k = 0; k < x->usde->nmoments; k++)
+    if (strcmp (sde_system_expr_phi_text (x->usde, k), sq) == 0
+        && sde_system_expr_moment (k, t, &m->exact_var, x->usde) == 0)
+      m->exact_var -= m->exact_mean * m->exact_mean;
 }
 
 /* The moments of every process, time and observable from S.  */
@@ -265,8 +306,10 @@ moments (sde_experiment *x, const sde_ensemble *e, const sde_ensemble_sums *s)
                              NAN,
                              (uint64_t)st.n,
                              paths - (uint64_t)st.n };
-          if (x->sim_sde && x->obs[o].kind == SDE_OBS_COORD
-              && x->obs[o].index == 0)
+          if (x->usde)
+            user_exact (x, o, t, m);
+          else if (x->sim_sde && x->obs[o].kind == SDE_OBS_COORD
+                   && x->obs[o].index == 0)
             sde_system_exact (x->named, t, &m->exact_mean, &m->exact_var);
         }
   return GSL_SUCCESS;
@@ -293,7 +336,7 @@ sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h)
                      .rng = x->rng,
                      .stream0 = 0,
                      .bound = x->o.bound,
-                     .chunk = 256,
+                     .chunk = sde__xp_chunk (x),
                      .threads = x->o.threads };
   sde_ensemble_sums *s = sde_ensemble_sums_alloc (&e);
   if (s == NULL)
@@ -307,14 +350,15 @@ sde__xp_run_sim (sde_experiment *x, const sde_experiment_hooks *h)
     {
       /* A GSL generator is reseeded for every block from a 32-bit hash,
          so blocks can repeat (the birthday bound): say how likely.  */
-      const double blocks = (double)e.nsteps * ceil ((double)x->o.paths / 256);
+      const double blocks
+          = (double)e.nsteps * ceil ((double)x->o.paths / (double)e.chunk);
       const double pairs = blocks * (blocks - 1) / 2 / 4294967296.0;
       sde__xp_note (x,
-                    "%s%s is reseeded for each of >= %.3g blocks of 256 "
+                    "%s%s is reseeded for each of >= %.3g blocks of %zu "
                     "paths from a 32-bit seed: about %.2g pairs of blocks "
                     "repeat%s",
                     pairs >= 0.1 ? "warning: " : "", sde_rng_name (x->rng),
-                    blocks, pairs,
+                    blocks, e.chunk, pairs,
                     pairs >= 0.1 ? " (use --rng=philox for large runs)" : "");
     }
   return st;
@@ -333,7 +377,7 @@ sde_experiment_process (const sde_experiment *x, size_t p)
 {
   if (x->o.kind != SDE_EXPERIMENT_SIMULATE)
     return sde_experiment_method (x, p);
-  return x->sim_sde ? (p == 0 ? x->scheme->name : NULL)
+  return x->sim_sde ? (p < x->nschemes ? x->schemes[p]->name : NULL)
                     : sde_experiment_method (x, p);
 }
 
@@ -383,8 +427,9 @@ sde__xp_write_sim (sde_experiment *x, sde_report *rep)
         SDE_CELL_D (m->se_mean),
         SDE_CELL_D (m->var),
         SDE_CELL_D (m->se_var),
-        known ? SDE_CELL_D (m->exact_var) : SDE_CELL_NONE,
-        known && m->se_var > 0
+        known && !isnan (m->exact_var) ? SDE_CELL_D (m->exact_var)
+                                       : SDE_CELL_NONE,
+        known && !isnan (m->exact_var) && m->se_var > 0
             ? SDE_CELL_D ((m->var - m->exact_var) / m->se_var)
             : SDE_CELL_NONE,
       };

@@ -60,34 +60,80 @@ static const sde_column error_cols[] = {
   { "seconds", "s", 8, 'f', 2, SDE_COLUMN_WIDE, NULL, NULL },
 };
 
-static const sde_column fit_cols[] = {
-  { "method", "method", 18, 's', 0, 0, NULL, NULL },
-  { "observable", "$\\varphi$", 10, 's', 0, 0, "phi", NULL },
-  { "order_ci", "order $p \\pm$ 95\\% CI", 16, 'f', 3, SDE_COLUMN_HUMAN,
-    "order \u00b1 CI", NULL },
-  { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },
-  { "theory_kind", "", 6, 's', 0, 0, "kind", NULL },
-  { "points", "points", 4, 'd', 0, 0, "pts", NULL },
-  { "eta_max", "from $\\eta$", 9, 'g', 4, 0, "from eta", NULL },
-  { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3, 0, "chi2/dof", NULL },
-  { "order", "order $p$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
-  { "se", "SE", 7, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
-  { "ci_lo", "95\\% CI lo", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
-  { "ci_hi", "95\\% CI hi", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
-  { "log_c", "$\\log C$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },
-  { "floored", "floor", 5, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },
-  { "skipped", "skipped", 7, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },
-  { "local_slopes", "local slopes", 24, 'f', 2, SDE_COLUMN_WIDE, "local slopes",
-    NULL },
-  { "local_slopes_se", "SE of the local slopes", 24, 'f', 2, SDE_COLUMN_WIDE,
-    NULL, NULL },
-  { "warnings", "warnings", 20, 's', 0, SDE_COLUMN_WIDE, NULL, NULL },
-};
+/* The fits table; its first column names the methods, or the schemes of
+   an order experiment.  */
+#define FIT_COLS(FIRST, FROM, FROM_LATEX, FROM_TITLE)                          \
+  { FIRST, FIRST, 18, 's', 0, 0, NULL, NULL },                                 \
+      { "observable", "$\\varphi$", 10, 's', 0, 0, "phi", NULL },              \
+      { "order_ci",       "order $p \\pm$ 95\\% CI", 16,  'f', 3,              \
+        SDE_COLUMN_HUMAN, "order \u00b1 CI",         NULL },                   \
+      { "theory", "theory", 7, 'g', 3, 0, NULL, NULL },                        \
+      { "theory_kind", "", 6, 's', 0, 0, "kind", NULL },                       \
+      { "points", "points", 4, 'd', 0, 0, "pts", NULL },                       \
+      { FROM, FROM_LATEX, 9, 'g', 4, 0, FROM_TITLE, NULL },                    \
+      { "chi2_dof", "$\\chi^2$/dof", 8, 'g', 3, 0, "chi2/dof", NULL },         \
+      { "order", "order $p$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },        \
+      { "se", "SE", 7, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },                  \
+      { "ci_lo", "95\\% CI lo", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },      \
+      { "ci_hi", "95\\% CI hi", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },      \
+      { "log_c", "$\\log C$", 8, 'f', 3, SDE_COLUMN_WIDE, NULL, NULL },        \
+      { "floored", "floor", 5, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },          \
+      { "skipped", "skipped", 7, 'd', 0, SDE_COLUMN_WIDE, NULL, NULL },        \
+      { "local_slopes",  "local slopes", 24,  'f', 2,                          \
+        SDE_COLUMN_WIDE, "local slopes", NULL },                               \
+      { "local_slopes_se",                                                     \
+        "SE of the local slopes",                                              \
+        24,                                                                    \
+        'f',                                                                   \
+        2,                                                                     \
+        SDE_COLUMN_WIDE,                                                       \
+        NULL,                                                                  \
+        NULL },                                                                \
+      { "warnings", "warnings", 20, 's', 0, SDE_COLUMN_WIDE, NULL, NULL },
+
+static const sde_column fit_cols[]
+    = { FIT_COLS ("method", "eta_max", "from $\\eta$", "from eta") };
+static const sde_column fit_cols_order[]
+    = { FIT_COLS ("scheme", "h_max", "from $h$", "from h") };
 
 #define NCOLS(a) (sizeof (a) / sizeof (a)[0])
 
 /* A number, or "not available" for NAN.  */
 #define CELL_OR_NONE(v) (isnan (v) ? SDE_CELL_NONE : SDE_CELL_D (v))
+
+/* The fits table of X's kind.  */
+static const sde_column *
+fits_of (const sde_experiment *x)
+{
+  return x->o.kind == SDE_EXPERIMENT_ORDER ? fit_cols_order : fit_cols;
+}
+
+/* What the grid is: learning rates, or the step sizes of schemes.  */
+static const char *
+grid_word (const sde_experiment *x)
+{
+  return x->o.kind == SDE_EXPERIMENT_ORDER ? "h" : "eta";
+}
+
+double
+sde__xp_theory (const sde_experiment *x, size_t m, size_t o, const char **kind)
+{
+  if (x->o.kind != SDE_EXPERIMENT_ORDER)
+    {
+      *kind = x->theory_kind[m];
+      return x->theory[m];
+    }
+  /* A scheme's order is the theorem's (Kloeden & Platen 1992, chapters
+     10, 14): generic, so a faster one is worth a look.  */
+  const sde_stepper_type *T = x->schemes[m];
+  double p = o < x->nweak ? T->weak_order : T->strong_order;
+  /* Additive noise makes Milstein's correction vanish: Euler-Maruyama is
+     Milstein there, of strong order 1 (Kloeden & Platen 1992, 10.3).  */
+  if (o >= x->nweak && p == 0.5 && (x->sys.noise & SDE_NOISE_ADDITIVE))
+    p = 1;
+  *kind = p > 0 ? "exact" : "";
+  return p > 0 ? p : NAN;
+}
 
 /* ---- Rows ---- */
 
@@ -208,7 +254,8 @@ static void
 fit_notes (sde_experiment *x, size_t m, size_t o, const sde_weak_fit *f,
            const sde_weak_point *pts, size_t n, const double *ls, int one_eta)
 {
-  const char *mn = x->methods[m].spec, *on = x->obs[o].name;
+  const char *mn = sde_experiment_method (x, m);
+  const char *on = sde_experiment_observable (x, o);
   char warn[512];
   size_t exact = 0;
   for (size_t i = 0; i < n; i++)
@@ -234,12 +281,15 @@ fit_notes (sde_experiment *x, size_t m, size_t o, const sde_weak_fit *f,
                   f->order);
   else if (f->ok && f->skipped)
     sde__xp_note (x,
-                  "%s %s: over all %zu etas %s; the order is fitted on the "
-                  "%zu smallest (eta <= %g), where they do not",
+                  "%s %s: over all %zu %s %s; the order is fitted on the "
+                  "%zu smallest (%s <= %g), where they do not",
                   mn, on, n,
+                  x->o.kind == SDE_EXPERIMENT_ORDER ? "step sizes" : "etas",
                   sde_weak_fit_warning (f->all_flags, warn, sizeof warn),
-                  n - f->skipped, f->eta_max);
-  if (o == 0 && strcmp (x->theory_kind[m], "none") == 0)
+                  n - f->skipped, grid_word (x), f->eta_max);
+  const char *kind;
+  sde__xp_theory (x, m, o, &kind);
+  if (o == 0 && strcmp (kind, "none") == 0)
     sde__xp_note (x,
                   "%s: the theory predicts no convergence to the reference "
                   "here (alpha = 1: momentum changes the limit, MATH.md "
@@ -276,13 +326,14 @@ fit_row (sde_experiment *x, sde_report *rep, size_t m, size_t o,
   sde_weak_local_slopes (pts, n, ls, lse);
   const char *warn[4];
   const size_t nw = warning_list (f.flags, warn);
-  const double th = x->theory[m];
+  const char *kind;
+  const double th = sde__xp_theory (x, m, o, &kind);
   sde_cell cells[] = {
-    SDE_CELL_S (x->methods[m].spec),
-    SDE_CELL_S (x->obs[o].name),
+    SDE_CELL_S (sde_experiment_method (x, m)),
+    SDE_CELL_S (sde_experiment_observable (x, o)),
     f.ok ? SDE_CELL_PM (f.order, f.hi - f.order) : SDE_CELL_NONE,
     isnan (th) ? SDE_CELL_NONE : SDE_CELL_D (th),
-    SDE_CELL_S (x->theory_kind[m]),
+    SDE_CELL_S (kind),
     SDE_CELL_I ((long long)f.used),
     f.ok ? CELL_OR_NONE (f.eta_max) : SDE_CELL_NONE,
     f.ok && !isnan (f.chi2dof) ? SDE_CELL_D (f.chi2dof) : SDE_CELL_NONE,
@@ -384,40 +435,58 @@ svag_fits (sde_experiment *x, sde_report *rep, sde_weak_point *pts)
 static void
 row_notes (sde_experiment *x)
 {
+  /* An order experiment's rows share their paths, and heavy tails show
+     at every h alike: one note says so.  */
+  const int order = x->o.kind == SDE_EXPERIMENT_ORDER;
+  size_t heavy = 0;
+  double kmax = 0;
   for (size_t k = 0; k < x->nrows; k++)
     {
       const sde_weak_point *p = &x->rows[k];
-      const char *mn = x->methods[p->method].spec, *on = x->obs[p->obs].name;
+      const char *mn = sde_experiment_method (x, p->method);
+      const char *on = sde_experiment_observable (x, p->obs),
+                 *g = grid_word (x);
       if (p->floor && !is_exact (p))
         sde__xp_note (x,
-                      "eta=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
+                      "%s=%g %s %s: |e| < 2 SE: inside the Monte Carlo noise "
                       "floor, left out of the fit",
-                      p->eta, mn, on);
-      if (p->kurtosis > 100)
+                      g, p->eta, mn, on);
+      if (p->kurtosis > 100 && order)
+        {
+          heavy++;
+          kmax = p->kurtosis > kmax ? p->kurtosis : kmax;
+        }
+      else if (p->kurtosis > 100)
         sde__xp_note (x,
-                      "eta=%g %s %s: kurtosis %.3g of the paired differences: "
+                      "%s=%g %s %s: kurtosis %.3g of the paired differences: "
                       "their variance, hence the SE, is poorly estimated",
-                      p->eta, mn, on, p->kurtosis);
+                      g, p->eta, mn, on, p->kurtosis);
       if (p->obs == 0 && (p->diverged || p->diverged_ref))
         sde__xp_note (x,
-                      "eta=%g %s: %llu diverged paths (%llu of the reference), "
+                      "%s=%g %s: %llu diverged paths (%llu of the reference), "
                       "left out of the averages",
-                      p->eta, mn, (unsigned long long)p->diverged,
+                      g, p->eta, mn, (unsigned long long)p->diverged,
                       (unsigned long long)p->diverged_ref);
       if (!sde_weak_ref_ok (p))
         sde__xp_note (x,
-                      "eta=%g %s %s: the reference's own error %.3g (SE %.2g) "
+                      "%s=%g %s %s: the reference's own error %.3g (SE %.2g) "
                       "may be above a tenth of |e|%s",
-                      p->eta, mn, on, p->ref_err, p->ref_err_se,
+                      g, p->eta, mn, on, p->ref_err, p->ref_err_se,
                       fabs (p->ref_err) > 2 * p->ref_err_se
                           ? ""
                           : " (not resolved from noise: more paths, or the "
                             "coupled estimator, would tell)");
       if (strcmp (p->stop, "max") == 0 && !p->floor)
         sde__xp_note (x,
-                      "eta=%g %s %s: --max-paths reached before the CI target",
-                      p->eta, mn, on);
+                      "%s=%g %s %s: --max-paths reached before the CI target",
+                      g, p->eta, mn, on);
     }
+  if (heavy)
+    sde__xp_note (x,
+                  "%zu of %zu rows have a kurtosis of their paired "
+                  "differences above 100 (at most %.3g): their SEs are "
+                  "poorly estimated",
+                  heavy, x->nrows, kmax);
 }
 
 /* Why the reference SDE differs from one eta to the next, or NULL: then
@@ -453,7 +522,7 @@ consistency_notes (sde_experiment *x, sde_weak_point *pts)
   int sampled = 0;
   for (size_t k = 0; k < x->nrows; k++)
     sampled |= x->rows[k].se_ref > 0;
-  if (x->ref == XP_REF_METHOD || !sampled)
+  if (x->o.kind == SDE_EXPERIMENT_ORDER || x->ref == XP_REF_METHOD || !sampled)
     return;
   const char *why = ref_varies (x);
   if (why)
@@ -499,10 +568,15 @@ verdicts (sde_experiment *x, sde_report *rep)
       {
         sde_weak_fit f;
         sde_experiment_fit (x, m, o, &f);
-        const double th = x->theory[m];
-        const char *kind = x->theory_kind[m];
-        int n
-            = snprintf (line, sizeof line, "%s vs %s, %s: ", x->methods[m].spec,
+        const char *kind;
+        const double th = sde__xp_theory (x, m, o, &kind);
+        int n = x->o.kind == SDE_EXPERIMENT_ORDER
+                    ? snprintf (
+                        line, sizeof line,
+                        "%s, %s against %s: ", sde_experiment_method (x, m),
+                        sde_experiment_observable (x, o), sde__xp_versus (x, o))
+                    : snprintf (
+                        line, sizeof line, "%s vs %s, %s: ", x->methods[m].spec,
                         x->ref == XP_REF_SME1          ? "SME-1"
                         : x->ref == XP_REF_SME2        ? "SME-2"
                         : x->ref == XP_REF_UNDERDAMPED ? "the underdamped SDE"
@@ -560,10 +634,10 @@ sde__xp_write_tail (sde_experiment *x, sde_report *rep)
      own (sde_experiment_write_fits); the notes still come from them.  */
   const int tables
       = !(sde_report_format_of (rep)->flags & SDE_REPORT_ONE_TABLE);
-  if (one_eta && tables)
+  if (one_eta && tables && x->o.kind != SDE_EXPERIMENT_ORDER)
     st = svag_fits (x, rep, pts);
   if (!st && tables)
-    st = sde_report_table (rep, "fits", fit_cols, NCOLS (fit_cols));
+    st = sde_report_table (rep, "fits", fits_of (x), NCOLS (fit_cols));
   sde_report *fits_to = tables ? rep : NULL;
   for (size_t m = 0; m < x->nm && !st; m++)
     for (size_t o = 0; o < x->nobs && !st; o++)
@@ -571,7 +645,8 @@ sde__xp_write_tail (sde_experiment *x, sde_report *rep)
   if (!tables)
     sde__xp_note (x, "the fits are in a table of their own: --fits=FILE");
   if (one_eta)
-    sde__xp_note (x, "one eta: no order in eta can be fitted");
+    sde__xp_note (x, "one %s: no order in %s can be fitted", grid_word (x),
+                  grid_word (x));
   uint64_t pilot = 0;
   for (size_t k = 0; k < x->nrows; k++)
     pilot = x->rows[k].pilot > pilot ? x->rows[k].pilot : pilot;
@@ -611,7 +686,9 @@ sde_experiment_expect (const sde_experiment *x, double P, double Q, char *why,
         /* Where the theory is a bound (Theorem 3.5's (1 - alpha)/2), a
            faster order passes: the test is one-sided.  Else the fit's 95%
            interval must reach P -+ Q.  */
-        const int bound = strcmp (x->theory_kind[m], "bound") == 0;
+        const char *kind;
+        sde__xp_theory (x, m, o, &kind);
+        const int bound = strcmp (kind, "bound") == 0;
         const char *r = NULL;
         if (!f.ok)
           r = "has no fitted order";
@@ -630,7 +707,8 @@ sde_experiment_expect (const sde_experiment *x, double P, double Q, char *why,
               "%s--expect-order=%g --tolerance=%g (%s): %s %s: order %.3f, "
               "95%% CI [%.3f, %.3f]: %s",
               n ? "\n" : "", P, Q, bound ? "at least P - Q" : "P -+ Q",
-              x->methods[m].spec, x->obs[o].name, f.order, f.lo, f.hi, r);
+              sde_experiment_method (x, m), sde_experiment_observable (x, o),
+              f.order, f.lo, f.hi, r);
       }
   return bad ? 3 : 0;
 }
@@ -647,7 +725,7 @@ sde_experiment_write_fits (sde_experiment *x, sde_report *rep)
   if (pts == NULL || ls == NULL)
     st = sde_error (GSL_ENOMEM, "out of memory for the fits");
   if (!st)
-    st = sde_report_table (rep, "fits", fit_cols, NCOLS (fit_cols));
+    st = sde_report_table (rep, "fits", fits_of (x), NCOLS (fit_cols));
   /* The notes were made with the main table: these fits add none.  */
   const size_t nnotes = x->nnotes;
   for (size_t m = 0; m < x->nm && !st; m++)
@@ -671,5 +749,10 @@ sde_experiment_check_columns (sde_experiment_kind kind, const char *columns)
   };
   if (kind == SDE_EXPERIMENT_SIMULATE)
     return sde__xp_check_sim_columns (columns);
+  if (kind == SDE_EXPERIMENT_ORDER)
+    {
+      const sde_table_def fits = { "fits", fit_cols_order, NCOLS (fit_cols) };
+      return sde__xp_check_order_columns (columns, &fits);
+    }
   return sde_report_columns_check (columns, compare, 3);
 }

@@ -18,6 +18,7 @@
 #include <omp.h>
 #endif
 
+#include "manifold_internal.h"
 #include "sdekit/manifold.h"
 #include "sdekit/spec.h"
 
@@ -43,6 +44,10 @@ struct slot
   gsl_odeiv2_driver *drv;
   double *work; /* problem scratch for one path, and matrices */
   double *S, *Sig, *A, *B, *t1, *t2, *x;
+  sde__phi_ws *ws; /* Phi over blocks of paths */
+  double *bx, *by; /* a gathered block, d x cap each */
+  int *code;
+  size_t *nst, *map;
 };
 
 void
@@ -53,6 +58,9 @@ sde_manifold_defaults (sde_manifold_opts *o)
   o->max_steps = 100000;
   o->rank_tol = 1e-7;
   o->flow = 0;
+  o->rtol = 1e-6;
+  o->ptol = 1e-7;
+  o->bdf = 0;
 }
 
 size_t
@@ -116,6 +124,10 @@ slot_free (slot *sl)
   if (sl->drv)
     gsl_odeiv2_driver_free (sl->drv);
   free (sl->work);
+  sde__phi_ws_free (sl->ws);
+  free (sl->bx);
+  free (sl->code);
+  free (sl->nst);
 }
 
 static int
@@ -151,6 +163,17 @@ slot_init (slot *sl, sde_manifold *m)
   if (sl->drv == NULL)
     return GSL_ENOMEM;
   gsl_odeiv2_driver_set_nmax (sl->drv, m->o.max_steps);
+  /* Blocks of at most 256 paths and about 64 K doubles of matrices.  */
+  size_t cap = 65536 / (d * d);
+  cap = cap < 8 ? 8 : cap > 256 ? 256 : cap;
+  sl->ws = sde__phi_ws_alloc (m->pb, cap);
+  sl->bx = malloc (sizeof (double) * 2 * d * cap);
+  sl->code = malloc (sizeof (int) * cap);
+  sl->nst = malloc (sizeof (size_t) * 2 * cap);
+  if (!sl->ws || !sl->bx || !sl->code || !sl->nst)
+    return GSL_ENOMEM;
+  sl->by = sl->bx + d * cap;
+  sl->map = sl->nst + cap;
   return GSL_SUCCESS;
 }
 
@@ -281,15 +304,15 @@ newton_step (slot *sl, double *y)
   return 0;
 }
 
+/* Phi by GSL's BDF flow, with Newton's finish once |grad L| <= 1e-6:
+   the reference the block method is checked against, and its fallback
+   where Newton does not apply at the switch.  */
 static int
-phi_slot (slot *sl, const double *x, double *y, size_t *steps)
+phi_bdf (slot *sl, const double *x, double *y, size_t *steps)
 {
   sde_manifold *m = sl->m;
-  const sde_problem *pb = m->pb;
   const size_t d = m->d;
   *steps = 0;
-  if (pb->phi && !m->o.flow)
-    return pb->phi (pb, 1, x, y, sl->work);
   memcpy (y, x, sizeof (double) * d);
   gsl_odeiv2_driver_reset (sl->drv);
   double s = 0, ds = 1e-2, g = gnorm (sl, y);
@@ -343,6 +366,78 @@ phi_slot (slot *sl, const double *x, double *y, size_t *steps)
   return GSL_SUCCESS;
 }
 
+/* The block method's settings.  */
+static sde__phi_cfg
+phi_cfg (const sde_manifold *m)
+{
+  return (sde__phi_cfg){ .k = m->k,
+                         .rank_tol = m->o.rank_tol,
+                         .gtol = m->o.gtol,
+                         .max_steps = m->o.max_steps,
+                         .rtol = m->o.rtol,
+                         .ptol = m->o.ptol,
+                         .patol = SDE_MANIFOLD_PATOL,
+                         .theta = 1e-2,
+                         .gabs = fmax (m->o.gtol, SDE_MANIFOLD_GABS) };
+}
+
+/* Phi of the N gathered paths of sl->bx (leading dimension n) into
+   sl->by, a status per path into sl->code; a path where Newton does not
+   apply at the switch goes on by the BDF flow from its start.  Returns a
+   callback's status (which fails the whole block).  */
+static int
+phi_gathered (slot *sl, size_t n, uint64_t *steps)
+{
+  sde_manifold *m = sl->m;
+  const size_t d = m->d;
+  sde__phi_cfg c = phi_cfg (m);
+  int st = sde__phi_block (sl->ws, &c, n, sl->bx, sl->by, sl->code, sl->nst);
+  if (st)
+    return st;
+  for (size_t p = 0; p < n; p++)
+    {
+      *steps += sl->nst[p];
+      if (sl->code[p] == SDE__PHI_BUDGET)
+        sl->code[p] = sde_error (GSL_EMAXITER,
+                                 "Phi did not converge within %zu "
+                                 "gradient-flow steps",
+                                 m->o.max_steps);
+      else if (sl->code[p] == SDE__PHI_BAD)
+        sl->code[p] = sde_error (GSL_EDOM, "Phi: the gradient flow left the "
+                                           "finite numbers");
+      else if (sl->code[p] == SDE__PHI_NEWTON)
+        {
+          double xi[64], yi[64];
+          size_t k = 0;
+          for (size_t i = 0; i < d; i++)
+            xi[i] = sl->bx[i * n + p];
+          sl->code[p] = phi_bdf (sl, xi, yi, &k);
+          *steps += k;
+          for (size_t i = 0; i < d; i++)
+            sl->by[i * n + p] = yi[i];
+        }
+    }
+  return GSL_SUCCESS;
+}
+
+static int
+phi_slot (slot *sl, const double *x, double *y, size_t *steps)
+{
+  sde_manifold *m = sl->m;
+  const sde_problem *pb = m->pb;
+  *steps = 0;
+  if (pb->phi && !m->o.flow)
+    return pb->phi (pb, 1, x, y, sl->work);
+  if (m->o.bdf)
+    return phi_bdf (sl, x, y, steps);
+  uint64_t n = 0;
+  memcpy (sl->bx, x, sizeof (double) * m->d);
+  int st = phi_gathered (sl, 1, &n);
+  memcpy (y, sl->by, sizeof (double) * m->d);
+  *steps = (size_t)n;
+  return st ? st : sl->code[0];
+}
+
 /* The limit must be a minimizer with the manifold's rank.  */
 static int
 check_limit (slot *sl, const double *y)
@@ -380,6 +475,42 @@ sde_manifold_phi (sde_manifold *m, const double *x, double *phi, size_t *steps)
   return st;
 }
 
+/* Blocks of the finite paths of x through phi_gathered.  */
+static int
+project_blocks (slot *sl, size_t P, double *x, int tolerant, uint64_t *steps)
+{
+  const size_t d = sl->m->d, cap = sde__phi_ws_cap (sl->ws);
+  size_t p = 0;
+  while (p < P)
+    {
+      size_t n = 0;
+      for (; p < P && n < cap; p++)
+        {
+          int finite = 1;
+          for (size_t i = 0; i < d; i++)
+            finite &= isfinite (x[i * P + p]);
+          if (finite) /* a diverged path stays diverged */
+            sl->map[n++] = p;
+        }
+      for (size_t i = 0; i < d; i++)
+        for (size_t q = 0; q < n; q++)
+          sl->bx[i * n + q] = x[i * P + sl->map[q]];
+      uint64_t k = 0;
+      int st = phi_gathered (sl, n, &k);
+      if (steps)
+        *steps += k;
+      for (size_t q = 0; q < n && !st; q++)
+        if (sl->code[q] && !tolerant)
+          st = sl->code[q];
+      if (st && !tolerant)
+        return st;
+      for (size_t i = 0; i < d; i++)
+        for (size_t q = 0; q < n; q++)
+          x[i * P + sl->map[q]] = st || sl->code[q] ? NAN : sl->by[i * n + q];
+    }
+  return GSL_SUCCESS;
+}
+
 int
 sde_manifold_project (sde_manifold *m, size_t P, double *x, int tolerant,
                       uint64_t *steps)
@@ -389,6 +520,12 @@ sde_manifold_project (sde_manifold *m, size_t P, double *x, int tolerant,
   slot *sl = acquire (m, &locked);
   double xi[64], yi[64];
   int st = GSL_SUCCESS;
+  if (!(m->pb->phi && !m->o.flow) && !m->o.bdf)
+    {
+      st = project_blocks (sl, P, x, tolerant, steps);
+      release (m, locked);
+      return st;
+    }
   for (size_t p = 0; p < P; p++)
     {
       int finite = 1;
@@ -611,6 +748,16 @@ sde_manifold_alloc (const sde_problem *pb, const double *x0,
   if (pb->factor == NULL && pb->factor_const == NULL)
     {
       sde_error (GSL_EINVAL, "slow SDE: %s has no noise factor", pb->name);
+      return NULL;
+    }
+  /* Below 1e-10 the flow's local error per step of a path near Gamma is
+     under the rounding of its stages.  */
+  if (o && !(o->rtol >= 1e-10 && o->rtol < 1 && o->ptol >= 0))
+    {
+      sde_error (GSL_EINVAL,
+                 "slow SDE: Phi's rtol must be in [1e-10, 1) and ptol >= 0 "
+                 "(got %g, %g)",
+                 o->rtol, o->ptol);
       return NULL;
     }
   sde_manifold *m = calloc (1, sizeof *m);

@@ -1116,6 +1116,20 @@ sde_order_run (const sde_order_job *job, sde_order_result **res)
   return st;
 }
 
+int
+sde_order_validate (const sde_order_job *job)
+{
+  if (job == NULL)
+    GSL_ERROR ("order: no job", GSL_EINVAL);
+  plan *pl = calloc (1, sizeof *pl);
+  if (pl == NULL)
+    return sde_error (GSL_ENOMEM, "out of memory for the order plan");
+  const int st = plan_setup (pl, job);
+  free (pl->sl);
+  free (pl);
+  return st;
+}
+
 const sde_weak_point *
 sde_order_rows (const sde_order_result *res, sde_order_kind kind, size_t s,
                 size_t obs)

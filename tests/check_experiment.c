@@ -1,7 +1,9 @@
 /* check_experiment.c: the experiment object: every catalog problem builds
    with the default options, refusals name their setting, the engines give
-   what they give alone, the simulate kind meets closed forms, and
-   provenance prints numbers in their shortest form.  */
+   what they give alone, the simulate kind meets closed forms (on catalog
+   SDEs and SDEs from expressions), the order kind measures a scheme's
+   order against a closed form, and provenance prints numbers in their
+   shortest form.  */
 #include <config.h>
 
 #include <math.h>
@@ -239,6 +241,160 @@ START_TEST (test_experiment_simulate_gbm)
 }
 END_TEST
 
+/* The simulate kind on an SDE from expressions: GBM by two schemes, with
+   the exact mean and variance from the moments of x0 and x0^2.  */
+START_TEST (test_experiment_simulate_user_sde)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_SIMULATE);
+  o.drift = "-x0";
+  o.diffusion = "0.5*x0";
+  o.x0 = "1";
+  o.moments = "x0: x0*exp(-t); x0^2: x0^2*exp(-1.75*t)";
+  o.scheme = "em,weak2";
+  o.step = 0.125;
+  o.paths = 20000;
+  o.checkpoints = "1";
+  sde_experiment *x = sde_experiment_alloc (&o);
+  ck_assert_msg (x != NULL, "%s", last_reason);
+  ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+  size_t n;
+  const sde_moment *m = sde_experiment_moments (x, &n);
+  ck_assert_int_eq ((int)n, 4); /* 2 schemes x 2 observables */
+  ck_assert_str_eq (sde_experiment_process (x, 1), "weak2");
+  ck_assert_ptr_null (sde_experiment_process (x, 2));
+  /* Euler-Maruyama's mean is x0 (1 - h)^N exactly; the SDE's e^{-1}.  */
+  ck_assert_within_se (m[0].mean, pow (1 - 0.125, 8), m[0].se_mean, 4);
+  ck_assert_close (m[0].exact_mean, exp (-1), 1e-12);
+  ck_assert_close (m[0].exact_var, exp (-1.75) - exp (-2), 1e-12);
+  ck_assert (isnan (m[1].exact_var));
+  ck_assert_within_se (m[2].mean, exp (-1), m[2].se_mean, 4);
+  ck_assert_str_eq (value_of (x, "sde"),
+                    "sde:drift=-x0,diffusion=0.5*x0,x0=1,moments=x0: "
+                    "x0*exp(-t); x0^2: x0^2*exp(-1.75*t)");
+  sde_experiment_free (x);
+  /* Milstein on noise that does not commute: refused, with the reason.  */
+  o.drift = "0, 0";
+  o.diffusion = "[1, 0; 0, x0]";
+  o.moments = NULL;
+  o.scheme = "em,milstein";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  const char *want = "scheme: milstein needs commutative noise, and this "
+                     "SDE's noise is non-commutative ((L^0 b_1 - L^1 b_0)_1 "
+                     "= 1 is 1 at x0, t = 0; Levy areas are not "
+                     "implemented): use em, weak-euler or weak2";
+  ck_assert_str_eq (last_reason, want);
+}
+END_TEST
+
+/* The order kind on the catalog's GBM with little noise: Euler-Maruyama's
+   weak errors within 4 SE of their closed form x0 ((1 + l h)^N - e^{l T}),
+   order 1, the verdict of --expect-order both ways.  */
+START_TEST (test_experiment_order_gbm)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_ORDER);
+  o.sde = "gbm:lambda=1.5,mu=0.1,x0=0.1";
+  o.scheme = "em";
+  o.steps = "2^-3:2^-7";
+  o.errors = "weak";
+  o.paths = 4000;
+  sde_experiment *x = sde_experiment_alloc (&o);
+  ck_assert_msg (x != NULL, "%s", last_reason);
+  ck_assert_int_eq ((int)sde_experiment_nmethods (x), 1);
+  ck_assert_int_eq ((int)sde_experiment_nobs (x), 2);
+  ck_assert_str_eq (sde_experiment_observable (x, 1), "x0^2");
+  ck_assert_ptr_null (sde_experiment_observable (x, 2));
+  const char *kind;
+  ck_assert_double_eq (sde_experiment_theory (x, 0, &kind), 1);
+  ck_assert_str_eq (kind, "exact");
+  ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+  size_t n;
+  const sde_weak_point *r = sde_experiment_rows (x, &n);
+  ck_assert_int_eq ((int)n, 10);
+  for (size_t k = 0; k < 5; k++)
+    {
+      const double h = r[k].eta, N = 1 / h;
+      ck_assert_int_eq ((int)r[k].obs, 0);
+      ck_assert_within_se (r[k].e, 0.1 * (pow (1 + 1.5 * h, N) - exp (1.5)),
+                           r[k].se, 4);
+    }
+  sde_weak_fit f;
+  sde_experiment_fit (x, 0, 0, &f);
+  ck_assert_msg (f.ok && fabs (f.order - 1) < 0.15, "order %g", f.order);
+  char why[512];
+  ck_assert_int_eq (sde_experiment_expect (x, 1, 0.15, why, sizeof why), 0);
+  ck_assert_int_eq (sde_experiment_expect (x, 2, 0.1, why, sizeof why), 3);
+  ck_assert (strstr (why, "em x0: order") != NULL);
+  sde_experiment_free (x);
+}
+END_TEST
+
+/* The order kind on a caller's SDE (borrowed): strong errors alone,
+   against the Euler-Maruyama reference where the noise does not commute;
+   the refusals name their setting.  */
+START_TEST (test_experiment_order_user_sde)
+{
+  sde_system_expr_spec sp = { "0, 0", "[1, 0; 0, x0]", "0", NULL, NULL, NULL };
+  sde_system_expr *s = sde_system_expr_alloc (&sp);
+  ck_assert_ptr_nonnull (s);
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_ORDER);
+  o.user_sde = s;
+  o.errors = "strong";
+  o.steps = "2^-1:2^-3";
+  o.paths = 1000;
+  sde_experiment *x = sde_experiment_alloc (&o);
+  ck_assert_msg (x != NULL, "%s", last_reason);
+  ck_assert_int_eq ((int)sde_experiment_nmethods (x), 2); /* em, weak2 */
+  ck_assert_str_eq (sde_experiment_method (x, 1), "weak2");
+  ck_assert_int_eq ((int)sde_experiment_nobs (x), 1);
+  ck_assert_str_eq (sde_experiment_observable (x, 0), "strong");
+  ck_assert_double_eq (sde_experiment_theory (x, 0, NULL), 0.5);
+  ck_assert (isnan (sde_experiment_theory (x, 1, NULL)));
+  ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+  size_t n;
+  const sde_weak_point *r = sde_experiment_rows (x, &n);
+  ck_assert_int_eq ((int)n, 6);
+  for (size_t k = 0; k < n; k++)
+    ck_assert (r[k].e > 0 && r[k].substeps > 0 && isfinite (r[k].ref_err));
+  sde_experiment_free (x);
+  static const struct
+  {
+    const char *scheme, *steps, *errors, *problem, *want;
+  } bad[] = {
+    { "milstein", NULL, NULL, NULL, "schemes: milstein needs commutative" },
+    { "em,rk4", NULL, NULL, NULL, "schemes=em,rk4: unknown scheme rk4" },
+    { NULL, "0.3,0.1", NULL, NULL, "steps: h=0.3 does not divide the horizon" },
+    { NULL, "0.5", NULL, NULL, "steps=0.5: an order needs at least two" },
+    { NULL, NULL, "sideways", NULL, "kind=sideways: use weak, strong or both" },
+    { NULL, NULL, NULL, "doublewell", "problem: an order experiment runs" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_ORDER);
+      o.user_sde = s;
+      o.scheme = bad[i].scheme;
+      o.steps = bad[i].steps;
+      o.errors = bad[i].errors ? bad[i].errors : "both";
+      o.problem = bad[i].problem;
+      last_reason[0] = '\0';
+      ck_assert_ptr_null (sde_experiment_alloc (&o));
+      ck_assert_msg (strncmp (last_reason, bad[i].want, strlen (bad[i].want))
+                         == 0,
+                     "%zu: %s", i, last_reason);
+    }
+  /* The caller's SDE excludes the expression settings.  */
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_ORDER);
+  o.user_sde = s;
+  o.drift = "x0";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert_str_eq (last_reason, "drift: the SDE is the caller's (user_sde): "
+                                 "leave the others unset");
+  sde_system_expr_free (s);
+}
+END_TEST
+
 /* Provenance: numbers in their shortest round-trip form.  */
 START_TEST (test_experiment_provenance_shortest)
 {
@@ -258,6 +414,143 @@ START_TEST (test_experiment_provenance_shortest)
 }
 END_TEST
 
+/* The canonical chunk: 256 by default and as the tools run; another
+   chunk is said in the provenance, gives rows that do not depend on the
+   threads, and the paths run are counted in it.  */
+static void
+run_rows (size_t chunk, int threads, sde_weak_point *rows, size_t *n,
+          char *prov, size_t len)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.eta = "2^-2:2^-4";
+  o.paths = 3000;
+  o.target_ci = 0.5;
+  o.max_paths = 20000;
+  o.chunk = chunk;
+  o.threads = threads;
+  sde_experiment *x = sde_experiment_alloc (&o);
+  ck_assert_msg (x != NULL, "%s", last_reason);
+  ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+  const sde_weak_point *r = sde_experiment_rows (x, n);
+  memcpy (rows, r, sizeof *rows * *n);
+  const char *v = value_of (x, "chunk");
+  snprintf (prov, len, "%s", v ? v : "");
+  sde_experiment_free (x);
+}
+
+START_TEST (test_experiment_chunk)
+{
+  sde_weak_point a[16], b[16], c[16];
+  size_t na, nb, nc;
+  char pa[256], pb[256], pc[256];
+  run_rows (0, 1, a, &na, pa, sizeof pa);
+  run_rows (256, 2, b, &nb, pb, sizeof pb);
+  ck_assert_int_eq ((int)na, 6);
+  ck_assert_int_eq ((int)nb, 6);
+  ck_assert_str_eq (pa, "");
+  ck_assert_str_eq (pb, "");
+  for (size_t k = 0; k < na; k++)
+    ck_assert (a[k].e == b[k].e && a[k].se == b[k].se && a[k].n == b[k].n);
+  run_rows (2048, 1, b, &nb, pb, sizeof pb);
+  run_rows (2048, 2, c, &nc, pc, sizeof pc);
+  ck_assert (strstr (pb, "2048 paths per canonical chunk") == pb);
+  ck_assert_str_eq (pb, pc);
+  for (size_t k = 0; k < nb; k++)
+    {
+      ck_assert (b[k].e == c[k].e && b[k].se == c[k].se && b[k].n == c[k].n);
+      ck_assert_int_eq ((int)(b[k].n % 2048), 0);
+      /* Another sample of the same law: within the CIs of the first.  */
+      ck_assert_within_se (b[k].e, a[k].e, hypot (a[k].se, b[k].se), 4);
+    }
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.chunk = 65537;
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert_str_eq (last_reason, "chunk=65537: must be at most 65536");
+}
+END_TEST
+
+/* A caller's problem (opts.user, borrowed): the double well's gradient
+   alone, with a constant noise factor.  SGD on it is what the density
+   engine takes, but without a loss the engine cannot choose its grid:
+   auto falls back to Monte Carlo, whose rows are those of the catalog's
+   double well bitwise.  */
+static int
+dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
+         double *work)
+{
+  (void)pb, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = x[p] * (x[p] * x[p] - 1);
+  return 0;
+}
+
+static int
+dw_factor (const sde_problem *pb, size_t P, const double *x, double *out,
+           double *work)
+{
+  (void)x, (void)work;
+  for (size_t p = 0; p < P; p++)
+    out[p] = pb->factor_const[0];
+  return 0;
+}
+
+START_TEST (test_experiment_user_problem)
+{
+  static const double one = 1, half = 0.5;
+  sde_problem pb;
+  memset (&pb, 0, sizeof pb);
+  pb.name = "mine";
+  pb.dim = pb.noise_dim = 1;
+  pb.grad = dw_grad;
+  pb.factor = dw_factor;
+  pb.factor_const = &one;
+  pb.x0 = &half;
+  pb.law = SDE_ORACLE_GAUSSIAN;
+  sde_weak_point rows[2][4];
+  size_t n[2];
+  for (int k = 0; k < 2; k++)
+    {
+      sde_experiment_opts o;
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+      o.methods = "sgd";
+      o.eta = "2^-2:2^-4";
+      o.paths = 2000;
+      o.target_ci = 0;
+      o.engine = k ? "auto" : "mc";
+      if (k)
+        o.user = &pb;
+      sde_experiment *x = sde_experiment_alloc (&o);
+      ck_assert_msg (x != NULL, "%s", last_reason);
+      if (k)
+        {
+          ck_assert_str_eq (value_of (x, "problem"), "mine");
+          ck_assert (strncmp (value_of (x, "engine"), "mc ", 3) == 0);
+        }
+      ck_assert_int_eq (sde_experiment_run (x, NULL, NULL), 0);
+      memcpy (rows[k], sde_experiment_rows (x, &n[k]), sizeof rows[k]);
+      sde_experiment_free (x);
+    }
+  ck_assert_int_eq ((int)n[0], 3);
+  ck_assert_int_eq ((int)n[1], 3);
+  for (size_t i = 0; i < n[0]; i++)
+    ck_assert (rows[0][i].e == rows[1][i].e && rows[0][i].se == rows[1][i].se);
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.user = &pb;
+  o.methods = "sgd";
+  o.engine = "density";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "has no loss") != NULL);
+  /* The caller's problem excludes a catalog one.  */
+  o.engine = "auto";
+  o.problem = "doublewell";
+  ck_assert_ptr_null (sde_experiment_alloc (&o));
+  ck_assert (strstr (last_reason, "exclude each other") != NULL);
+}
+END_TEST
+
 static Suite *
 experiment_suite (void)
 {
@@ -270,6 +563,11 @@ experiment_suite (void)
   tcase_add_test (tc, test_experiment_theory_kinds);
   tcase_add_test (tc, test_experiment_simulate_gbm);
   tcase_add_test (tc, test_experiment_provenance_shortest);
+  tcase_add_test (tc, test_experiment_chunk);
+  tcase_add_test (tc, test_experiment_user_problem);
+  tcase_add_test (tc, test_experiment_simulate_user_sde);
+  tcase_add_test (tc, test_experiment_order_gbm);
+  tcase_add_test (tc, test_experiment_order_user_sde);
   suite_add_tcase (s, tc);
   return s;
 }

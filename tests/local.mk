@@ -75,16 +75,20 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
 	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh \
+	tests/cli/sde-order.sh tests/cli/sde-sim-user.sh tests/cli/readme.sh \
 	tests/cli/blas-link.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
+if HAVE_PYTHON
+CLI_TESTS += tests/cli/python.sh
+endif
 TESTS += $(UNIT_TESTS) $(CLI_TESTS)
-EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/lib.sh \
+EXTRA_DIST += $(CLI_TESTS) tests/cli/mpi.sh tests/cli/python.sh tests/cli/lib.sh \
 	tests/cli/golden.sh tests/count-results.sh tests/regen-golden.sh
 # The man-page test reads the generated page.
 tests/cli/man-pages.log: man/sde-sim.1 man/sde-compare.1 man/sde-slow.1 \
-	man/sde-plot.1
+	man/sde-plot.1 man/sde-order.1
 
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
@@ -92,6 +96,7 @@ AM_TESTS_ENVIRONMENT = \
 	CK_DEFAULT_TIMEOUT=600; export CK_DEFAULT_TIMEOUT; \
 	SDEKIT_DATADIR='$(abs_top_srcdir)/data/datasets'; export SDEKIT_DATADIR; \
 	MPIRUN='$(MPIRUN)'; export MPIRUN; \
+	PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)'; export PYTHON3_SYSTEM; \
 	CC='$(CC)'; TEST_CFLAGS='$(CFLAGS)'; TEST_LDFLAGS='$(LDFLAGS)'; \
 	export CC TEST_CFLAGS TEST_LDFLAGS;
 

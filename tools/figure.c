@@ -269,7 +269,12 @@ figure_write_pgfplots (const figure_data *d, FILE *f, int standalone)
   else
     fputs ("learning rate $\\eta$", f);
   /* The legend below the axis, where it hides no point.  */
-  fputs ("}, ylabel={weak error $|e|$}, log basis x=2, legend cell "
+  fputs ("}, ylabel={", f);
+  if (d->ylabel)
+    sde_report_latex_fputs (f, d->ylabel);
+  else
+    fputs ("weak error $|e|$", f);
+  fputs ("}, log basis x=2, legend cell "
          "align=left, legend style={font=\\scriptsize, at={(0.5,-0.2)}, "
          "anchor=north}]\n",
          f);
@@ -447,7 +452,14 @@ figure_write_gnuplot (const figure_data *d, FILE *g, const char *ext)
     }
   else
     fputs ("set xlabel 'learning rate {/Symbol h}'\n", g);
-  fputs ("set ylabel 'weak error |e|'\n", g);
+  if (d->ylabel)
+    {
+      fputs ("set ylabel ", g);
+      gp_string (g, d->ylabel);
+      fputs (" noenhanced\n", g);
+    }
+  else
+    fputs ("set ylabel 'weak error |e|'\n", g);
   if (d->title)
     {
       fputs ("set title ", g);
@@ -566,20 +578,27 @@ same_file (const char *a, const char *b)
          && sa.st_ino == sb.st_ino;
 }
 
+/* The option that names the figure.  */
+static const char *
+opt_of (const figure_options *o)
+{
+  return o && o->opt ? o->opt : "plot";
+}
+
 void
 figure_check (const char *file, const figure_options *o)
 {
-  const char *x = extension (file);
+  const char *x = extension (file), *opt = opt_of (o);
   const int tex = strcmp (x, "tex") == 0;
   char err[1200] = "";
   if (!tex && strcmp (x, "png") && strcmp (x, "svg") && strcmp (x, "pdf"))
-    snprintf (err, sizeof err, "--plot=%s: use a .png, .svg, .pdf or .tex file",
-              sde_q (file));
+    snprintf (err, sizeof err, "--%s=%s: use a .png, .svg, .pdf or .tex file",
+              opt, sde_q (file));
   else if (!tex && !have_gnuplot ())
     snprintf (err, sizeof err,
-              "--plot=%s: gnuplot is not installed (Debian package "
-              "gnuplot-nox); --plot=FILE.tex writes pgfplots code instead",
-              sde_q (file));
+              "--%s=%s: gnuplot is not installed (Debian package "
+              "gnuplot-nox); --%s=FILE.tex writes pgfplots code instead",
+              opt, sde_q (file), opt);
   else if (o && o->standalone && !tex)
     snprintf (err, sizeof err,
               "--standalone: a .%s figure is drawn by gnuplot; "
@@ -624,7 +643,7 @@ draw_gnuplot (const figure_data *d, const char *file, const figure_options *o,
     {
       free (script);
       cli_plot_discard ();
-      cli_die (CLI_RUNTIME, "--plot=%s: out of memory for the script",
+      cli_die (CLI_RUNTIME, "--%s=%s: out of memory for the script", opt_of (o),
                sde_q (file));
     }
   fflush (f);
@@ -632,8 +651,8 @@ draw_gnuplot (const figure_data *d, const char *file, const figure_options *o,
     {
       free (script);
       cli_plot_discard ();
-      cli_die (CLI_RUNTIME, "--plot=%s: gnuplot failed to draw the figure",
-               sde_q (file));
+      cli_die (CLI_RUNTIME, "--%s=%s: gnuplot failed to draw the figure",
+               opt_of (o), sde_q (file));
     }
   if (o && o->script)
     {
@@ -649,17 +668,17 @@ figure_plot (const figure_data *d, const char *file, const figure_options *o)
 {
   if (figure_points (d) == 0)
     cli_die (CLI_RUNTIME,
-             "--plot=%s: nothing to draw: no error is above 0 (a log scale "
+             "--%s=%s: nothing to draw: no error is above 0 (a log scale "
              "cannot show 0)",
-             sde_q (file));
+             opt_of (o), sde_q (file));
   FILE *f = cli_plot_open ();
   if (strcmp (extension (file), "tex") == 0)
     {
       if (figure_write_pgfplots (d, f, o && o->standalone))
         {
           cli_plot_discard ();
-          cli_die (CLI_RUNTIME, "--plot=%s: writing the figure failed",
-                   sde_q (file));
+          cli_die (CLI_RUNTIME, "--%s=%s: writing the figure failed",
+                   opt_of (o), sde_q (file));
         }
     }
   else

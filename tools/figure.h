@@ -32,6 +32,7 @@ typedef struct
   const sde_weak_fit *fits;
   const char *title;  /* NULL: none */
   const char *xlabel; /* NULL: "learning rate eta" */
+  const char *ylabel; /* NULL: "weak error |e|" */
 } figure_data;
 
 typedef struct
@@ -40,6 +41,8 @@ typedef struct
                          instead of a tikzpicture to \input */
   const char *script; /* .png/.svg/.pdf: keep gnuplot's script in this
                          file too (NULL: not kept) */
+  const char *opt;    /* the option that names the file, for messages
+                         (NULL: "plot") */
 } figure_options;
 
 /* The points the figure can draw (error above 0, finite, eta > 0).  */

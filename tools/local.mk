@@ -29,3 +29,8 @@ bin_PROGRAMS += tools/sde-plot
 tools_sde_plot_SOURCES = tools/sde-plot.c
 tools_sde_plot_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 tools_sde_plot_LDADD = $(TOOL_LIBS)
+
+bin_PROGRAMS += tools/sde-order
+tools_sde_order_SOURCES = tools/sde-order.c
+tools_sde_order_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
+tools_sde_order_LDADD = $(TOOL_LIBS)

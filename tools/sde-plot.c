@@ -440,7 +440,7 @@ main (int argc, char **argv)
   cli_init (&tool, argc, argv);
   cli_accept_operands ("FILE.json");
   const char *plot = NULL, *title = NULL, *arg;
-  figure_options fo = { 0, NULL };
+  figure_options fo = { 0, NULL, NULL };
   for (int key; (key = cli_next (argc, argv, &arg)) != -1;)
     switch (key)
       {

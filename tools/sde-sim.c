@@ -10,9 +10,14 @@
 static const cli_option options[] = {
   { "sde", 's', "SPEC",
     "simulate the SDE NAME[:KEY=VALUE,...] from --list-sdes (the default "
-    "mode)",
+    "mode), or sde:drift=...,diffusion=... as the provenance prints it",
     "gbm" },
-  { "scheme", 'm', "NAME", "SDE mode: the scheme, from --list-schemes", "em" },
+  SW_OPT_SDE,
+  SW_OPT_MOMENTS,
+  { "scheme", 'm', "LIST",
+    "SDE mode: the scheme from --list-schemes, or a comma list of them (one "
+    "process each)",
+    "em" },
   { "step", 'k', "H", "SDE mode: the step size; must divide the horizon",
     "0.01" },
   { "problem", 'p', "SPEC",
@@ -43,12 +48,13 @@ static const cli_option options[] = {
     "step:at=T1,...,factor=F, cosine, table:t=...,v=...",
     "constant" },
   { "x0", SW_X0, "LIST",
-    "optimizer mode: initial point (one value or d values); an SDE's is in "
-    "--sde",
-    "the problem's" },
+    "initial point (one value or d values) of the optimizers or of a --drift "
+    "SDE; a catalog SDE's is in --sde",
+    "the problem's, or 0" },
   { "observable", 'O', "LIST",
-    "what to average: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace",
-    "x0 (SDE), loss,x0 (methods)" },
+    "what to average: x<i>, x<i>x<j>, norm2, loss, cos:w=..., trace, or "
+    "expr:EXPR in x0, x1, ...",
+    "x0 (SDE; the PHIs of --moments), loss,x0 (methods)" },
   { "horizon", 'T', "T", "final time (SDE time t = k eta for methods)", "1" },
   { "times", 't', "LIST",
     "comma-separated output times, each a multiple of the step, or 'every' "
@@ -88,10 +94,11 @@ static const cli_option options[] = {
 
 static const cli_tool tool = {
   "sde-sim",
-  "Simulate an Ito SDE dX = a dt + b dW from the catalog, or stochastic "
-  "optimizers x' = x - eta g on a problem, and print the mean and variance "
-  "of observables at the output times with standard errors (SE); for "
-  "catalog SDEs also the exact values and the bias in SE units.",
+  "Simulate an Ito SDE dX = a dt + b dW from the catalog or from "
+  "expressions, or stochastic optimizers x' = x - eta g on a problem, and "
+  "print the mean and variance of observables at the output times with "
+  "standard errors (SE); where the SDE's moments are known also the exact "
+  "values and the bias in SE units.",
   "Exit status: 0 on success, 1 on a runtime failure, 2 on bad usage.",
   options,
 };

@@ -51,8 +51,10 @@ static const cli_option options[] = {
   SW_OPT_PATHS ("1000"),
   { "max-paths", SW_MAXPATHS, "N", "cap of --target-ci", "1000000" },
   { "phi", SW_PHI, "HOW",
-    "Phi by the problem's closed form where it has one (auto) or always by "
-    "the gradient flow (flow)",
+    "Phi by the problem's closed form where it has one (auto), else by the "
+    "gradient flow finished by Newton's method on grad L = 0 (flow, also "
+    "where a closed form exists), or by GSL's BDF flow path by path (bdf, "
+    "slow: a check)",
     "auto" },
   { "gtol", SW_GTOL, "G", "Phi converged when |grad L| <= G", "1e-11" },
   { "phi-steps", SW_PHI_STEPS, "N", "gradient-flow step budget of one Phi",

@@ -25,11 +25,12 @@
 typedef struct
 {
   sde_experiment_opts x;
-  const char *output, *fits, *plot, *plot_script, *columns;
+  const char *output, *fits, *plot, *plot_script, *plot_work, *columns;
   const sde_report_format *fmt;
   int wide, standalone;
   int progress; /* -1 auto, 0 never, 1 always */
   double expect, tol;
+  sde_experiment_kind kind;
 } sweep_args;
 
 static void
@@ -65,9 +66,9 @@ list_schemes (void)
             (*t)->description);
 }
 
-/* The experiment's settings; 0 for a key that is not one of them.  */
+/* The problem and the methods; 0 for a key that is not one of them.  */
 static int
-experiment_arg (sde_experiment_opts *x, int key, const char *arg)
+problem_arg (sde_experiment_opts *x, int key, const char *arg)
 {
   switch (key)
     {
@@ -110,6 +111,20 @@ experiment_arg (sde_experiment_opts *x, int key, const char *arg)
     case SW_SCHEDULE:
       x->schedule = arg;
       break;
+    default:
+      return 0;
+    }
+  return 1;
+}
+
+/* The experiment's settings; 0 for a key that is not one of them.  */
+static int
+experiment_arg (sde_experiment_opts *x, int key, const char *arg)
+{
+  if (problem_arg (x, key, arg))
+    return 1;
+  switch (key)
+    {
     case 'e':
       x->eta = arg;
       break;
@@ -173,6 +188,27 @@ experiment_arg (sde_experiment_opts *x, int key, const char *arg)
     case SW_RNG:
       x->rng = arg;
       break;
+    case SW_DRIFT:
+      x->drift = arg;
+      break;
+    case SW_DIFFUSION:
+      x->diffusion = arg;
+      break;
+    case SW_STRATONOVICH:
+      x->form = "stratonovich";
+      break;
+    case SW_EXACT:
+      x->exact = arg;
+      break;
+    case SW_MOMENTS:
+      x->moments = arg;
+      break;
+    case SW_STEPS:
+      x->steps = arg;
+      break;
+    case SW_KIND:
+      x->errors = arg;
+      break;
     case SW_GTOL:
       x->gtol = cli_double ("gtol", arg, 0, 1, 1, 0);
       break;
@@ -216,6 +252,9 @@ tool_arg (sweep_args *a, int key, const char *arg)
       break;
     case SW_PLOT_SCRIPT:
       a->plot_script = arg;
+      break;
+    case SW_PLOT_WORK:
+      a->plot_work = arg;
       break;
     case SW_EXPECT:
       a->expect = cli_double ("expect-order", arg, -100, 0, 100, 0);
@@ -323,33 +362,70 @@ write_fits (sde_experiment *x, const sweep_args *a)
   cli_target_commit (&t);
 }
 
+/* The log-log figure of the errors against the grid, or with WORK
+   against the seconds each row took (a work-precision view, which has no
+   fitted or theoretical slopes).  */
 static void
-draw (const sde_experiment *x, const sweep_args *a)
+draw (const sde_experiment *x, const sweep_args *a, const char *file, int work)
 {
   const size_t nm = sde_experiment_nmethods (x), no = sde_experiment_nobs (x);
   const char *mn[SDE_ENSEMBLE_MAXPROC], *on[SDE_WEAK_MAXOBS];
   const char *kinds[SDE_ENSEMBLE_MAXPROC];
   double th[SDE_ENSEMBLE_MAXPROC];
+  size_t nrows;
+  const sde_weak_point *rows = sde_experiment_rows (x, &nrows);
   sde_weak_fit *fits = malloc (sizeof *fits * nm * no);
-  if (fits == NULL)
+  sde_weak_point *pts = malloc (sizeof *pts * (nrows ? nrows : 1));
+  if (fits == NULL || pts == NULL)
     cli_die (CLI_RUNTIME, "out of memory for the figure");
   for (size_t m = 0; m < nm; m++)
     {
       mn[m] = sde_experiment_method (x, m);
-      th[m] = sde_experiment_theory (x, m, &kinds[m]);
+      th[m] = work ? NAN : sde_experiment_theory (x, m, &kinds[m]);
+      if (work)
+        kinds[m] = "";
       for (size_t o = 0; o < no; o++)
-        sde_experiment_fit (x, m, o, &fits[m * no + o]);
+        {
+          sde_experiment_fit (x, m, o, &fits[m * no + o]);
+          fits[m * no + o].ok &= !work;
+        }
     }
   for (size_t o = 0; o < no; o++)
     on[o] = sde_experiment_observable (x, o);
-  size_t nrows;
-  const sde_weak_point *rows = sde_experiment_rows (x, &nrows);
-  figure_data d = { nm,    no,   mn,    on,   th,
-                    kinds, rows, nrows, fits, sde_experiment_title (x),
-                    NULL };
-  figure_options fo = { a->standalone, a->plot_script };
-  figure_plot (&d, a->plot, &fo);
+  for (size_t k = 0; k < nrows; k++)
+    {
+      pts[k] = rows[k];
+      if (work)
+        pts[k].eta = rows[k].seconds;
+    }
+  const int order = a->kind == SDE_EXPERIMENT_ORDER;
+  const char *errors = a->x.errors ? a->x.errors : "both";
+  figure_data d = { nm,
+                    no,
+                    mn,
+                    on,
+                    th,
+                    kinds,
+                    pts,
+                    nrows,
+                    fits,
+                    sde_experiment_title (x),
+                    work    ? "seconds of the scheme's steps"
+                    : order ? "step size h"
+                            : NULL,
+                    !order                           ? NULL
+                    : strcmp (errors, "strong") == 0 ? "strong error E|X_h - X|"
+                    : strcmp (errors, "weak") == 0
+                        ? "weak error |e|"
+                        : "weak error |e|, strong error E|X_h - X|" };
+  figure_options fo = { a->standalone, work ? NULL : a->plot_script,
+                        work ? "plot-work" : "plot" };
+  /* The figures share one output slot: each is set up again before it is
+     drawn (the names were checked before the run).  */
+  figure_check (file, &fo);
+  figure_plot (&d, file, &fo);
   free (fits);
+  free (pts);
 }
 
 static void
@@ -411,8 +487,11 @@ int
 sweep_main (const cli_tool *tool, sde_experiment_kind kind, int argc,
             char **argv)
 {
-  sweep_args a
-      = { .fmt = sde_report_text, .progress = -1, .expect = NAN, .tol = 0.1 };
+  sweep_args a = { .fmt = sde_report_text,
+                   .progress = -1,
+                   .expect = NAN,
+                   .tol = 0.1,
+                   .kind = kind };
   sde_experiment_defaults (&a.x, kind);
   const char *arg;
   int o;
@@ -429,8 +508,13 @@ sweep_main (const cli_tool *tool, sde_experiment_kind kind, int argc,
       }
   if (a.plot)
     {
-      figure_options fo = { a.standalone, a.plot_script };
+      figure_options fo = { a.standalone, a.plot_script, NULL };
       figure_check (a.plot, &fo);
+    }
+  if (a.plot_work)
+    {
+      figure_options fo = { a.standalone, NULL, "plot-work" };
+      figure_check (a.plot_work, &fo);
     }
   if (a.columns && sde_experiment_check_columns (kind, a.columns))
     cli_die (CLI_USAGE, "--columns=%s: %s", sde_q (a.columns), cli_reason ());
@@ -450,7 +534,9 @@ sweep_main (const cli_tool *tool, sde_experiment_kind kind, int argc,
       if (a.fits)
         write_fits (x, &a);
       if (a.plot)
-        draw (x, &a);
+        draw (x, &a, a.plot, 0);
+      if (a.plot_work)
+        draw (x, &a, a.plot_work, 1);
     }
   int status = CLI_OK;
   if (!isnan (a.expect))

@@ -43,10 +43,48 @@ enum
   SW_LIST_METHODS,
   SW_LIST_SCHEMES,
   SW_LIST_SDES,
-  SW_RNG
+  SW_RNG,
+  SW_DRIFT,
+  SW_DIFFUSION,
+  SW_STRATONOVICH,
+  SW_EXACT,
+  SW_MOMENTS,
+  SW_STEPS,
+  SW_KIND,
+  SW_PLOT_WORK
 };
 
 /* The --help entries the tools share, word for word.  */
+#define SW_OPT_SDE                                                             \
+  { "drift", SW_DRIFT, "LIST",                                                 \
+    "an SDE from expressions instead of --sde: the drift a(t, x), d entries "  \
+    "in x0, x1, ... and t separated by commas, e.g. '-x0, x0 - x1'",           \
+    NULL },                                                                    \
+      { "diffusion", SW_DIFFUSION, "B",                                        \
+        "its diffusion b(t, x), d x r: [B00,B01;B10,B11] (rows separated by "  \
+        "';'), diag(B0,...,Bd-1) or one EXPR (times I)",                       \
+        NULL },                                                                \
+  {                                                                            \
+    "stratonovich", SW_STRATONOVICH, NULL,                                     \
+        "the SDE is dX = a dt + b o dW (Stratonovich), converted to Ito "      \
+        "symbolically",                                                        \
+        NULL                                                                   \
+  }
+#define SW_OPT_EXACT                                                           \
+  {                                                                            \
+    "exact", SW_EXACT, "LIST",                                                 \
+        "its exact solution X_t = F(t, x0, W_t): d entries in t, x0, x1, ... " \
+        "and W0, W1, ... (W when r = 1), checked by Ito's formula",            \
+        NULL                                                                   \
+  }
+#define SW_OPT_MOMENTS                                                         \
+  {                                                                            \
+    "moments", SW_MOMENTS, "LIST",                                             \
+        "its exact moments 'PHI: U; PHI: U': E phi(X_t) = u(t, x0) in t and "  \
+        "x0, x1, ..., checked by the backward Kolmogorov equation; the PHIs "  \
+        "are the default observables",                                         \
+        NULL                                                                   \
+  }
 #define SW_OPT_LOSS                                                            \
   { "loss", SW_LOSS, "EXPR",                                                   \
     "a loss in x0, x1, ... instead of --problem (see the man page for the "    \

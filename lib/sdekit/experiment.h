@@ -30,6 +30,7 @@
 
 #include <sdekit/ensemble.h>
 #include <sdekit/report.h>
+#include <sdekit/system_expr.h>
 #include <sdekit/weak.h>
 
 #ifdef __cplusplus
@@ -40,7 +41,9 @@ typedef enum
 {
   SDE_EXPERIMENT_COMPARE = 0, /* time t = k eta: SME-1, SME-2, underdamped */
   SDE_EXPERIMENT_SLOW,        /* near a manifold, t = k eta^2: slow SDE */
-  SDE_EXPERIMENT_SIMULATE     /* one SDE or methods at one step: moments */
+  SDE_EXPERIMENT_SIMULATE,    /* one SDE or methods at one step: moments */
+  SDE_EXPERIMENT_ORDER        /* schemes on one SDE over step sizes h:
+                                 weak and strong errors (sdekit/order.h) */
 } sde_experiment_kind;
 
 /* The settings, named as the tools' long options.  Strings are borrowed
@@ -75,8 +78,14 @@ typedef struct
   double bound;
   uint64_t seed;
   int threads;
+  /* Paths per canonical chunk (0: 256, the tools' value).  Paths are run,
+     counted and summed in chunks, and a problem's callbacks see one chunk
+     per call: the numbers depend on it (never on the threads).  A larger
+     chunk suits callbacks that cost per call, such as Python functions;
+     at most 65536.  */
+  size_t chunk;
   double max_seconds;  /* 0: no budget */
-  const char *phi;     /* slow: auto or flow */
+  const char *phi;     /* slow: auto, flow or bdf */
   double gtol;         /* slow: Phi converged when |grad L| <= gtol */
   uint64_t phi_steps;  /* slow: gradient-flow budget of one Phi */
   const char *datadir; /* data sets (NULL: the installed ones) */
@@ -85,6 +94,19 @@ typedef struct
   const char *sde, *scheme;
   double step;
   const char *rng;
+  /* simulate and order: an SDE from expressions (sdekit/system_expr.h)
+     in place of the catalog's: drift and diffusion (both), the form
+     ("ito" or "stratonovich"), an exact solution and exact moments, from
+     x0.  sde may instead hold the same SDE as text, "sde:drift=...,
+     diffusion=...", as the provenance line prints it.  In simulate,
+     scheme may be a comma list (one process each).  */
+  const char *drift, *diffusion, *form, *exact, *moments;
+  const sde_system_expr *user_sde; /* or a caller's own (borrowed: it must
+                                      outlive the experiment) */
+  /* order: the step sizes h (a grid as eta's), and which errors: "weak",
+     "strong" or "both".  The schemes are scheme's comma list; a catalog
+     sde is posed as expressions, with its exact solution and moments.  */
+  const char *steps, *errors;
 } sde_experiment_opts;
 
 /* The defaults of KIND (those of the tools' --help).  */
@@ -162,7 +184,10 @@ const sde_weak_point *sde_experiment_rows (const sde_experiment *x,
    "warning: " is one a tool should also show on stderr.  */
 const char *sde_experiment_note (const sde_experiment *x, size_t i);
 
-/* Methods and observables: counts and names (as in the rows).  */
+/* Methods and observables: counts and names (as in the rows).  In an
+   order experiment the methods are the schemes, and the observables the
+   weak ones followed by "strong", whose rows are the strong errors
+   E |X_h(T) - X(T)|.  */
 size_t sde_experiment_nmethods (const sde_experiment *x);
 size_t sde_experiment_nobs (const sde_experiment *x);
 const char *sde_experiment_method (const sde_experiment *x, size_t m);
@@ -172,7 +197,9 @@ const char *sde_experiment_observable (const sde_experiment *x, size_t o);
    "exact" (the order is the theorem's), "bound" (an upper bound on the
    error: a faster order agrees), "ours" (our derivation, MATH.md), "none"
    (the theory predicts no convergence; the order is 0) or "" (no theory:
-   order NAN).  */
+   order NAN).  In an order experiment: the scheme's weak order when only
+   weak errors are measured, its strong order when only strong ones (""
+   and NAN for a scheme without one), NAN when both.  */
 double sde_experiment_theory (const sde_experiment *x, size_t m,
                               const char **kind);
 

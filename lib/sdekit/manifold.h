@@ -31,9 +31,27 @@ typedef struct
   double rank_tol;  /* |lambda| <= rank_tol max|lambda|: a tangent direction */
   int flow;         /* nonzero: Phi by the gradient flow even when a closed
                        form exists */
+  /* Phi without a closed form (MATH.md 6): Newton's method in the normal
+     space with Phi's second-order term, which is exact up to O(|x -
+     Gamma|^3); its error is estimated by Phi's invariance along the
+     gradient flow (one flow step), and where it exceeds ptol |x -
+     Gamma|^2 + SDE_MANIFOLD_PATOL, the flow (Dormand-Prince 5(4), each
+     step's local error at most rtol of its length) goes first, as far as
+     the estimate says.  rtol is at least 1e-10 (below, the local error
+     of a step near Gamma is under the rounding of its stages).  */
+  double rtol;
+  double ptol;
+  int bdf; /* nonzero: GSL's BDF flow path by path instead (slow; Newton
+              from |grad L| <= SDE_MANIFOLD_GABS): for checks */
 } sde_manifold_opts;
 
-/* Defaults: sigma 1, gtol 1e-11, 100000 steps, rank_tol 1e-7.  */
+/* Points with |grad L| <= 1e-6 are finished by Newton without a flow;
+   Phi's absolute tolerance.  */
+#define SDE_MANIFOLD_GABS 1e-6
+#define SDE_MANIFOLD_PATOL 1e-13
+
+/* Defaults: sigma 1, gtol 1e-11, 100000 steps, rank_tol 1e-7, rtol 1e-6,
+   ptol 1e-7, the block method.  */
 void sde_manifold_defaults (sde_manifold_opts *o);
 
 /* The manifold of minimizers of PB (borrowed) near x0: Phi(x0) is
@@ -49,10 +67,11 @@ void sde_manifold_free (sde_manifold *m);
 size_t sde_manifold_dim (const sde_manifold *m);
 
 /* Phi(x) at one point: the closed form of the problem, or the gradient
-   flow d phi/ds = -grad L(phi) integrated by GSL's odeiv2 (BDF, stiff)
-   until |grad L| <= gtol; *steps gets the ODE steps taken (0 for the
-   closed form).  GSL_EMAXITER when the budget runs out, GSL_EDOM when the
-   limit is not a minimizer of the recorded rank.  */
+   flow d phi/ds = -grad L(phi) finished by Newton's method (see
+   sde_manifold_opts) until |grad L| <= gtol; *steps gets the flow steps
+   and Newton iterations taken (0 for the closed form).  GSL_EMAXITER
+   when the budget runs out, GSL_EDOM when the flow leaves the finite
+   numbers.  */
 int sde_manifold_phi (sde_manifold *m, const double *x, double *phi,
                       size_t *steps);
 

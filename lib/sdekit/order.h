@@ -150,6 +150,11 @@ typedef struct
 int sde_order_run (const sde_order_job *job, sde_order_result **res);
 void sde_order_result_free (sde_order_result *res);
 
+/* Validates JOB as sde_order_run would, without running it (a caller
+   refuses bad settings before any output): GSL_SUCCESS or its status and
+   reason.  Calls the moment callback.  */
+int sde_order_validate (const sde_order_job *job);
+
 /* The nh rows of scheme S and observable OBS (ignored for strong
    errors); NULL out of range.  */
 const sde_weak_point *sde_order_rows (const sde_order_result *res,

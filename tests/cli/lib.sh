@@ -15,7 +15,7 @@ trap 'rm -rf "$tmpdir"' EXIT
 realtools=$top_builddir/tools
 tools=$tmpdir/bin
 mkdir -p "$tools"
-for _t in sde-compare sde-slow sde-sim sde-plot; do
+for _t in sde-compare sde-slow sde-sim sde-plot sde-order; do
   cat >"$tools/$_t" <<EOF
 #!/bin/sh
 "$realtools/$_t" "\$@"

@@ -7,7 +7,7 @@
 "$tools/sde-compare" --eta=2^-2:2^-4 --paths=2000 --target-ci=0 --format=json \
   --output="$tmpdir/table.json" || fail "the table for sde-plot's examples"
 
-for t in sde-sim sde-compare sde-slow sde-plot; do
+for t in sde-sim sde-compare sde-slow sde-plot sde-order; do
   man=$top_builddir/man/$t.1
   [ -f "$man" ] || man=$top_srcdir/man/$t.1
   "$tools/$t" --help >"$tmpdir/help" || fail "$t --help failed"
@@ -24,7 +24,7 @@ for t in sde-sim sde-compare sde-slow sde-plot; do
     # Quick versions: fewer paths; the examples are shell command lines, so
     # eval keeps their quoting.  Files they write go to the scratch dir.
     case $t in
-      sde-sim) quick="--paths=2000" ;;
+      sde-sim|sde-order) quick="--paths=2000" ;;
       sde-plot) quick="" ;;
       *) quick="--paths=2000 --target-ci=0 --max-paths=2000" ;;
     esac

@@ -94,6 +94,34 @@ paste -d' ' "$tmpdir/projected.ref" "$tmpdir/explicit.ref" | awk '
   END { exit bad || n != 1 }' >"$tmpdir/msg" && pass ||
   fail "projected and explicit disagree: $(cat "$tmpdir/msg")"
 
+# ---- The circle as an expression (Phi by Newton's method and the flow,
+# its tolerances in the provenance) against the built-in circle (Phi in
+# closed form), the slow SDE sampled too (--engine=mc): same seed, so the
+# errors of each row agree within 3 combined SEs; and GSL's BDF flow
+# (--phi=bdf) gives the same errors as the block method to 1e-6. ----
+args="--eta=2^-1:2^-2 --paths=1000 --target-ci=0 --engine=mc --seed=5 --format=csv"
+if "$tools/sde-slow" --problem=circle $args >"$tmpdir/cb.csv" 2>"$tmpdir/err" &&
+  "$tools/sde-slow" --loss='(x0^2+x1^2-1)^2/2' --x0=1,0 $args >"$tmpdir/ce.csv" 2>>"$tmpdir/err" &&
+  "$tools/sde-slow" --loss='(x0^2+x1^2-1)^2/2' --x0=1,0 --phi=bdf $args --eta=2^-1 --paths=64 >"$tmpdir/cd.csv" 2>>"$tmpdir/err" &&
+  "$tools/sde-slow" --loss='(x0^2+x1^2-1)^2/2' --x0=1,0 $args --eta=2^-1 --paths=64 >"$tmpdir/cf.csv" 2>>"$tmpdir/err"; then pass; else
+  fail "the circle as an expression failed: $(cat "$tmpdir/err")"
+fi
+grep -q "^# manifold: .*Newton's method.*1e-07 |x - Gamma|^2 + 1e-13.*local error <= 1e-06" "$tmpdir/ce.csv" && pass ||
+  fail "Phi's method and tolerances are not in the provenance: $(grep '^# manifold' "$tmpdir/ce.csv")"
+grep -q "^# manifold: .*BDF" "$tmpdir/cd.csv" && pass || fail "--phi=bdf is not in the provenance"
+col "$tmpdir/cb.csv" error se >"$tmpdir/cb.e"
+col "$tmpdir/ce.csv" error se >"$tmpdir/ce.e"
+paste -d' ' "$tmpdir/cb.e" "$tmpdir/ce.e" | awk '
+  { z = $1 - $3; if (z < 0) z = -z; if (z > 3 * sqrt($2 * $2 + $4 * $4)) { print $1 " vs " $3; bad = 1 }; n++ }
+  END { exit bad || n != 4 }' >"$tmpdir/msg" && pass ||
+  fail "expression and built-in circle disagree: $(cat "$tmpdir/msg")"
+col "$tmpdir/cd.csv" error >"$tmpdir/cd.e"
+col "$tmpdir/cf.csv" error >"$tmpdir/cf.e"
+paste -d' ' "$tmpdir/cd.e" "$tmpdir/cf.e" | awk '
+  { z = $1 - $2; if (z < 0) z = -z; if (z > 1e-6) { print $1 " vs " $2; bad = 1 }; n++ }
+  END { exit bad || n != 2 }' >"$tmpdir/msg" && pass ||
+  fail "--phi=bdf and the block method disagree: $(cat "$tmpdir/msg")"
+
 # ---- SGDM against SGD directly. ----
 if "$tools/sde-slow" --methods=sgdm:beta=0.5 --reference=sgd --eta=2^-2:2^-3 --paths=1024 --target-ci=0 >"$tmpdir/m.txt" 2>"$tmpdir/err"; then pass; else
   fail "--reference=sgd failed: $(cat "$tmpdir/err")"

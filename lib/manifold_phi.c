@@ -1,0 +1,1101 @@
+/* manifold_phi.c: Phi(x) = lim_s phi(x, s) of the gradient flow
+   d phi/ds = -grad L(phi) over blocks of paths (MATH.md section 6, "Phi
+   fit for the job").
+
+   The finish.  From a point y near the manifold Gamma, Newton's method
+   on N^T grad L(y + N c) = 0, with N the normal eigenvectors of H(y),
+   lands on Gamma at zeta; Phi(y) = zeta + P w + 1/2 d^2 Phi(zeta)[w w^T]
+   + O(|w|^3) with w = y - zeta (Taylor), and 1/2 d^2 Phi[Sigma] is the
+   Katzenberger drift's formula with Sigma = w w^T.  So A(y) = zeta + P w
+   - 1/2 P L'''[Sigma_diamond(w w^T)], pulled back onto Gamma by Newton,
+   is Phi(y) up to O(|w|^3).
+
+   Its error, measured.  Phi is constant along the flow, so for y1 a
+   flow step beyond x, A(x) - A(y1) = E(x) - E(y1) with E = A - Phi.
+   The step contracts the offset by about e^(-z) (z = 0.7 here), so E(y1)
+   is about e^(-3z) E(x) and |E(y1)| <= |A(x) - A(y1)| / 7: A(y1) is
+   accepted when |A(x) - A(y1)| <= ptol |x - Gamma|^2 + patol.  (On the
+   circle the fibres of the flow are straight and E = 0.)  Otherwise the
+   cubic model E = C |w|^3, with C from the two values, says how far to
+   flow: to an offset w* with C w*^3 = tol / 2, and A there is Phi.
+
+   The flow.  The Dormand-Prince 5(4) pair (Dormand & Prince, J. Comput.
+   Appl. Math. 6:19, 1980; Hairer, Norsett & Wanner, "Solving ODEs I",
+   2nd ed., table II.5.2) with one step size per path, each step's local
+   error at most rtol times its length: near Gamma the flow moves along it
+   by O(|w|^2) in all, and errors relative to each step are relative
+   errors of that motion too.  */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "manifold_internal.h"
+#include "simd.h"
+
+/* A path left out of a phase.  */
+#define SKIP (-1)
+
+struct sde__phi_ws
+{
+  const sde_problem *pb;
+  size_t d, cap;
+  /* The flowing paths, compacted (leading dimension: how many flow).  */
+  double *y, *k[7], *t;             /* d x cap each */
+  double *h, *vt, *s, *se, *gn;     /* cap each: step, target offset,
+                                       time, end time */
+  double *e2, *l2, *fac, *g2, *ray; /* cap each: one step's verdicts */
+  size_t *idx, *nst;
+  /* Per path of the block.  */
+  double *gx, *a0, *y1;   /* d x cap: -grad L(x), A(x), the probe point */
+  double *h0, *v0, *lam0; /* cap each: first step, offset, Rayleigh */
+  double *tgt, *se0;      /* cap each: the flow's target offset, time */
+  double *yc, *vc;        /* d x cap, cap: a round's start and offset */
+  int *c0, *sel;          /* A(yc)'s outcome; a phase's paths */
+  /* The finish.  */
+  double *H;          /* d x d x cap */
+  double *N;          /* d x d per path: the eigenvectors of H, normal ones
+                         first (columns) */
+  double *lp;         /* d per path: their eigenvalues */
+  double *S2;         /* d x d x cap */
+  double *ys;         /* d x cap: where the finish started */
+  size_t *m;          /* normal dimension per path */
+  double *pw;         /* problem scratch */
+  double *A, *V, *ev; /* one path's eigenproblem */
+};
+
+/* ---- Dormand-Prince 5(4) ---- */
+
+static const double dp_a[7][6] = {
+  { 0 },
+  { 1.0 / 5 },
+  { 3.0 / 40, 9.0 / 40 },
+  { 44.0 / 45, -56.0 / 15, 32.0 / 9 },
+  { 19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729 },
+  { 9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656 },
+  { 35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84 }
+};
+
+/* The fifth-order weights (row 7 above) minus the embedded fourth-order
+   ones.  */
+static const double dp_e[7]
+    = { 71.0 / 57600,      0,          -71.0 / 16695, 71.0 / 1920,
+        -17253.0 / 339200, 22.0 / 525, -1.0 / 40 };
+
+/* ---- Workspace ---- */
+
+void
+sde__phi_ws_free (sde__phi_ws *w)
+{
+  if (w == NULL)
+    return;
+  free (w->y);
+  free (w->gx);
+  free (w->H);
+  free (w->pw);
+  free (w->A);
+  free (w->idx);
+  free (w->c0);
+  free (w);
+}
+
+sde__phi_ws *
+sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
+{
+  sde__phi_ws *w = calloc (1, sizeof *w);
+  if (w == NULL)
+    return NULL;
+  const size_t d = pb->dim;
+  w->pb = pb;
+  w->d = d;
+  w->cap = cap;
+  w->y = malloc (sizeof (double) * (9 * d + 10) * cap);
+  w->gx = malloc (sizeof (double) * (4 * d + 6) * cap);
+  w->H = malloc (sizeof (double) * (3 * d * d + 2 * d) * cap);
+  w->pw = malloc (sizeof (double) * (pb->work + 3 * d + 1) * cap);
+  w->A = malloc (sizeof (double) * (2 * d * d + d));
+  w->idx = malloc (sizeof (size_t) * 3 * cap);
+  w->c0 = malloc (sizeof (int) * 2 * cap);
+  if (!w->y || !w->gx || !w->H || !w->pw || !w->A || !w->idx || !w->c0)
+    {
+      sde__phi_ws_free (w);
+      return NULL;
+    }
+  for (int s = 0; s < 7; s++)
+    w->k[s] = w->y + (size_t)(s + 1) * d * cap;
+  w->t = w->y + 8 * d * cap;
+  double *r = w->y + 9 * d * cap;
+  double **rows[] = { &w->h,  &w->vt, &w->s,   &w->se, &w->gn,
+                      &w->e2, &w->l2, &w->fac, &w->g2, &w->ray };
+  for (size_t k = 0; k < 10; k++)
+    *rows[k] = r + k * cap;
+  w->a0 = w->gx + d * cap;
+  w->y1 = w->a0 + d * cap;
+  w->yc = w->y1 + d * cap;
+  r = w->yc + d * cap;
+  double **per[] = { &w->h0, &w->v0, &w->lam0, &w->tgt, &w->se0, &w->vc };
+  for (size_t k = 0; k < 6; k++)
+    *per[k] = r + k * cap;
+  w->N = w->H + d * d * cap;
+  w->S2 = w->N + d * d * cap;
+  w->lp = w->S2 + d * d * cap;
+  w->ys = w->lp + d * cap;
+  w->V = w->A + d * d;
+  w->ev = w->V + d * d;
+  w->sel = w->c0 + cap;
+  w->nst = w->idx + cap;
+  w->m = w->nst + cap;
+  return w;
+}
+
+size_t
+sde__phi_ws_cap (const sde__phi_ws *w)
+{
+  return w->cap;
+}
+
+/* ---- Linear algebra of one path ---- */
+
+/* One rotation diagonalizes a 2 x 2 matrix (Golub & Van Loan, Alg.
+   8.5.1); eigenvalues ascending.  */
+static void
+jacobi2 (const double *A, double *lam, double *V)
+{
+  double a = A[0], b = 0.5 * (A[1] + A[2]), e = A[3], t = 0;
+  if (b != 0)
+    {
+      double tau = (e - a) / (2 * b), at = fabs (tau);
+      t = (tau >= 0 ? 1 : -1) / (at + (at < 1e150 ? sqrt (1 + tau * tau) : at));
+    }
+  double c = 1 / sqrt (1 + t * t), s = t * c;
+  double l0 = a - t * b, l1 = e + t * b;
+  int sw = l0 > l1;
+  lam[0] = sw ? l1 : l0, lam[1] = sw ? l0 : l1;
+  /* Columns (c, -s) for l0 and (s, c) for l1.  */
+  V[0] = sw ? s : c, V[2] = sw ? c : -s;
+  V[1] = sw ? c : s, V[3] = sw ? -s : c;
+}
+
+void
+sde__jacobi_eigen (size_t d, double *A, double *lam, double *V)
+{
+  if (d == 2)
+    {
+      jacobi2 (A, lam, V);
+      return;
+    }
+  for (size_t i = 0; i < d * d; i++)
+    V[i] = 0;
+  for (size_t i = 0; i < d; i++)
+    V[i * d + i] = 1;
+  for (int sweep = 0; sweep < 60; sweep++)
+    {
+      double off = 0, all = 0;
+      for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+          {
+            double a2 = A[i * d + j] * A[i * d + j];
+            all += a2;
+            off += i != j ? a2 : 0;
+          }
+      if (!(off > 1e-32 * all))
+        break;
+      for (size_t p = 0; p + 1 < d; p++)
+        for (size_t q = p + 1; q < d; q++)
+          {
+            double apq = A[p * d + q];
+            if (apq == 0)
+              continue;
+            /* Golub & Van Loan, Matrix Computations, Alg. 8.5.1.  */
+            double tau = (A[q * d + q] - A[p * d + p]) / (2 * apq);
+            double at = fabs (tau);
+            double t = (tau >= 0 ? 1 : -1)
+                       / (at + (at < 1e150 ? sqrt (1 + tau * tau) : at));
+            double c = 1 / sqrt (1 + t * t), s = t * c; /* |t| <= 1 */
+            for (size_t k = 0; k < d; k++)
+              {
+                double u = A[k * d + p], v = A[k * d + q];
+                A[k * d + p] = c * u - s * v;
+                A[k * d + q] = s * u + c * v;
+              }
+            for (size_t k = 0; k < d; k++)
+              {
+                double u = A[p * d + k], v = A[q * d + k];
+                A[p * d + k] = c * u - s * v;
+                A[q * d + k] = s * u + c * v;
+              }
+            for (size_t k = 0; k < d; k++)
+              {
+                double u = V[k * d + p], v = V[k * d + q];
+                V[k * d + p] = c * u - s * v;
+                V[k * d + q] = s * u + c * v;
+              }
+          }
+    }
+  for (size_t i = 0; i < d; i++)
+    lam[i] = A[i * d + i];
+  /* Ascending, vectors along.  */
+  for (size_t i = 0; i + 1 < d; i++)
+    {
+      size_t b = i;
+      for (size_t j = i + 1; j < d; j++)
+        b = lam[j] < lam[b] ? j : b;
+      if (b == i)
+        continue;
+      double tl = lam[i];
+      lam[i] = lam[b], lam[b] = tl;
+      for (size_t k = 0; k < d; k++)
+        {
+          double tv = V[k * d + i];
+          V[k * d + i] = V[k * d + b], V[k * d + b] = tv;
+        }
+    }
+}
+
+/* Solves the m x m SPD system A z = b in place (b <- z) by Cholesky;
+   nonzero when A is not positive definite.  */
+static int
+chol_solve (size_t m, double *A, double *b)
+{
+  for (size_t j = 0; j < m; j++)
+    {
+      double s = A[j * m + j];
+      for (size_t k = 0; k < j; k++)
+        s -= A[j * m + k] * A[j * m + k];
+      if (!(s > 0))
+        return 1;
+      A[j * m + j] = sqrt (s);
+      for (size_t i = j + 1; i < m; i++)
+        {
+          double u = A[i * m + j];
+          for (size_t k = 0; k < j; k++)
+            u -= A[i * m + k] * A[j * m + k];
+          A[i * m + j] = u / A[j * m + j];
+        }
+    }
+  for (size_t i = 0; i < m; i++)
+    {
+      double u = b[i];
+      for (size_t k = 0; k < i; k++)
+        u -= A[i * m + k] * b[k];
+      b[i] = u / A[i * m + i];
+    }
+  for (size_t i = m; i-- > 0;)
+    {
+      double u = b[i];
+      for (size_t k = i + 1; k < m; k++)
+        u -= A[k * m + i] * b[k];
+      b[i] = u / A[i * m + i];
+    }
+  return 0;
+}
+
+/* ---- Block evaluations ---- */
+
+/* f = -grad L at the n paths of y (leading dimension n).  */
+SDE_CLONES static int
+field (sde__phi_ws *w, size_t n, const double *y, double *f)
+{
+  int st = w->pb->grad (w->pb, n, y, f, w->pw);
+  for (size_t i = 0; i < w->d * n; i++)
+    f[i] = -f[i];
+  return st;
+}
+
+static int
+hessian (sde__phi_ws *w, size_t n, const double *y, double *H)
+{
+  const sde_problem *pb = w->pb;
+  const size_t d = w->d;
+  if (pb->hess_const)
+    {
+      for (size_t e = 0; e < d * d; e++)
+        for (size_t p = 0; p < n; p++)
+          H[e * n + p] = pb->hess_const[e];
+      return GSL_SUCCESS;
+    }
+  if (pb->hess)
+    return pb->hess (pb, n, y, H, w->pw);
+  return sde_problem_fd_hess (pb, n, y, 1e-5, H, w->pw);
+}
+
+static double
+norm_at (const double *v, size_t d, size_t n, size_t p)
+{
+  double s = 0;
+  for (size_t i = 0; i < d; i++)
+    s += v[i * n + p] * v[i * n + p];
+  return sqrt (s);
+}
+
+/* Keeps the paths with keep[p] of the n paths of the d-row array a
+   (leading dimension n), in order, with leading dimension nk.  In place:
+   each value moves to an index no larger than its own, visited in
+   increasing order.  */
+static void
+compact (double *a, size_t rows, size_t n, const unsigned char *keep, size_t nk)
+{
+  for (size_t i = 0; i < rows; i++)
+    for (size_t p = 0, q = 0; p < n; p++)
+      if (keep[p])
+        a[i * nk + q++] = a[i * n + p];
+}
+
+/* The verdicts of one step for each path, in loops over paths that
+   vectorize: the relative error r = rtol |step| / |error estimate| into
+   e2 (accept when r >= 1), the next step's factor 0.9 r^(1/4) within
+   [0.2, 4] into fac (the exponent 1/4 rather than the error's 1/5: the
+   cheaper root costs nothing in rejections here), |grad L|^2 at the new
+   point into g2, and the Rayleigh quotient g^T H g / |g|^2 at the step's
+   start into ray, from its first two stages: k2 - k1 = (h/5) H g +
+   O(h^2), with k1 = -g.  */
+SDE_CLONES static void
+dp_verdicts (sde__phi_ws *w, double rtol, size_t n)
+{
+  const size_t d = w->d;
+  double *restrict e = w->gn; /* scratch row */
+  double *restrict e2 = w->e2, *restrict l2 = w->l2, *restrict g2 = w->g2;
+  double *restrict ray = w->ray, *restrict k2s = w->fac;
+  for (size_t p = 0; p < n; p++)
+    e2[p] = l2[p] = g2[p] = ray[p] = k2s[p] = 0;
+  for (size_t i = 0; i < d; i++)
+    {
+      memset (e, 0, sizeof (double) * n);
+      for (int j = 0; j < 7; j++)
+        {
+          const double *restrict kj = w->k[j] + i * n;
+          if (dp_e[j] != 0)
+            for (size_t p = 0; p < n; p++)
+              e[p] += dp_e[j] * kj[p];
+        }
+      const double *restrict ti = w->t + i * n, *restrict yi = w->y + i * n;
+      const double *restrict k1 = w->k[0] + i * n, *restrict k2
+                                                   = w->k[1] + i * n;
+      const double *restrict k7 = w->k[6] + i * n;
+      for (size_t p = 0; p < n; p++)
+        {
+          e2[p] += e[p] * e[p];
+          l2[p] += (ti[p] - yi[p]) * (ti[p] - yi[p]);
+          g2[p] += k7[p] * k7[p];
+          ray[p] -= k1[p] * (k2[p] - k1[p]);
+          k2s[p] += k1[p] * k1[p];
+        }
+    }
+  const double *restrict h = w->h;
+  for (size_t p = 0; p < n; p++)
+    {
+      const double err = h[p] * sqrt (e2[p]);
+      const double r = rtol * sqrt (l2[p]) / err;
+      const double rc = r < 1e4 ? r : 1e4; /* also for err = 0 */
+      double f = 0.9 * sqrt (sqrt (rc));
+      ray[p] = 5 * ray[p] / (h[p] * k2s[p]);
+      k2s[p] = f < 0.2 ? 0.2 : f > 4 ? 4 : f; /* fac */
+      e2[p] = err > 0 ? r : 1e4;
+    }
+}
+
+/* One Dormand-Prince step of the n flowing paths (k[0] holds the field
+   at y): stages into k[1..6], the new point into t, the verdicts.  */
+SDE_CLONES static int
+dp_step (sde__phi_ws *w, double rtol, size_t n)
+{
+  const size_t d = w->d;
+  for (int s = 1; s < 7; s++)
+    {
+      for (size_t i = 0; i < d; i++)
+        {
+          double *ti = w->t + i * n;
+          memcpy (ti, w->y + i * n, sizeof (double) * n);
+          for (int j = 0; j < s; j++)
+            {
+              const double a = dp_a[s][j], *kj = w->k[j] + i * n;
+              if (a != 0)
+                for (size_t p = 0; p < n; p++)
+                  ti[p] += w->h[p] * a * kj[p];
+            }
+        }
+      int st = field (w, n, w->t, w->k[s]);
+      if (st)
+        return st;
+    }
+  dp_verdicts (w, rtol, n);
+  return GSL_SUCCESS;
+}
+
+/* ---- Newton in the normal space ---- */
+
+/* The eigenvectors of H at path p as columns of its block of w->N, the
+   normal ones (the d - k of largest modulus) first, their eigenvalues in
+   w->lp; returns the normal dimension, 0 when a normal eigenvalue is not
+   positive (Newton does not apply).  */
+static size_t
+normal_basis (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
+{
+  const size_t d = w->d;
+  for (size_t e = 0; e < d * d; e++)
+    w->A[e] = w->H[e * n + p];
+  sde__jacobi_eigen (d, w->A, w->ev, w->V);
+  double mx = 0;
+  for (size_t i = 0; i < d; i++)
+    mx = fmax (mx, fabs (w->ev[i]));
+  size_t k = c->k;
+  if (k == 0) /* before the rank is known: count with a looser tolerance */
+    for (size_t i = 0; i < d; i++)
+      k += fabs (w->ev[i]) <= 1e-4 * mx;
+  if (k == 0 || k >= d)
+    return 0;
+  /* The k eigenvalues of least modulus are tangent: mark them.  */
+  unsigned char tan[64] = { 0 };
+  for (size_t s = 0; s < k; s++)
+    {
+      size_t b = d;
+      for (size_t i = 0; i < d; i++)
+        if (!tan[i] && (b == d || fabs (w->ev[i]) < fabs (w->ev[b])))
+          b = i;
+      tan[b] = 1;
+    }
+  double *N = w->N + p * d * d, *lp = w->lp + p * d;
+  size_t m = 0, t = d - k;
+  for (size_t i = 0; i < d; i++)
+    {
+      if (!tan[i] && !(w->ev[i] > c->rank_tol * mx))
+        return 0;
+      size_t col = tan[i] ? t++ : m++;
+      lp[col] = tan[i] ? 0 : w->ev[i];
+      for (size_t j = 0; j < d; j++)
+        N[j * d + col] = w->V[j * d + i];
+    }
+  return m;
+}
+
+/* One Newton step of path p: y += N z, (N^T H N) z = -N^T g.  Nonzero
+   when N^T H N is not positive definite.  */
+static int
+newton_step (sde__phi_ws *w, size_t n, size_t p, const double *g)
+{
+  const size_t d = w->d, m = w->m[p];
+  const double *N = w->N + p * d * d;
+  double *A = w->A, *b = w->V, *HN = w->V + d;
+  if (m == 1) /* a curve's neighbourhood in the plane, or any codimension 1 */
+    {
+      double nb = 0, nHn = 0;
+      for (size_t i = 0; i < d; i++)
+        {
+          double u = 0;
+          for (size_t j = 0; j < d; j++)
+            u += w->H[(i * d + j) * n + p] * N[j * d];
+          nHn += N[i * d] * u;
+          nb += N[i * d] * g[i * n + p];
+        }
+      if (!(nHn > 0))
+        return 1;
+      for (size_t i = 0; i < d; i++)
+        w->y[i * n + p] -= nb / nHn * N[i * d];
+      return 0;
+    }
+  for (size_t a = 0; a < m; a++)
+    {
+      double s = 0;
+      for (size_t j = 0; j < d; j++)
+        s += N[j * d + a] * g[j * n + p];
+      b[a] = -s;
+      for (size_t i = 0; i < d; i++)
+        {
+          double u = 0;
+          for (size_t j = 0; j < d; j++)
+            u += w->H[(i * d + j) * n + p] * N[j * d + a];
+          HN[i] = u;
+        }
+      for (size_t c = 0; c <= a; c++)
+        {
+          double u = 0;
+          for (size_t i = 0; i < d; i++)
+            u += N[i * d + c] * HN[i];
+          A[a * m + c] = A[c * m + a] = u;
+        }
+    }
+  if (chol_solve (m, A, b))
+    return 1;
+  for (size_t i = 0; i < d; i++)
+    {
+      double s = 0;
+      for (size_t a = 0; a < m; a++)
+        s += N[i * d + a] * b[a];
+      w->y[i * n + p] += s;
+    }
+  return 0;
+}
+
+/* The normal bases of the paths with out OK at y (w->N, w->m): H there,
+   and its eigenvectors; a path where they do not give one gets out
+   NEWTON.  */
+static int
+bases (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
+       int *out)
+{
+  int st = hessian (w, n, y, w->H);
+  if (st)
+    return st;
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK && (w->m[p] = normal_basis (w, c, n, p)) == 0)
+      out[p] = SDE__PHI_NEWTON;
+  return GSL_SUCCESS;
+}
+
+/* bases for the paths with sel OK, their failures into out.  */
+static int
+bases_where (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
+             int *out, const int *sel)
+{
+  int any = 0;
+  for (size_t p = 0; p < n; p++)
+    any |= sel[p] == SDE__PHI_OK;
+  int st = any ? hessian (w, n, y, w->H) : GSL_SUCCESS;
+  for (size_t p = 0; p < n && any && !st; p++)
+    if (sel[p] == SDE__PHI_OK && (w->m[p] = normal_basis (w, c, n, p)) == 0)
+      out[p] = SDE__PHI_NEWTON;
+  return st;
+}
+
+/* Newton's method from y (paths with out OK, their bases in w->N) on
+   N^T grad L(y + N c) = 0, in place, until |grad L| <= gtol; quadratic
+   convergence at least halves |grad L| per step, so a path that stalls
+   (rounding, or a start outside Newton's basin) gets out NEWTON.  */
+static int
+newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+        size_t *steps)
+{
+  const size_t d = w->d;
+  double *g = w->k[0];
+  memcpy (w->y, y, sizeof (double) * d * n);
+  for (size_t p = 0; p < n; p++)
+    w->gn[p] = HUGE_VAL;
+  for (int it = 0; it < 16; it++)
+    {
+      int st = w->pb->grad (w->pb, n, w->y, g, w->pw), more = 0;
+      if (st)
+        return st;
+      for (size_t p = 0; p < n; p++)
+        {
+          if (out[p] != SDE__PHI_OK || w->gn[p] <= c->gtol)
+            continue;
+          const double gp = norm_at (g, d, n, p);
+          if (!(gp <= 0.5 * w->gn[p]) && gp > c->gtol)
+            out[p] = SDE__PHI_NEWTON;
+          else
+            more |= (w->gn[p] = gp) > c->gtol;
+        }
+      /* The Hessian only where a step is taken.  */
+      if (!more || (st = hessian (w, n, w->y, w->H)))
+        return more ? st : (memcpy (y, w->y, sizeof (double) * d * n), 0);
+      for (size_t p = 0; p < n; p++)
+        if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol)
+          {
+            if (newton_step (w, n, p, g))
+              out[p] = SDE__PHI_NEWTON;
+            else
+              steps[p]++;
+          }
+    }
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol)
+      out[p] = SDE__PHI_NEWTON;
+  memcpy (y, w->y, sizeof (double) * d * n);
+  return GSL_SUCCESS;
+}
+
+/* ---- The flow ---- */
+
+/* At x, for every path: -grad L into gx, H and its normal basis (w->N,
+   w->m; c0 NEWTON where there is none), the offset from Gamma v0 =
+   |H+ grad L| (the Rayleigh estimate |g|^2 / g^T H g * |g| without a
+   basis), the least normal eigenvalue into lam0 and a first step
+   0.2 / |H|_F (within the stable range of the largest eigenvalue).
+   Paths with non-finite values get BAD.  */
+static int
+start (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
+       int *out)
+{
+  const size_t d = w->d;
+  int st = field (w, n, x, w->gx);
+  if (st || (st = hessian (w, n, x, w->H)))
+    return st;
+  for (size_t p = 0; p < n; p++)
+    {
+      double f2 = 0, gHg = 0, g = norm_at (w->gx, d, n, p);
+      for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+          {
+            double hij = w->H[(i * d + j) * n + p];
+            f2 += hij * hij;
+            gHg += w->gx[i * n + p] * hij * w->gx[j * n + p];
+          }
+      out[p] = isfinite (g) && isfinite (f2) ? SDE__PHI_OK : SDE__PHI_BAD;
+      w->h0[p] = f2 > 0 ? 0.2 / sqrt (f2) : 1;
+      w->lam0[p] = gHg > 0 ? gHg / (g * g) : sqrt (f2);
+      w->v0[p] = g / w->lam0[p];
+      w->c0[p] = out[p];
+      if (out[p] != SDE__PHI_OK || (w->m[p] = normal_basis (w, c, n, p)) == 0)
+        {
+          w->c0[p] = out[p] == SDE__PHI_OK ? SDE__PHI_NEWTON : out[p];
+          continue;
+        }
+      const double *N = w->N + p * d * d, *lp = w->lp + p * d;
+      double v2 = 0;
+      for (size_t a = 0; a < w->m[p]; a++)
+        {
+          double u = 0;
+          for (size_t j = 0; j < d; j++)
+            u += N[j * d + a] * w->gx[j * n + p];
+          v2 += u * u / (lp[a] * lp[a]);
+        }
+      w->v0[p] = sqrt (v2);
+      w->lam0[p] = lp[0]; /* ascending: the least normal one */
+    }
+  return GSL_SUCCESS;
+}
+
+/* Removes the finished paths (copying their points to yout at idx) and
+   compacts the state; returns the paths still flowing.  */
+static size_t
+retire (sde__phi_ws *w, size_t n, size_t nall, double *yout,
+        unsigned char *keep)
+{
+  const size_t d = w->d;
+  size_t nk = 0;
+  for (size_t p = 0; p < n; p++)
+    {
+      nk += keep[p];
+      if (!keep[p])
+        for (size_t i = 0; i < d; i++)
+          yout[i * nall + w->idx[p]] = w->y[i * n + p];
+    }
+  if (nk == n)
+    return n;
+  compact (w->y, d, n, keep, nk);
+  compact (w->k[0], d, n, keep, nk);
+  compact (w->h, 1, n, keep, nk);
+  compact (w->vt, 1, n, keep, nk);
+  compact (w->s, 1, n, keep, nk);
+  compact (w->se, 1, n, keep, nk);
+  for (size_t p = 0, q = 0; p < n; p++)
+    if (keep[p])
+      {
+        w->idx[q] = w->idx[p];
+        w->nst[q++] = w->nst[p];
+      }
+  return nk;
+}
+
+/* Accepts or rejects each path's step and sizes the next; keep marks the
+   paths that go on flowing, out the outcome of those that stop.  A path
+   stops at its end time se, or once its offset from Gamma, |grad L| /
+   lambda with the Rayleigh quotient lambda, is at most its target vt, or
+   once |grad L| <= gabs.  */
+static void
+dp_control (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
+            unsigned char *keep)
+{
+  const size_t d = w->d;
+  for (size_t p = 0; p < n; p++)
+    {
+      keep[p] = 1;
+      if (!isfinite (w->e2[p]) || !isfinite (w->g2[p]))
+        {
+          keep[p] = 0, out[w->idx[p]] = SDE__PHI_BAD;
+          continue;
+        }
+      /* Every attempt counts against the budget.  */
+      if (++w->nst[p] > c->max_steps)
+        {
+          keep[p] = 0, out[w->idx[p]] = SDE__PHI_BUDGET;
+          continue;
+        }
+      if (!(w->e2[p] >= 1))
+        {
+          w->h[p] *= w->fac[p] < 1 ? w->fac[p] : 1;
+          continue;
+        }
+      for (size_t i = 0; i < d; i++)
+        {
+          w->y[i * n + p] = w->t[i * n + p];
+          w->k[0][i * n + p] = w->k[6][i * n + p];
+        }
+      w->s[p] += w->h[p];
+      const double g = sqrt (w->g2[p]), lam = w->ray[p];
+      if (g <= c->gabs || (lam > 0 && g <= lam * w->vt[p])
+          || w->s[p] >= w->se[p] * (1 - 1e-12))
+        keep[p] = 0;
+      w->h[p] *= w->fac[p];
+    }
+}
+
+/* The flow of the paths with out OK from x (field f there), each until
+   time se[p] or offset vt[p], into y (the other paths' y is left
+   alone).  */
+static int
+flow (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
+      const double *f, const double *se, const double *vt, double *y, int *out,
+      size_t *steps)
+{
+  const size_t d = w->d;
+  unsigned char keep[256];
+  size_t na = 0;
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK)
+      w->idx[na++] = p;
+  for (size_t q = 0; q < na; q++)
+    {
+      const size_t p = w->idx[q];
+      for (size_t i = 0; i < d; i++)
+        {
+          w->y[i * na + q] = x[i * n + p];
+          w->k[0][i * na + q] = f[i * n + p];
+        }
+      w->h[q] = w->h0[p];
+      w->vt[q] = vt[p];
+      w->se[q] = se[p];
+      w->s[q] = 0;
+      w->nst[q] = 0;
+    }
+  while (na > 0)
+    {
+      for (size_t q = 0; q < na; q++)
+        w->h[q] = fmin (w->h[q], w->se[q] - w->s[q]);
+      int st = dp_step (w, c->rtol, na);
+      if (st)
+        return st;
+      dp_control (w, c, na, out, keep);
+      for (size_t q = 0; q < na; q++)
+        if (!keep[q])
+          steps[w->idx[q]] += w->nst[q];
+      na = retire (w, na, n, y, keep);
+    }
+  return GSL_SUCCESS;
+}
+
+/* ---- The second-order term ---- */
+
+/* L'''[S] at the n points x for the matrices S (S[(j*d + k)*n + p]) into
+   out (d rows of n): the problem's contraction, or central differences
+   of <hess L, S> coordinate by coordinate.  */
+static int
+third_block (sde__phi_ws *w, size_t n, const double *x, const double *S,
+             double *out)
+{
+  const sde_problem *pb = w->pb;
+  const size_t d = w->d;
+  if (pb->third)
+    return pb->third (pb, n, x, S, out, w->pw);
+  const double e = 1e-4;
+  for (size_t i = 0; i < d; i++)
+    for (int sg = 0; sg < 2; sg++)
+      {
+        memcpy (w->t, x, sizeof (double) * d * n);
+        for (size_t p = 0; p < n; p++)
+          w->t[i * n + p] += sg ? -e : e;
+        int st = hessian (w, n, w->t, w->H);
+        if (st)
+          return st;
+        for (size_t p = 0; p < n; p++)
+          {
+            double u = 0;
+            for (size_t k = 0; k < d * d; k++)
+              u += w->H[k * n + p] * S[k * n + p];
+            out[i * n + p] = sg ? (out[i * n + p] - u) / (2 * e) : u;
+          }
+      }
+  return GSL_SUCCESS;
+}
+
+/* Path p's coordinates of w = y_switch - zeta in the eigenbasis into
+   w->ev, and Sigma_diamond(w w^T) (the inverse Lyapunov operator of H on
+   the pairs not both tangent, as in the slow SDE's drift) into its block
+   of w->S2.  */
+static void
+diamond (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
+{
+  const size_t d = w->d, m = w->m[p];
+  const double *N = w->N + p * d * d, *lp = w->lp + p * d;
+  double *cw = w->ev, *M = w->A;
+  for (size_t a = 0; a < d; a++)
+    {
+      double u = 0;
+      for (size_t j = 0; j < d; j++)
+        u += N[j * d + a] * (w->ys[j * n + p] - zeta[j * n + p]);
+      cw[a] = u;
+    }
+  /* M = N D with D_ab = cw_a cw_b / (lp_a + lp_b), then M N^T.  */
+  for (size_t i = 0; i < d; i++)
+    for (size_t b = 0; b < d; b++)
+      {
+        double u = 0;
+        for (size_t a = 0; a < d; a++)
+          if (a < m || b < m)
+            u += N[i * d + a] * cw[a] * cw[b] / (lp[a] + lp[b]);
+        M[i * d + b] = u;
+      }
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      {
+        double u = 0;
+        for (size_t b = 0; b < d; b++)
+          u += M[i * d + b] * N[j * d + b];
+        w->S2[(i * d + j) * n + p] = u;
+      }
+}
+
+/* Phi(y_s) = zeta + P w + 1/2 d^2 Phi(zeta)[w w^T] + O(|w|^3) for zeta
+   on the manifold and w = y_s - zeta (Taylor), with 1/2 d^2 Phi[Sigma] =
+   -1/2 H+ L'''[P Sigma P] - 1/2 P L'''[Sigma_diamond] (MATH.md 6; the
+   first term is O(|P w|^2) = O(|w|^4) and left out).  Moves the Newton
+   limits zeta (y, paths with out OK) by P w - 1/2 P L'''[Sigma_diamond],
+   with the switch points from w->ys.  */
+static int
+second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
+              int *out)
+{
+  const size_t d = w->d;
+  int st = bases (w, c, n, y, out);
+  if (st)
+    return st;
+  memset (w->S2, 0, sizeof (double) * d * d * n);
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK)
+      diamond (w, n, p, y);
+  double *t2 = w->k[1];
+  if ((st = third_block (w, n, y, w->S2, t2)))
+    return st;
+  for (size_t p = 0; p < n; p++)
+    {
+      if (out[p] != SDE__PHI_OK || w->m[p] == 0)
+        continue;
+      const double *N = w->N + p * d * d;
+      double mv[64];
+      for (size_t i = 0; i < d; i++)
+        mv[i] = 0;
+      for (size_t a = w->m[p]; a < d; a++)
+        {
+          double pw = 0, pt = 0;
+          for (size_t j = 0; j < d; j++)
+            {
+              pw += N[j * d + a] * (w->ys[j * n + p] - y[j * n + p]);
+              pt += N[j * d + a] * t2[j * n + p];
+            }
+          for (size_t i = 0; i < d; i++)
+            mv[i] += N[i * d + a] * (pw - 0.5 * pt);
+        }
+      for (size_t i = 0; i < d; i++)
+        y[i * n + p] += mv[i];
+    }
+  return GSL_SUCCESS;
+}
+
+/* A(from): Newton from y (on the plane from + span N, N in w->N for the
+   paths with out OK) to zeta on Gamma, then Phi's second-order term at
+   zeta, in place.  The result is off Gamma by O(|from - zeta|^4):
+   pullback brings it back.  */
+static int
+land (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *from,
+      double *y, int *out, size_t *steps)
+{
+  memcpy (w->ys, from, sizeof (double) * w->d * n);
+  int st = newton (w, c, n, y, out, steps);
+  if (st == GSL_SUCCESS)
+    st = second_order (w, c, n, y, out);
+  return st;
+}
+
+/* |B^T (y - a)| for path p over the columns b0 <= b < b1 of its basis in
+   w->N: the normal offset of y from a point a of Gamma (0, m), or the
+   tangential difference of two points (m, d).  */
+static double
+along (const sde__phi_ws *w, size_t n, size_t p, const double *y,
+       const double *a, size_t b0, size_t b1)
+{
+  const size_t d = w->d;
+  const double *N = w->N + p * d * d;
+  double v2 = 0;
+  for (size_t b = b0; b < b1; b++)
+    {
+      double u = 0;
+      for (size_t j = 0; j < d; j++)
+        u += N[j * d + b] * (y[j * n + p] - a[j * n + p]);
+      v2 += u * u;
+    }
+  return sqrt (v2);
+}
+
+/* After A(y1) (in y): the paths it serves get out SKIP (those of this
+   round also sel OK, for the pullback); the others keep out OK and get
+   the flow's target offset in tgt: where the cubic model C |w|^3 of A's
+   error, C from A(yc) - A(y1), meets half the tolerance (theta |yc -
+   Gamma| when A(yc) or A(y1) failed).  Returns the number of paths that
+   must flow on.  */
+static size_t
+decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
+        int *out)
+{
+  const size_t d = w->d;
+  size_t nf = 0;
+  for (size_t p = 0; p < n; p++)
+    {
+      w->sel[p] = SKIP;
+      if (out[p] != SDE__PHI_OK && out[p] != SDE__PHI_NEWTON)
+        continue;
+      const double tol = c->ptol * w->v0[p] * w->v0[p] + c->patol;
+      const int both = out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK;
+      const double e = both ? along (w, n, p, y, w->a0, w->m[p], d) : 0;
+      if (both && e <= tol)
+        {
+          out[p] = SKIP, w->sel[p] = SDE__PHI_OK;
+          continue;
+        }
+      const double vc = w->vc[p];
+      const double v1 = both ? along (w, n, p, w->y1, y, 0, w->m[p]) : 0;
+      const double v3 = vc * vc * vc - v1 * v1 * v1;
+      w->tgt[p] = c->theta * vc;
+      if (both && v3 > 0)
+        w->tgt[p] = fmin (cbrt (0.5 * tol * v3 / e), 0.5 * v1);
+      w->se0[p] = HUGE_VAL;
+      out[p] = SDE__PHI_OK;
+      nf++;
+    }
+  return nf;
+}
+
+/* Where the offset of yc is within gabs / lambda, A(yc) (in w->a0, its
+   outcome in w->c0) is accepted outright: its error is O(gabs^3) (out
+   SKIP, sel OK).  The others flow from yc for 0.7 / lambda_min (the
+   offset's slowest component halves, so A's cubic error falls by 8), into
+   w->y1, and A(y1) goes into y.  */
+static int
+probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+       size_t *steps)
+{
+  const size_t d = w->d;
+  for (size_t p = 0; p < n; p++)
+    {
+      w->se0[p] = 0.7 / w->lam0[p];
+      w->tgt[p] = 0;
+      w->sel[p] = SKIP;
+      if (out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK
+          && w->vc[p] * w->lam0[p] <= c->gabs)
+        {
+          out[p] = SKIP, w->sel[p] = SDE__PHI_OK;
+          for (size_t i = 0; i < d; i++)
+            y[i * n + p] = w->a0[i * n + p];
+        }
+    }
+  memcpy (w->y1, w->yc, sizeof (double) * d * n);
+  int st = field (w, n, w->yc, w->gx);
+  if (st
+      || (st = flow (w, c, n, w->yc, w->gx, w->se0, w->tgt, w->y1, out, steps)))
+    return st;
+  /* Newton from y1 starts where the plane y1 + span N, N the normal space
+     at A(yc), meets A(yc): within O(|A(yc) - Phi|) of its end.  Where yc
+     had no finish, from y1 with the normal spaces there.  */
+  for (size_t p = 0; p < n; p++)
+    {
+      if (out[p] != SDE__PHI_OK)
+        continue;
+      w->sel[p] = w->c0[p] == SDE__PHI_OK ? SKIP : SDE__PHI_OK;
+      const double *N = w->N + p * d * d;
+      for (size_t i = 0; i < d; i++)
+        y[i * n + p] = w->y1[i * n + p];
+      for (size_t b = 0; b < w->m[p] && w->c0[p] == SDE__PHI_OK; b++)
+        {
+          double u = 0;
+          for (size_t j = 0; j < d; j++)
+            u += N[j * d + b] * (w->a0[j * n + p] - w->y1[j * n + p]);
+          for (size_t i = 0; i < d; i++)
+            y[i * n + p] += u * N[i * d + b];
+        }
+    }
+  if ((st = bases_where (w, c, n, y, out, w->sel)))
+    return st;
+  return land (w, c, n, w->y1, y, out, steps);
+}
+
+/* The paths with out OK flow from y1 to their target offsets, into yc;
+   A(yc) into w->a0 with its outcome in w->c0, the offset and the least
+   normal eigenvalue there into vc and lam0.  */
+static int
+advance (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
+         size_t *steps)
+{
+  const size_t d = w->d;
+  int st = field (w, n, w->y1, w->gx);
+  if (st
+      || (st = flow (w, c, n, w->y1, w->gx, w->se0, w->tgt, w->yc, out, steps)))
+    return st;
+  for (size_t p = 0; p < n; p++)
+    w->c0[p] = out[p] == SDE__PHI_OK ? SDE__PHI_OK : SKIP;
+  memcpy (w->a0, w->yc, sizeof (double) * d * n);
+  if ((st = bases_where (w, c, n, w->a0, w->c0, w->c0))
+      || (st = land (w, c, n, w->yc, w->a0, w->c0, steps)))
+    return st;
+  for (size_t p = 0; p < n; p++)
+    if (w->c0[p] == SDE__PHI_OK)
+      {
+        w->vc[p] = along (w, n, p, w->yc, w->a0, 0, w->m[p]);
+        w->lam0[p] = w->lp[p * d];
+      }
+  return GSL_SUCCESS;
+}
+
+/* Newton back onto Gamma for the paths accepted this round (sel OK), in
+   the normal spaces of their last landing; a failure goes into out.  */
+static int
+pullback (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+          size_t *steps)
+{
+  int any = 0;
+  for (size_t p = 0; p < n; p++)
+    any |= w->sel[p] == SDE__PHI_OK;
+  int st = any ? newton (w, c, n, y, w->sel, steps) : GSL_SUCCESS;
+  for (size_t p = 0; p < n; p++)
+    if (w->sel[p] != SDE__PHI_OK && w->sel[p] != SKIP)
+      out[p] = w->sel[p];
+  return st;
+}
+
+int
+sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
+                const double *x, double *y, int *out, size_t *steps)
+{
+  if (n > w->cap || n > 256)
+    return GSL_EINVAL;
+  const size_t d = w->d;
+  for (size_t p = 0; p < n; p++)
+    steps[p] = 0;
+  int st = start (w, c, n, x, out);
+  if (st)
+    return st;
+  memcpy (w->yc, x, sizeof (double) * d * n);
+  memcpy (w->a0, x, sizeof (double) * d * n);
+  memcpy (w->vc, w->v0, sizeof (double) * n);
+  if ((st = land (w, c, n, x, w->a0, w->c0, steps)))
+    return st;
+  /* Rounds of probe, check and flow; each flow goes at least halfway.  */
+  for (int round = 0; round < 8; round++)
+    {
+      if ((st = probe (w, c, n, y, out, steps)))
+        return st;
+      size_t more = decide (w, c, n, y, out);
+      if ((st = pullback (w, c, n, y, out, steps)))
+        return st;
+      if (more == 0)
+        break;
+      if ((st = advance (w, c, n, out, steps)))
+        return st;
+    }
+  for (size_t p = 0; p < n; p++)
+    out[p] = out[p] == SKIP          ? SDE__PHI_OK
+             : out[p] == SDE__PHI_OK ? SDE__PHI_NEWTON
+                                     : out[p];
+  return GSL_SUCCESS;
+}
