@@ -1,5 +1,5 @@
 #!/bin/sh
-# The tools call OpenBLAS's cblas_dgemm, never GSL's reference libgslcblas,
+# Every tool calls OpenBLAS's cblas_dgemm, never GSL's reference libgslcblas,
 # which libgsl.so pulls in: OpenBLAS is a direct dependency of each tool, so
 # it is loaded before libgslcblas and the dynamic linker resolves every
 # cblas_* symbol (GSL's own calls too) to it.  check_cmat checks the same
@@ -10,7 +10,7 @@ if ! command -v ldd >/dev/null 2>&1; then
   echo "SKIP: no ldd" >&2
   finish; exit
 fi
-for t in sde-compare sde-sim sde-slow; do
+for t in sde-compare sde-sim sde-slow sde-plot sde-order; do
   bin=$realtools/$t
   if nm -D --undefined-only "$bin" 2>/dev/null | grep -q ' cblas_dgemm$'; then pass; else
     fail "$t does not call cblas_dgemm through the dynamic linker"; fi
