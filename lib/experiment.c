@@ -476,6 +476,37 @@ parse_substeps (sde_experiment *x, sde_spec *s, size_t first, size_t max)
   return GSL_SUCCESS;
 }
 
+/* slow[:type=T,scheme=S]: projected Euler by default; a scheme other
+   than em without a type takes the tangent form on a one-dimensional
+   manifold, else the explicit one (decided in setup_manifold: slow_type
+   NULL).  */
+static int
+parse_slow_scheme (sde_experiment *x, sde_spec *s)
+{
+  const char *ty = sde_spec_string (s, "type");
+  const char *sch = sde_spec_string (s, "scheme");
+  x->scheme = sde_stepper_type_find (sch ? sch : "em");
+  if (x->scheme == NULL)
+    return sde_error (GSL_EINVAL,
+                      "reference: unknown scheme '%s' (em, weak-euler, "
+                      "milstein, milstein-df or weak2)",
+                      sde_q (sch));
+  x->slow_scheme_named = sch != NULL;
+  x->slow_type = sde_slow_type_find (ty ? ty : "projected");
+  if (x->slow_type == NULL)
+    return sde_error (GSL_EINVAL,
+                      "reference: type=%s: use projected, explicit or tangent",
+                      sde_q (ty));
+  if (ty == NULL && x->scheme != sde_stepper_em)
+    x->slow_type = NULL;
+  if (x->slow_type == sde_slow_projected && x->scheme != sde_stepper_em)
+    return sde_error (GSL_EINVAL,
+                      "reference: type=projected is Euler-Maruyama followed "
+                      "by Phi; scheme=%s needs type=explicit or tangent",
+                      x->scheme->name);
+  return GSL_SUCCESS;
+}
+
 static int
 setup_reference (sde_experiment *x)
 {
@@ -500,13 +531,8 @@ setup_reference (sde_experiment *x)
   if (slow)
     {
       x->ref = XP_REF_SLOW;
-      const char *ty = sde_spec_string (&s, "type");
-      x->slow_type = sde_slow_type_find (ty ? ty : "projected");
-      if (x->slow_type == NULL)
-        return sde_error (GSL_EINVAL,
-                          "reference: type=%s: use projected or explicit",
-                          sde_q (ty));
-      x->scheme = sde_stepper_em;
+      if ((st = parse_slow_scheme (x, &s)))
+        return st;
       st = parse_substeps (x, &s, 1, 4096);
     }
   else
@@ -834,6 +860,56 @@ sde__xp_check_scheme (sde_experiment *x, const char *setting)
 
 /* ---- Near a manifold ---- */
 
+/* The slow reference's scheme: its noise condition, then one trial step
+   from Phi(x0), so that a scheme that evaluates the coefficients where
+   the form does not define them (the explicit form off the manifold) is
+   refused before any work.  */
+static int
+check_slow_scheme (sde_experiment *x)
+{
+  char setting[64];
+  snprintf (setting, sizeof setting, "reference: type=%s, scheme=%s",
+            x->slow_type->name, x->scheme->name);
+  const unsigned commuting
+      = SDE_NOISE_DIAGONAL | SDE_NOISE_COMMUTATIVE | SDE_NOISE_ADDITIVE;
+  if ((x->scheme->needs & SDE_STEPPER_COMMUTATIVE) && x->sys.noise_dim > 1
+      && !(x->sys.noise & commuting))
+    return sde_error (GSL_EINVAL,
+                      "%s: %s needs commutative noise, and the explicit "
+                      "form's %zu ambient columns P sigma S are not in "
+                      "general (Levy areas are not implemented): on a "
+                      "one-dimensional manifold use type=tangent, whose "
+                      "noise is scalar",
+                      setting, x->scheme->name, x->sys.noise_dim);
+  int st = sde__xp_check_scheme (x, setting);
+  if (st)
+    return st;
+  sde_stepper *s = sde_stepper_alloc (x->scheme, &x->sys, 1);
+  if (s == NULL)
+    return refuse (GSL_EINVAL, setting);
+  const size_t d = x->sys.dim, r = x->sys.noise_dim;
+  const size_t na = sde_stepper_aux (s);
+  double z[64], dw[64], aux[256];
+  const double h = 1.0 / 64;
+  memcpy (z, x->z0, sizeof (double) * d);
+  for (size_t j = 0; j < r && j < 64; j++)
+    dw[j] = (j % 2 ? -0.5 : 1.0) * sqrt (h);
+  for (size_t j = 0; j < na && j < 256; j++)
+    aux[j] = j % 2 ? -h : h;
+  sde__clear_error ();
+  st = r <= 64 && na <= 256 ? sde_stepper_apply (s, 0, h, 1, z, dw, aux)
+                            : GSL_SUCCESS;
+  sde_stepper_free (s);
+  if (st)
+    return sde_error (GSL_EINVAL,
+                      "%s: a trial step fails (%s): the scheme evaluates "
+                      "the coefficients off the manifold, where the "
+                      "explicit form has no tangent space; use "
+                      "type=tangent",
+                      setting, sde__last_error (st));
+  return GSL_SUCCESS;
+}
+
 static int
 setup_manifold (sde_experiment *x)
 {
@@ -866,12 +942,15 @@ setup_manifold (sde_experiment *x)
     return refuse (GSL_EINVAL, "x0");
   if (x->ref != XP_REF_SLOW)
     return GSL_SUCCESS;
+  if (x->slow_type == NULL)
+    x->slow_type
+        = sde_manifold_dim (x->man) == 1 ? sde_slow_tangent : sde_slow_explicit;
   sde__clear_error ();
   double dr[64];
   if (sde_slow_system (&x->sys, x->slow_type, x->man)
       || sde_manifold_geometry (x->man, x->z0, NULL, NULL, dr))
     return refuse (GSL_EINVAL, "reference");
-  return GSL_SUCCESS;
+  return x->scheme == sde_stepper_em ? GSL_SUCCESS : check_slow_scheme (x);
 }
 
 /* ---- Engines ---- */
@@ -959,6 +1038,13 @@ setup_slow_engine (sde_experiment *x, const char *engine)
     ok = sde_slow_density_applies (x->man, why, sizeof why);
   if (strcmp (engine, "density") == 0 && !ok)
     return sde_error (GSL_EINVAL, "engine=density: %s (use --engine=mc)", why);
+  if (ok && x->slow_scheme_named && strcmp (engine, "auto") == 0)
+    {
+      ok = 0;
+      snprintf (why, sizeof why,
+                "the reference names a scheme (%s), which Monte Carlo runs",
+                x->scheme->name);
+    }
   snprintf (x->engine_why, sizeof x->engine_why, "%s", why);
   if (!ok || strcmp (engine, "mc") == 0)
     return GSL_SUCCESS;
@@ -1202,6 +1288,20 @@ reference_meta (sde_experiment *x)
                   "slow SDE, by the density engine (its law on the curve "
                   "on a self-refined grid: no sampling error, each value's "
                   "error estimate <= 1e-9)");
+  else if (x->ref == XP_REF_SLOW && x->scheme != sde_stepper_em)
+    {
+      char so[64] = "no strong order";
+      if (x->scheme->strong_order > 0)
+        snprintf (so, sizeof so, "strong order %g%s", x->scheme->strong_order,
+                  x->slow_type == sde_slow_tangent ? " in its tangent noise"
+                                                   : "");
+      sde__xp_meta (x, "reference",
+                    "slow SDE, %s form, scheme %s (%s, weak order %g; "
+                    "re-projected by Phi), substeps %s",
+                    x->slow_type->name, x->scheme->name, so,
+                    fmin (x->scheme->weak_order, 1),
+                    x->auto_substeps ? "auto (from 1)" : "fixed");
+    }
   else if (x->ref == XP_REF_SLOW)
     sde__xp_meta (x, "reference",
                   "slow SDE, %s (Euler-Maruyama, re-projected by Phi), "
@@ -1379,10 +1479,12 @@ build_meta (sde_experiment *x)
                       "dimension %zu in R^%zu; Phi by Newton's method on "
                       "grad L = 0 in the normal space with Phi's "
                       "second-order term (|grad L| <= %s), its error "
-                      "checked by a flow step to within %s |x - Gamma|^2 + "
-                      "%s, after the gradient flow (Dormand-Prince 5(4), "
-                      "local error <= %s of each step, at most %llu steps) "
-                      "where needed",
+                      "held to %s |x - Gamma|^2 + %s: checked by a flow "
+                      "step (in blocks, on 1 path in 32, and the others by "
+                      "the error coefficient those give, 10x safety), "
+                      "after the gradient flow (Dormand-Prince 5(4), local "
+                      "error <= %s of each step, at most %llu steps) where "
+                      "needed",
                       sde_manifold_dim (x->man), x->pb->dim, num (x->o.gtol),
                       num (d.ptol), num (SDE_MANIFOLD_PATOL), num (d.rtol),
                       (unsigned long long)x->o.phi_steps);
@@ -1429,8 +1531,7 @@ check_numbers (const sde_experiment_opts *o)
   if (!(o->max_seconds >= 0))
     return sde_error (GSL_EINVAL, "max-seconds: must be >= 0");
   if (o->chunk > 65536)
-    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536",
-                      o->chunk);
+    return sde_error (GSL_EINVAL, "chunk=%zu: must be at most 65536", o->chunk);
   return GSL_SUCCESS;
 }
 

@@ -104,6 +104,8 @@ struct sde_experiment
                            Monte Carlo in the ensemble) */
   sde_manifold *man;
   const sde_slow_type *slow_type;
+  int slow_scheme_named; /* scheme= in the reference: auto takes Monte
+                            Carlo, which runs it */
   double z0[64];
   /* per-eta objects the engines read */
   sde_limit lim;

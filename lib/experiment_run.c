@@ -155,7 +155,9 @@ run_mc (sde_experiment *x, row_sink *sink)
           .substeps = x->ref != XP_REF_METHOD ? x->substeps : 1,
           .auto_substeps = x->auto_substeps && x->ref != XP_REF_METHOD,
           .max_substeps = x->ref == XP_REF_SLOW ? 64 : 256,
-          .ref_order = x->scheme ? x->scheme->weak_order : 1,
+          .ref_order = !x->scheme              ? 1
+                       : x->ref == XP_REF_SLOW ? fmin (x->scheme->weak_order, 1)
+                                               : x->scheme->weak_order,
           .ctx = x,
           .build = sde__xp_build,
           .row_ctx = sink,

@@ -21,6 +21,7 @@
 #include "manifold_internal.h"
 #include "sdekit/manifold.h"
 #include "sdekit/spec.h"
+#include "slow_tangent.h"
 
 typedef struct slot slot;
 
@@ -46,8 +47,10 @@ struct slot
   double *S, *Sig, *A, *B, *t1, *t2, *x;
   sde__phi_ws *ws; /* Phi over blocks of paths */
   double *bx, *by; /* a gathered block, d x cap each */
-  int *code;
-  size_t *nst, *map;
+  double *sx, *sy; /* part of it, d x cap each */
+  double *cf;      /* 2 cap: error coefficients and offsets */
+  int *code, *scode;
+  size_t *nst, *map, *snst;
 };
 
 void
@@ -167,13 +170,18 @@ slot_init (slot *sl, sde_manifold *m)
   size_t cap = 65536 / (d * d);
   cap = cap < 8 ? 8 : cap > 256 ? 256 : cap;
   sl->ws = sde__phi_ws_alloc (m->pb, cap);
-  sl->bx = malloc (sizeof (double) * 2 * d * cap);
-  sl->code = malloc (sizeof (int) * cap);
-  sl->nst = malloc (sizeof (size_t) * 2 * cap);
+  sl->bx = malloc (sizeof (double) * (4 * d + 2) * cap);
+  sl->code = malloc (sizeof (int) * 2 * cap);
+  sl->nst = malloc (sizeof (size_t) * 3 * cap);
   if (!sl->ws || !sl->bx || !sl->code || !sl->nst)
     return GSL_ENOMEM;
   sl->by = sl->bx + d * cap;
+  sl->sx = sl->by + d * cap;
+  sl->sy = sl->sx + d * cap;
+  sl->cf = sl->sy + d * cap;
+  sl->scode = sl->code + cap;
   sl->map = sl->nst + cap;
+  sl->snst = sl->map + cap;
   return GSL_SUCCESS;
 }
 
@@ -378,7 +386,51 @@ phi_cfg (const sde_manifold *m)
                          .ptol = m->o.ptol,
                          .patol = SDE_MANIFOLD_PATOL,
                          .theta = 1e-2,
-                         .gabs = fmax (m->o.gtol, SDE_MANIFOLD_GABS) };
+                         .gabs = fmax (m->o.gtol, SDE_MANIFOLD_GABS),
+                         .cskip = -1,
+                         .vskip = 0 };
+}
+
+/* sde__phi_block on the paths p0 <= p < p1 of the block sl->bx
+   (leading dimension n), into sl->by, sl->code and sl->nst.  */
+static int
+phi_part (slot *sl, const sde__phi_cfg *c, size_t n, size_t p0, size_t p1)
+{
+  const size_t d = sl->m->d, k = p1 - p0;
+  for (size_t i = 0; i < d; i++)
+    memcpy (sl->sx + i * k, sl->bx + i * n + p0, sizeof (double) * k);
+  int st = sde__phi_block (sl->ws, c, k, sl->sx, sl->sy, sl->scode, sl->snst,
+                           sl->cf);
+  for (size_t i = 0; i < d; i++)
+    memcpy (sl->by + i * n + p0, sl->sy + i * k, sizeof (double) * k);
+  memcpy (sl->code + p0, sl->scode, sizeof (int) * k);
+  memcpy (sl->nst + p0, sl->snst, sizeof (size_t) * k);
+  return st;
+}
+
+/* Phi of the block sl->bx: in blocks of at least 64 paths, 1 in 32
+   (at least 2) first, each with its own check; their checks' largest
+   error coefficient C then stands for the others, which are accepted
+   without a check of their own where 10 C |x - Gamma|^3 is within the
+   tolerance and |x - Gamma| is at most twice the sample's largest.  */
+static int
+phi_sampled (slot *sl, size_t n)
+{
+  sde__phi_cfg c = phi_cfg (sl->m);
+  size_t ns = n >= 64 ? n / 32 : n;
+  int st = phi_part (sl, &c, n, 0, ns);
+  if (st || ns == n)
+    return st;
+  double cmax = -1, vmax = 0;
+  for (size_t p = 0; p < ns; p++)
+    if (!isnan (sl->cf[p]))
+      {
+        cmax = fmax (cmax, sl->cf[p]);
+        vmax = fmax (vmax, sl->cf[ns + p]);
+      }
+  c.cskip = cmax;
+  c.vskip = 2 * vmax;
+  return phi_part (sl, &c, n, ns, n);
 }
 
 /* Phi of the N gathered paths of sl->bx (leading dimension n) into
@@ -390,8 +442,7 @@ phi_gathered (slot *sl, size_t n, uint64_t *steps)
 {
   sde_manifold *m = sl->m;
   const size_t d = m->d;
-  sde__phi_cfg c = phi_cfg (m);
-  int st = sde__phi_block (sl->ws, &c, n, sl->bx, sl->by, sl->code, sl->nst);
+  int st = phi_sampled (sl, n);
   if (st)
     return st;
   for (size_t p = 0; p < n; p++)
@@ -830,10 +881,18 @@ static const sde_slow_type explicit_type
         "explicit form: P sigma S dW - 1/2 H+ L'''[Sigma_par] dt - 1/2 P "
         "L'''[Sigma_diamond] dt, then Phi",
         1 };
+static const sde_slow_type tangent_type
+    = { "tangent",
+        "tangent form on a one-dimensional manifold: the explicit form's "
+        "coefficients at Phi(x), its noise the scalar t b dB with dB the "
+        "increment projected on the unit tangent (commutative: Milstein "
+        "applies), then Phi",
+        1 };
 const sde_slow_type *sde_slow_projected = &projected_type;
 const sde_slow_type *sde_slow_explicit = &explicit_type;
+const sde_slow_type *sde_slow_tangent = &tangent_type;
 static const sde_slow_type *const slow_registry[]
-    = { &projected_type, &explicit_type, NULL };
+    = { &projected_type, &explicit_type, &tangent_type, NULL };
 
 const sde_slow_type *const *
 sde_slow_types (void)
@@ -904,10 +963,10 @@ slow_drift (double t, size_t P, const double *x, double *out, double *work,
   return GSL_SUCCESS;
 }
 
-/* P sigma S (d x r).  MATH.md 6 suggests a scalar tangent noise on a
-   one-dimensional manifold, so that Milstein applies; we keep the r
-   ambient columns instead, so the slow SDE shares SGD's Brownian path
-   (coupling), and re-projection by Phi caps the order at 1 anyway.  */
+/* P sigma S (d x r): the r ambient columns of the projected and explicit
+   forms, so the slow SDE shares SGD's Brownian path (coupling).  The
+   scalar tangent noise of a one-dimensional manifold, where Milstein
+   applies, is type=tangent (slow_tangent.c, MATH.md 6.2).  */
 static int
 slow_diffusion (double t, size_t P, const double *x, double *out, double *work,
                 void *params)
@@ -960,5 +1019,46 @@ sde_slow_system (sde_system *sys, const sde_slow_type *T, sde_manifold *m)
   sys->drift = slow_drift;
   sys->diffusion = slow_diffusion;
   sys->work = m->pb->work;
+  if (T == &tangent_type)
+    return sde__slow_tangent_system (sys, m);
   return GSL_SUCCESS;
+}
+
+/* ---- For the tangent form (slow_tangent.c) ---- */
+
+void
+sde__slow_dims (const sde_manifold *m, size_t *d, size_t *r, size_t *k)
+{
+  *d = m->d;
+  *r = m->r;
+  *k = m->k;
+}
+
+int
+sde__slow_factor (sde_manifold *m, const double *x, double *S)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = sigma_at (sl, x);
+  for (size_t k = 0; k < m->d * m->r; k++)
+    S[k] = m->o.sigma * sl->S[k];
+  release (m, locked);
+  return st;
+}
+
+int
+sde__slow_third (sde_manifold *m, const double *x, const double *Smat,
+                 double *out)
+{
+  int locked;
+  slot *sl = acquire (m, &locked);
+  int st = third (sl, x, Smat, out);
+  release (m, locked);
+  return st;
+}
+
+int
+sde__slow_factor_const (const sde_manifold *m)
+{
+  return m->pb->factor_const != NULL;
 }

@@ -54,6 +54,7 @@ struct sde__phi_ws
   double *h0, *v0, *lam0; /* cap each: first step, offset, Rayleigh */
   double *tgt, *se0;      /* cap each: the flow's target offset, time */
   double *yc, *vc;        /* d x cap, cap: a round's start and offset */
+  double *cf;             /* cap: the first check's error coefficient */
   int *c0, *sel;          /* A(yc)'s outcome; a phase's paths */
   /* The finish.  */
   double *H;          /* d x d x cap */
@@ -113,7 +114,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->d = d;
   w->cap = cap;
   w->y = malloc (sizeof (double) * (9 * d + 10) * cap);
-  w->gx = malloc (sizeof (double) * (4 * d + 6) * cap);
+  w->gx = malloc (sizeof (double) * (4 * d + 7) * cap);
   w->H = malloc (sizeof (double) * (3 * d * d + 2 * d) * cap);
   w->pw = malloc (sizeof (double) * (pb->work + 3 * d + 1) * cap);
   w->A = malloc (sizeof (double) * (2 * d * d + d));
@@ -136,8 +137,9 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->y1 = w->a0 + d * cap;
   w->yc = w->y1 + d * cap;
   r = w->yc + d * cap;
-  double **per[] = { &w->h0, &w->v0, &w->lam0, &w->tgt, &w->se0, &w->vc };
-  for (size_t k = 0; k < 6; k++)
+  double **per[]
+      = { &w->h0, &w->v0, &w->lam0, &w->tgt, &w->se0, &w->vc, &w->cf };
+  for (size_t k = 0; k < 7; k++)
     *per[k] = r + k * cap;
   w->N = w->H + d * d * cap;
   w->S2 = w->N + d * d * cap;
@@ -583,7 +585,9 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
           if (out[p] != SDE__PHI_OK || w->gn[p] <= c->gtol)
             continue;
           const double gp = norm_at (g, d, n, p);
-          if (!(gp <= 0.5 * w->gn[p]) && gp > c->gtol)
+          /* The first steps from afar may overshoot: they need only
+             decrease |grad L|.  */
+          if (!(gp <= (it < 3 ? 0.99 : 0.5) * w->gn[p]) && gp > c->gtol)
             out[p] = SDE__PHI_NEWTON;
           else
             more |= (w->gn[p] = gp) > c->gtol;
@@ -949,6 +953,11 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
       const double tol = c->ptol * w->v0[p] * w->v0[p] + c->patol;
       const int both = out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK;
       const double e = both ? along (w, n, p, y, w->a0, w->m[p], d) : 0;
+      /* The first check, from x: A(x) - A(y1) is E(x) (1 - e^(-3z)),
+         about 0.88 E(x), less rounding.  */
+      if (both && isnan (w->cf[p]))
+        w->cf[p]
+            = fmax (0, e - c->patol) / (0.88 * w->v0[p] * w->v0[p] * w->v0[p]);
       if (both && e <= tol)
         {
           out[p] = SKIP, w->sel[p] = SDE__PHI_OK;
@@ -1063,25 +1072,54 @@ pullback (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   return st;
 }
 
+/* Where the error coefficient cskip of c (measured on other paths by
+   the check) says A(x) is within ten times Phi's tolerance and x is at
+   most vskip from Gamma, A(x) (in w->a0) is accepted without a check of
+   its own and pulled back onto Gamma (out SKIP).  */
+static int
+trusted (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+         size_t *steps)
+{
+  const size_t d = w->d;
+  int any = 0;
+  for (size_t p = 0; p < n; p++)
+    {
+      const double v = w->v0[p];
+      const double tol = c->ptol * v * v + c->patol;
+      w->sel[p] = SKIP;
+      if (out[p] != SDE__PHI_OK || w->c0[p] != SDE__PHI_OK || !(c->cskip >= 0)
+          || !(v <= c->vskip) || !(10 * c->cskip * v * v * v <= tol))
+        continue;
+      out[p] = SKIP, w->sel[p] = SDE__PHI_OK, any = 1;
+      for (size_t i = 0; i < d; i++)
+        y[i * n + p] = w->a0[i * n + p];
+    }
+  return any ? pullback (w, c, n, y, out, steps) : GSL_SUCCESS;
+}
+
 int
 sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
-                const double *x, double *y, int *out, size_t *steps)
+                const double *x, double *y, int *out, size_t *steps, double *cf)
 {
   if (n > w->cap || n > 256)
     return GSL_EINVAL;
   const size_t d = w->d;
   for (size_t p = 0; p < n; p++)
-    steps[p] = 0;
+    steps[p] = 0, w->cf[p] = NAN;
   int st = start (w, c, n, x, out);
   if (st)
     return st;
   memcpy (w->yc, x, sizeof (double) * d * n);
   memcpy (w->a0, x, sizeof (double) * d * n);
   memcpy (w->vc, w->v0, sizeof (double) * n);
-  if ((st = land (w, c, n, x, w->a0, w->c0, steps)))
+  if ((st = land (w, c, n, x, w->a0, w->c0, steps))
+      || (st = trusted (w, c, n, y, out, steps)))
     return st;
   /* Rounds of probe, check and flow; each flow goes at least halfway.  */
-  for (int round = 0; round < 8; round++)
+  int left = 0;
+  for (size_t p = 0; p < n; p++)
+    left |= out[p] == SDE__PHI_OK;
+  for (int round = 0; round < 8 && left; round++)
     {
       if ((st = probe (w, c, n, y, out, steps)))
         return st;
@@ -1092,6 +1130,11 @@ sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
         break;
       if ((st = advance (w, c, n, out, steps)))
         return st;
+    }
+  for (size_t p = 0; p < n && cf; p++)
+    {
+      cf[p] = w->cf[p];
+      cf[n + p] = isnan (w->cf[p]) ? NAN : w->v0[p];
     }
   for (size_t p = 0; p < n; p++)
     out[p] = out[p] == SKIP          ? SDE__PHI_OK

@@ -502,6 +502,57 @@ START_TEST (test_phi_block_matches_bdf)
 }
 END_TEST
 
+/* Sampled checks (MATH.md 6.0): a block of 256 points near curved
+   fibres (the circle in R^3 with a coupled normal direction, the tilted
+   ellipse), where A(x) has an error of order |x - Gamma|^3, projected at
+   the default tolerances, against Phi path by path at tight ones (each
+   point checked by its own flow step): the sample's coefficient must send
+   the others through the check.  Offsets up to 0.1, so Phi's tolerance
+   1e-7 |x - Gamma|^2 is at most 1e-9.  */
+START_TEST (test_phi_block_sampled_checks)
+{
+  const char *loss[]
+      = { "(x0^2+x1^2-1)^2/2+(1+x0^2)*x2^2/2", "(x0^2+3*x1^2+x0*x1-1)^2/2" };
+  const char *x0[] = { "1,0,0", "1,0" };
+  enum
+  {
+    NB = 256
+  };
+  for (int k = 0; k < 2; k++)
+    {
+      sde_problem *pb = sde_problem_alloc_expr (loss[k], 1, x0[k]);
+      ck_assert_ptr_nonnull (pb);
+      sde_manifold *mt = manifold_block (pb, 1e-10),
+                   *md = manifold_block (pb, 0);
+      const size_t d = pb->dim;
+      double *blk = malloc (sizeof (double) * 2 * d * NB), *x = blk + d * NB;
+      for (size_t p = 0; p < NB; p++)
+        {
+          double z[3], t = 0.1 * (double)p, u = 0.1 * sin (3.7 * (double)p);
+          z[0] = cos (t) * (1 + u), z[1] = sin (t) * (1 - u), z[2] = u;
+          ck_assert_int_eq (sde_manifold_phi (mt, z, z, NULL), 0);
+          for (size_t i = 0; i < d; i++)
+            x[i * NB + p] = blk[i * NB + p]
+                = z[i] + 0.1 * sin ((double)(p * 7 + i * 3));
+        }
+      ck_assert_int_eq (sde_manifold_project (md, NB, blk, 0, NULL), 0);
+      for (size_t p = 0; p < NB; p++)
+        {
+          double xp[3], a[3];
+          for (size_t i = 0; i < d; i++)
+            xp[i] = x[i * NB + p];
+          ck_assert_int_eq (sde_manifold_phi (mt, xp, a, NULL), 0);
+          for (size_t i = 0; i < d; i++)
+            ck_assert_close (blk[i * NB + p], a[i], 1e-8);
+        }
+      free (blk);
+      sde_manifold_free (mt);
+      sde_manifold_free (md);
+      sde_problem_free (pb);
+    }
+}
+END_TEST
+
 /* Clear errors: no manifold at an isolated minimum, a start at a maximum
    (outside every basin), a Phi budget that runs out, and a rank change.  */
 START_TEST (test_manifold_errors)
@@ -557,6 +608,7 @@ suite (void)
   tcase_add_test (tc, test_manifold_errors);
   tcase_add_test (tc, test_phi_block_matches_closed_form);
   tcase_add_test (tc, test_phi_block_matches_bdf);
+  tcase_add_test (tc, test_phi_block_sampled_checks);
   suite_add_tcase (s, tc);
   return s;
 }

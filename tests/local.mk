@@ -9,7 +9,7 @@ UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_density tests/check_manifold tests/check_expr \
 	tests/check_density_slow tests/check_weak tests/check_report \
 	tests/check_experiment tests/check_json tests/check_system_expr \
-	tests/check_order tests/check_cmat
+	tests/check_order tests/check_slow_tangent tests/check_cmat
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -44,6 +44,9 @@ tests_check_experiment_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
 tests_check_weak_SOURCES = tests/check_weak.c tests/testutil.h
 tests_check_weak_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_weak_LDADD = $(TEST_UNIT_LIBS)
+tests_check_slow_tangent_SOURCES = tests/check_slow_tangent.c tests/testutil.h
+tests_check_slow_tangent_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_slow_tangent_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
 tests_check_density_slow_SOURCES = tests/check_density_slow.c tests/testutil.h
 tests_check_density_slow_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_density_slow_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)

@@ -28,8 +28,12 @@ static const cli_option options[] = {
     "sgd,sgdm:beta=0.9" },
   SW_OPT_FAMILY,
   { "reference", 'r', "REF",
-    "slow[:type=projected|explicit,substeps=M|auto], or a method (e.g. sgd) "
-    "observed at Phi like the others",
+    "slow[:type=projected|explicit|tangent,scheme=em|weak-euler|milstein|"
+    "milstein-df|weak2,substeps=M|auto], or a method (e.g. sgd) observed "
+    "at Phi like the others; projected takes em only, explicit the schemes "
+    "that evaluate on the manifold and whose noise condition holds (em, "
+    "weak-euler), tangent (1-D manifolds: scalar noise) all; a scheme "
+    "without a type takes tangent on a 1-D manifold, and Monte Carlo",
     "slow:type=projected,substeps=auto" },
   { "eta", 'e', "GRID",
     "learning rates: 2^-1:2^-7, A:B:K or a list; eta^2 must divide the "

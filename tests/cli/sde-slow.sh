@@ -128,3 +128,16 @@ if "$tools/sde-slow" --methods=sgdm:beta=0.5 --reference=sgd --eta=2^-2:2^-3 --p
 fi
 
 finish
+
+# ---- The reference's scheme (MATH.md 6.2): Milstein on the tangent form
+# runs, by Monte Carlo, and the header names it with its orders; bad or
+# inapplicable schemes are usage errors naming --reference. ----
+"$tools/sde-slow" --problem=circle:s=1,0.25 --reference=slow:scheme=milstein --methods=sgd --eta=2^-2:2^-3 --paths=256 --target-ci=0 >"$tmpdir/mil.txt" 2>"$tmpdir/err" &&
+  grep -q '^# reference: slow SDE, tangent form, scheme milstein (strong order 1' "$tmpdir/mil.txt" &&
+  grep -q '^# engine: .*names a scheme (milstein)' "$tmpdir/mil.txt" && pass ||
+  fail "slow:scheme=milstein: $(cat "$tmpdir/err" "$tmpdir/mil.txt")"
+expect_usage sde-slow --reference=slow:scheme=rk4; expect_mentions "--reference"; expect_mentions "rk4"
+expect_usage sde-slow --problem=circle:s=1,0.25 --reference=slow:type=explicit,scheme=milstein; expect_mentions "--reference"; expect_mentions "type=tangent"
+expect_usage sde-slow --problem=circle:s=1,0.25 --reference=slow:type=explicit,scheme=weak2; expect_mentions "off the manifold"
+expect_usage sde-slow --reference=slow:type=projected,scheme=milstein; expect_mentions "--reference"
+expect_usage sde-slow --problem=circle:d=3 --reference=slow:type=tangent; expect_mentions "one-dimensional"
