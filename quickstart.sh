@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")"
 
 pkgs="build-essential autoconf automake libtool autoconf-archive pkg-config
-help2man check libgsl-dev libfftw3-dev librandom123-dev
+help2man check libgsl-dev libfftw3-dev librandom123-dev libopenblas-dev
 libopenmpi-dev openmpi-bin gnuplot-nox python3-numpy python3-pandas
 python3-cffi libpython3-dev python3-pytest python3-matplotlib
 texlive-latex-base texlive-latex-recommended texlive-science texlive-pictures"

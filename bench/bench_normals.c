@@ -1,7 +1,11 @@
 /* bench_normals.c: standard normals per second on one core, sdekit's block
-   fill against GSL's ziggurat and against bit generation alone.  Prints one
-   "name rate" line per contestant (median of repeated trials); run.sh adds
-   numpy and forms the ratios.  */
+   fill against GSL's ziggurat (on mt19937 and taus2) and against bit
+   generation alone.  The contestants take turns trial by trial, so a
+   change of the machine's load hits them alike.  Prints one "name rate"
+   line per contestant (the median over the trials), "trial name rate" for
+   every trial, and "pair normals-simd MEDIAN MIN MAX", the ratio of the
+   fill's rate to the SIMD bits' within each trial; run-normals.sh adds
+   numpy and forms the ratios.  Usage: bench_normals [N [TRIALS]].  */
 #include <config.h>
 
 #include <stdio.h>
@@ -16,13 +20,13 @@
 #include "rng_internal.h"
 #include "sdekit/rng.h"
 
-#define TRIALS 7
+#define TRIALS 7 /* default trials; the clock is the process CPU time */
 
 static double
 now (void)
 {
   struct timespec t;
-  clock_gettime (CLOCK_MONOTONIC, &t);
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -39,18 +43,18 @@ static volatile double sink;
 typedef double (*trial_fn) (size_t n);
 
 static double
-median_rate (trial_fn f, size_t n)
+trial_rate (trial_fn f, size_t n)
 {
-  double r[TRIALS];
-  f (n / 10); /* warm up caches and the dispatcher */
-  for (int t = 0; t < TRIALS; t++)
-    {
-      double t0 = now ();
-      sink += f (n);
-      r[t] = (double)n / (now () - t0);
-    }
-  qsort (r, TRIALS, sizeof r[0], cmp_double);
-  return r[TRIALS / 2];
+  double t0 = now ();
+  sink += f (n);
+  return (double)n / (now () - t0);
+}
+
+static double
+median_of (double *r, int n)
+{
+  qsort (r, (size_t)n, sizeof r[0], cmp_double);
+  return n % 2 ? r[n / 2] : 0.5 * (r[n / 2 - 1] + r[n / 2]);
 }
 
 enum
@@ -118,22 +122,67 @@ trial_simd_philox (size_t n)
   return (double)acc;
 }
 
+static gsl_rng *grng_mt, *grng_taus;
+
+static double
+trial_gsl_mt (size_t n)
+{
+  grng = grng_mt;
+  return trial_gsl (n);
+}
+
+static double
+trial_gsl_taus (size_t n)
+{
+  grng = grng_taus;
+  return trial_gsl (n);
+}
+
 int
 main (int argc, char **argv)
 {
   size_t n = argc > 1 ? strtoul (argv[1], NULL, 10) : 50000000;
+  int trials = argc > 2 ? atoi (argv[2]) : TRIALS;
+  if (trials < 1 || trials > 64)
+    trials = TRIALS;
   rng = sde_rng_alloc (NULL, 42);
-  printf ("# isa %s, %zu normals per trial, median of %d trials\n",
-          sde_rng_isa (), n, TRIALS);
-  printf ("sdekit %.4g\n", median_rate (trial_sdekit, n));
-  grng = gsl_rng_alloc (gsl_rng_mt19937);
-  printf ("gsl-mt19937-ziggurat %.4g\n", median_rate (trial_gsl, n / 4));
-  gsl_rng_free (grng);
-  grng = gsl_rng_alloc (gsl_rng_taus2);
-  printf ("gsl-taus2-ziggurat %.4g\n", median_rate (trial_gsl, n / 4));
-  gsl_rng_free (grng);
-  printf ("philox-plain-loop %.4g\n", median_rate (trial_plain_philox, n));
-  printf ("philox-simd-bits %.4g\n", median_rate (trial_simd_philox, n));
+  grng_mt = gsl_rng_alloc (gsl_rng_mt19937);
+  grng_taus = gsl_rng_alloc (gsl_rng_taus2);
+  const struct
+  {
+    const char *name;
+    trial_fn f;
+    size_t n;
+  } c[] = { { "sdekit", trial_sdekit, n },
+            { "gsl-mt19937-ziggurat", trial_gsl_mt, n / 4 },
+            { "gsl-taus2-ziggurat", trial_gsl_taus, n / 4 },
+            { "philox-plain-loop", trial_plain_philox, n },
+            { "philox-simd-bits", trial_simd_philox, n } };
+  enum
+  {
+    NC = sizeof c / sizeof c[0]
+  };
+  double r[NC][64], pair[64];
+  printf ("# isa %s, %zu normals per trial, %d trials, contestants in "
+          "turn\n",
+          sde_rng_isa (), n, trials);
+  for (int k = 0; k < NC; k++)
+    c[k].f (c[k].n / 10); /* warm up caches and the dispatcher */
+  for (int t = 0; t < trials; t++)
+    {
+      for (int k = 0; k < NC; k++)
+        {
+          r[k][t] = trial_rate (c[k].f, c[k].n);
+          printf ("trial %s %.4g\n", c[k].name, r[k][t]);
+        }
+      pair[t] = r[0][t] / r[NC - 1][t];
+    }
+  for (int k = 0; k < NC; k++)
+    printf ("%s %.4g\n", c[k].name, median_of (r[k], trials));
+  const double pm = median_of (pair, trials);
+  printf ("pair normals-simd %.4g %.4g %.4g\n", pm, pair[0], pair[trials - 1]);
+  gsl_rng_free (grng_mt);
+  gsl_rng_free (grng_taus);
   sde_rng_free (rng);
   return 0;
 }

@@ -170,6 +170,91 @@ sde_ensemble_diff (const sde_ensemble_sums *s, size_t proc, size_t obs,
   return stat_from ((double)s->nd[k], &s->sd[4 * k], 0.0);
 }
 
+/* Lanes of the partial power sums: path q of a chunk goes to lane
+   q mod 8.  GCC's generic vectors are computed lane by lane with IEEE
+   semantics whatever the instruction set the clone targets (one AVX-512
+   register, two AVX2 ones or four SSE2 ones).  */
+typedef double lanes_d __attribute__ ((vector_size (64)));
+typedef long long lanes_i __attribute__ ((vector_size (64)));
+typedef unsigned char lanes_c __attribute__ ((vector_size (8)));
+
+/* The power sums 1..4 and the count of one slot, lane by lane.  */
+typedef struct
+{
+  lanes_d s1, s2, s3, s4;
+  lanes_i n;
+} lanes_sums;
+
+static inline __attribute__ ((always_inline)) void
+lanes_add (lanes_sums *t, lanes_d va, lanes_d vb, lanes_c alive)
+{
+  const lanes_i ok = __builtin_convertvector(alive, lanes_i);
+  const lanes_d v = (lanes_d)((lanes_i)(va - vb) & -ok), v2 = v * v;
+  t->n += ok;
+  t->s1 += v;
+  t->s2 += v2;
+  t->s3 += v2 * v;
+  t->s4 += v2 * v2;
+}
+
+/* Adds v_q = a_q - (b ? b_q : sh) of the paths alive in m1 (and m2, if
+   given) to the power sums T, P paths that start at a multiple of 8 in
+   the chunk.  Each lane sums its paths in order, so a chunk run in
+   sub-blocks gives the bits of the whole chunk at once, and the loop runs
+   in vectors (a serial sum waits on the adder's latency at every path).
+   A masked term is +0, which leaves a sum (never -0) as it is.  */
+SDE_CLONES static void
+lanes_accumulate (lanes_sums *t, size_t P, const double *restrict a,
+                  const double *restrict b, double sh,
+                  const unsigned char *restrict m1,
+                  const unsigned char *restrict m2)
+{
+  const lanes_d vs = { sh, sh, sh, sh, sh, sh, sh, sh };
+  const lanes_c one = { 1, 1, 1, 1, 1, 1, 1, 1 };
+  size_t q0 = 0;
+  for (; q0 + 8 <= P; q0 += 8)
+    {
+      lanes_d va, vb = vs;
+      lanes_c c1, c2 = one;
+      memcpy (&va, a + q0, sizeof va);
+      memcpy (&c1, m1 + q0, sizeof c1);
+      if (m2)
+        memcpy (&c2, m2 + q0, sizeof c2);
+      if (b)
+        memcpy (&vb, b + q0, sizeof vb);
+      lanes_add (t, va, vb, c1 & c2);
+    }
+  if (q0 < P)
+    {
+      lanes_d va = { 0 }, vb = vs;
+      lanes_c c = { 0 };
+      for (size_t l = 0; q0 + l < P; l++)
+        {
+          va[l] = a[q0 + l];
+          if (b)
+            vb[l] = b[q0 + l];
+          c[l] = m1[q0 + l] & (m2 ? m2[q0 + l] : 1);
+        }
+      lanes_add (t, va, vb, c);
+    }
+}
+
+/* The lanes of T added in a fixed tree, the same on every instruction
+   set: the 4 sums into OUT; returns the count.  */
+static int64_t
+lanes_reduce (const lanes_sums *t, double out[4])
+{
+  const lanes_d *s[4] = { &t->s1, &t->s2, &t->s3, &t->s4 };
+  for (int j = 0; j < 4; j++)
+    {
+      const lanes_d u = *s[j];
+      out[j]
+          = ((u[0] + u[1]) + (u[2] + u[3])) + ((u[4] + u[5]) + (u[6] + u[7]));
+    }
+  const lanes_i n = t->n;
+  return n[0] + n[1] + n[2] + n[3] + n[4] + n[5] + n[6] + n[7];
+}
+
 /* ---- Workers ---- */
 
 typedef struct
@@ -180,6 +265,7 @@ typedef struct
   double *owork;
   sde_stepper *stepper;
   size_t nvar, naux, sub; /* oracle variates; SDE aux rows; steps per eta */
+  int fused;              /* SDE by sde__limit_weak2_step */
   double *phi;            /* nobs rows of P */
 } pstate;
 
@@ -196,9 +282,14 @@ typedef struct
   int64_t *npart; /* 2 counts per slot */
   int64_t div[SDE_ENSEMBLE_MAXPROC], calls[SDE_ENSEMBLE_MAXPROC],
       steps[SDE_ENSEMBLE_MAXPROC];
-  size_t F, r, P;
+  size_t F, r;
   size_t G; /* eta-steps per draw: G F r >= 8 and even, so no normal of
                a Box-Muller pair is wasted */
+  /* Paths run at a time: the chunk, or sub-blocks of it whose buffers
+     stay in cache when d is large; then LANES holds the running power
+     sums of every slot, 2 per slot.  */
+  size_t Q;
+  lanes_sums *lanes;
 } worker;
 
 /* Fine Brownian steps per eta at most.  */
@@ -261,23 +352,75 @@ worker_free (worker *w, size_t nproc)
   free (w->mapped);
   free (w->part);
   free (w->npart);
+  free (w->lanes);
   free (w);
+}
+
+/* The noise dimension of the coupled processes (0 without coupling).  */
+static size_t
+brownian_dim (const sde_ensemble *e)
+{
+  size_t r = 0;
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      const sde_process *p = &e->proc[i];
+      if (uses_brownian (e, p))
+        r = p->kind == SDE_PROCESS_SDE ? p->sys->noise_dim
+                                       : p->oracle.prob->noise_dim;
+    }
+  return r;
+}
+
+/* Doubles of buffers a sub-block of paths may keep: the L2 cache of one
+   core (1 MiB) is where the passes over a block stay fast.  */
+#define SDE_ENSEMBLE_SUBDOUBLES (1u << 17)
+
+/* The paths a worker runs at a time: the whole chunk, or for large
+   states the largest multiple of 16 paths (whole lanes and dgemm panels)
+   whose buffers fit SDE_ENSEMBLE_SUBDOUBLES, estimated as the Brownian
+   draws and 8 d + 2 r doubles per process.  Every path's arithmetic and
+   every lane's sum are those of the whole chunk at once, so sub-blocks
+   change no bit, but a GSL generator draws a block from one seed: with
+   one, the chunk is run whole.  */
+static size_t
+sub_block (const sde_ensemble *e, const worker *w)
+{
+  if (!sde_rng_is_counter (e->rng))
+    return e->chunk;
+  size_t ws = w->G * w->F * w->r + 16;
+  for (size_t i = 0; i < e->nproc; i++)
+    {
+      const sde_process *p = &e->proc[i];
+      size_t r = p->kind == SDE_PROCESS_SDE ? p->sys->noise_dim
+                                            : p->oracle.prob->noise_dim;
+      ws += 8 * p->dim + 2 * r;
+    }
+  size_t Q = SDE_ENSEMBLE_SUBDOUBLES / ws / 16 * 16;
+  if (Q < 16)
+    Q = 16;
+  return Q < e->chunk ? Q : e->chunk;
 }
 
 /* NULL when memory runs out; *stepper_failed says the stepper's own
    allocation did, whose reason is already reported (validate has caught
    schemes that refuse the system).  */
 static worker *
-worker_alloc (const sde_ensemble *e, int *stepper_failed)
+worker_alloc (const sde_ensemble *e, size_t Q, int *stepper_failed)
 {
   *stepper_failed = 0;
   worker *w = calloc (1, sizeof *w);
   if (w == NULL)
     return NULL;
-  const size_t P = e->chunk;
-  w->P = P;
   w->F = fine_steps (e);
-  w->r = 0;
+  w->r = brownian_dim (e);
+  /* At least 8 normals per path and draw, an even count: small draws
+     spend more on the call than on the numbers.  */
+  const size_t fr = w->F * w->r > 0 ? w->F * w->r : 1;
+  w->G = (8 + fr - 1) / fr;
+  if (w->G * fr % 2)
+    w->G++;
+  w->Q = Q ? (Q < e->chunk ? Q : e->chunk) : sub_block (e, w);
+  const size_t P = w->Q;
   size_t obsw = 1;
   for (size_t o = 0; o < e->nobs; o++)
     {
@@ -292,6 +435,13 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
   ok &= (w->mapped = malloc (sizeof (double) * maxdim * P)) != NULL;
   ok &= (w->part = malloc (sizeof (double) * 8 * nval)) != NULL;
   ok &= (w->npart = malloc (sizeof (int64_t) * 2 * nval)) != NULL;
+  if (P < e->chunk)
+    {
+      /* aligned_alloc wants a multiple of the alignment: 320 bytes a
+         lanes_sums, two per slot, are a multiple of 64.  */
+      w->lanes = aligned_alloc (64, sizeof (lanes_sums) * 2 * nval);
+      ok &= w->lanes != NULL;
+    }
   for (size_t i = 0; ok && i < e->nproc; i++)
     {
       const sde_process *p = &e->proc[i];
@@ -330,18 +480,12 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
             }
           s->naux = sde_stepper_aux (s->stepper);
           s->sub = p->substeps;
+          s->fused = sde__limit_fusable (p->sys, p->scheme);
           ok &= (s->dw = malloc (sizeof (double) * r * P)) != NULL;
           ok &= (s->aux = malloc (sizeof (double) * (s->naux + 1) * P)) != NULL;
         }
-      if (uses_brownian (e, p))
-        w->r = r;
+      (void)r;
     }
-  /* At least 8 normals per path and draw, an even count: small draws
-     spend more on the call than on the numbers.  */
-  const size_t fr = w->F * w->r > 0 ? w->F * w->r : 1;
-  w->G = (8 + fr - 1) / fr;
-  if (w->G * fr % 2)
-    w->G++;
   if (ok && w->r)
     ok = (w->base = malloc (sizeof (double) * w->G * w->F * w->r * P)) != NULL;
   if (!ok)
@@ -354,28 +498,38 @@ worker_alloc (const sde_ensemble *e, int *stepper_failed)
 
 /* Sum of fine normals f0 .. f0 + cnt - 1 (counted within the current
    group of eta-steps), times scale, into out (r rows of P; the fine
-   normals are stored r x P per fine step).  */
+   normals are stored r x P per fine step): ((b0 + b1) + ...) scale, the
+   first two terms and the scale fused into the passes that add them.  */
 SDE_CLONES static void
 fine_sum (const worker *w, size_t f0, size_t cnt, double scale, size_t P,
-          double *out)
+          double *restrict out)
 {
   const size_t n = w->r * P;
-  const double *b0 = w->base + f0 * n;
+  const double *restrict b0 = w->base + f0 * n;
   if (cnt == 1)
     {
       for (size_t k = 0; k < n; k++)
         out[k] = scale * b0[k];
       return;
     }
-  memcpy (out, b0, sizeof (double) * n);
-  for (size_t f = 1; f < cnt; f++)
+  const double *restrict b1 = b0 + n;
+  if (cnt == 2)
     {
-      const double *b = w->base + (f0 + f) * n;
+      for (size_t k = 0; k < n; k++)
+        out[k] = (b0[k] + b1[k]) * scale;
+      return;
+    }
+  for (size_t k = 0; k < n; k++)
+    out[k] = b0[k] + b1[k];
+  for (size_t f = 2; f + 1 < cnt; f++)
+    {
+      const double *restrict b = w->base + (f0 + f) * n;
       for (size_t k = 0; k < n; k++)
         out[k] += b[k];
     }
+  const double *restrict bl = w->base + (f0 + cnt - 1) * n;
   for (size_t k = 0; k < n; k++)
-    out[k] *= scale;
+    out[k] = (out[k] + bl[k]) * scale;
 }
 
 /* One base step k (time k eta -> (k+1) eta) of process i.  */
@@ -478,8 +632,14 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
           for (size_t t = 0; t < s->naux * P; t++)
             s->aux[t] *= h;
         }
-      if ((st = sde_stepper_apply (s->stepper, (double)k * e->eta + j * h, h, P,
-                                   s->x, s->dw, s->aux)))
+      const double t = (double)k * e->eta + j * h;
+      /* The SME-1 reference by weak2: its step fused (bitwise the same).  */
+      if (s->fused)
+        st = sde__limit_weak2_step (p->sys, t, h, P, s->x, s->dw,
+                                    sde__stepper_work (s->stepper));
+      else
+        st = sde_stepper_apply (s->stepper, t, h, P, s->x, s->dw, s->aux);
+      if (st)
         return st;
       if (p->manifold)
         {
@@ -491,6 +651,26 @@ advance (const sde_ensemble *e, worker *w, size_t i, uint64_t k, uint64_t path0,
         }
     }
   return GSL_SUCCESS;
+}
+
+/* Clears ALIVE[q] when a coordinate of X or of MX (Phi(x), or X itself)
+   is not within the bound, and counts the paths it clears: a branch-free
+   pass over the coordinates.  */
+SDE_CLONES static void
+mark_diverged (double bound, size_t dim, size_t P, const double *restrict x,
+               const double *restrict mx, unsigned char *restrict alive,
+               int64_t *div)
+{
+  size_t before = 0, after = 0;
+  for (size_t q = 0; q < P; q++)
+    before += alive[q];
+  for (size_t c = 0; c < dim; c++)
+    for (size_t q = 0; q < P; q++)
+      alive[q]
+          &= (fabs (x[c * P + q]) <= bound) & (fabs (mx[c * P + q]) <= bound);
+  for (size_t q = 0; q < P; q++)
+    after += alive[q];
+  *div += (int64_t)(before - after);
 }
 
 /* Marks paths that left the bound (or whose Phi failed) and evaluates
@@ -512,19 +692,7 @@ observe (const sde_ensemble *e, worker *w, size_t i, size_t P)
       w->steps[i] += (int64_t)n;
       x = w->mapped;
     }
-  for (size_t q = 0; q < P; q++)
-    {
-      if (!s->alive[q])
-        continue;
-      for (size_t c = 0; c < p->dim; c++)
-        if (!(fabs (s->x[c * P + q]) <= e->bound)
-            || !(fabs (x[c * P + q]) <= e->bound))
-          {
-            s->alive[q] = 0;
-            w->div[i]++;
-            break;
-          }
-    }
+  mark_diverged (e->bound, p->dim, P, s->x, x, s->alive, &w->div[i]);
   for (size_t o = 0; o < e->nobs; o++)
     {
       int st
@@ -535,54 +703,48 @@ observe (const sde_ensemble *e, worker *w, size_t i, size_t P)
   return GSL_SUCCESS;
 }
 
-/* Records this chunk's checkpoint c in the worker's partial sums.  */
+/* Records checkpoint c of P paths of the chunk (a sub-block, FIRST when
+   it is the chunk's first) in the worker's partial sums: at once when the
+   chunk is run whole, else in the running lanes (lanes_finish).  */
 static void
 accumulate (const sde_ensemble *e, worker *w, size_t c, size_t P,
-            const sde_ensemble_sums *S)
+            const sde_ensemble_sums *S, int first)
 {
+  const pstate *rf = e->ref >= 0 ? &w->ps[e->ref] : NULL;
   for (size_t i = 0; i < e->nproc; i++)
     {
       const pstate *s = &w->ps[i];
-      const pstate *rf = e->ref >= 0 ? &w->ps[e->ref] : NULL;
       for (size_t o = 0; o < e->nobs; o++)
         {
           const double sh = S->shift[i * e->nobs + o];
           const double *phi = s->phi + o * P;
-          double n = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-          for (size_t q = 0; q < P; q++)
-            if (s->alive[q])
-              {
-                double v = phi[q] - sh, v2 = v * v;
-                n++;
-                s1 += v;
-                s2 += v2;
-                s3 += v2 * v;
-                s4 += v2 * v2;
-              }
-          size_t k = slot (e, i, o, c);
-          double *pt = w->part + 8 * k;
-          w->npart[2 * k] = (int64_t)n;
-          pt[0] = s1, pt[1] = s2, pt[2] = s3, pt[3] = s4;
-          w->npart[2 * k + 1] = 0;
-          pt[4] = pt[5] = pt[6] = pt[7] = 0;
-          if (rf == NULL || (int)i == e->ref)
-            continue;
-          const double *pr = rf->phi + o * P;
-          double d1 = 0, d2 = 0, d3 = 0, d4 = 0;
-          n = 0;
-          for (size_t q = 0; q < P; q++)
-            if (s->alive[q] && rf->alive[q])
-              {
-                double dv = phi[q] - pr[q], dd = dv * dv;
-                n++;
-                d1 += dv;
-                d2 += dd;
-                d3 += dd * dv;
-                d4 += dd * dd;
-              }
-          w->npart[2 * k + 1] = (int64_t)n;
-          pt[4] = d1, pt[5] = d2, pt[6] = d3, pt[7] = d4;
+          const size_t k = slot (e, i, o, c);
+          const int diff = rf != NULL && (int)i != e->ref;
+          lanes_sums t[2], *l = w->lanes ? w->lanes + 2 * k : t;
+          if (first || w->lanes == NULL)
+            memset (l, 0, sizeof (lanes_sums) * 2);
+          lanes_accumulate (&l[0], P, phi, NULL, sh, s->alive, NULL);
+          if (diff)
+            lanes_accumulate (&l[1], P, phi, rf->phi + o * P, 0.0, s->alive,
+                              rf->alive);
+          if (w->lanes == NULL)
+            {
+              w->npart[2 * k] = lanes_reduce (&l[0], w->part + 8 * k);
+              w->npart[2 * k + 1] = lanes_reduce (&l[1], w->part + 8 * k + 4);
+            }
         }
+    }
+}
+
+/* The running lanes of every slot into the partial sums.  */
+static void
+lanes_finish (const sde_ensemble *e, worker *w)
+{
+  for (size_t k = 0; w->lanes && k < e->nproc * e->nobs * e->ncheck; k++)
+    {
+      w->npart[2 * k] = lanes_reduce (&w->lanes[2 * k], w->part + 8 * k);
+      w->npart[2 * k + 1]
+          = lanes_reduce (&w->lanes[2 * k + 1], w->part + 8 * k + 4);
     }
 }
 
@@ -612,9 +774,11 @@ commit (const sde_ensemble *e, worker *w, size_t P, sde_ensemble_sums *S)
   S->paths[0] += (int64_t)P;
 }
 
+/* Paths [path0, path0 + P) of the chunk from the start to the last
+   checkpoint, FIRST when they are the chunk's first.  */
 static int
-run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
-           sde_ensemble_sums *S)
+run_block (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
+           const sde_ensemble_sums *S, int first)
 {
   for (size_t i = 0; i < e->nproc; i++)
     {
@@ -624,7 +788,6 @@ run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
         for (size_t q = 0; q < P; q++)
           s->x[c * P + q] = p->x0[c];
       memset (s->alive, 1, P);
-      w->div[i] = w->calls[i] = w->steps[i] = 0;
     }
   size_t c = 0;
   for (uint64_t k = 0; k < e->nsteps && c < e->ncheck; k++)
@@ -645,10 +808,27 @@ run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
           for (size_t i = 0; i < e->nproc; i++)
             if ((st = observe (e, w, i, P)))
               return st;
-          accumulate (e, w, c, P, S);
+          accumulate (e, w, c, P, S, first);
           c++;
         }
     }
+  return GSL_SUCCESS;
+}
+
+static int
+run_chunk (const sde_ensemble *e, worker *w, uint64_t path0, size_t P,
+           sde_ensemble_sums *S)
+{
+  for (size_t i = 0; i < e->nproc; i++)
+    w->div[i] = w->calls[i] = w->steps[i] = 0;
+  for (size_t b0 = 0; b0 < P; b0 += w->Q)
+    {
+      const size_t n = P - b0 < w->Q ? P - b0 : w->Q;
+      int st = run_block (e, w, path0 + b0, n, S, b0 == 0);
+      if (st)
+        return st;
+    }
+  lanes_finish (e, w);
 #pragma omp critical(sde_ensemble_commit)
   commit (e, w, P, S);
   return GSL_SUCCESS;
@@ -770,6 +950,13 @@ int
 sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
                   sde_ensemble_sums *S)
 {
+  return sde__ensemble_run_sub (e, path0, npaths, S, 0);
+}
+
+int
+sde__ensemble_run_sub (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
+                       sde_ensemble_sums *S, size_t Q)
+{
   int status = validate (e);
   if (status)
     return status;
@@ -795,7 +982,7 @@ sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
 #pragma omp parallel num_threads(threads)
   {
     int refused;
-    worker *w = worker_alloc (e, &refused);
+    worker *w = worker_alloc (e, Q, &refused);
     int st = GSL_SUCCESS;
     if (w == NULL && refused)
       {

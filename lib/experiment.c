@@ -513,7 +513,7 @@ setup_reference (sde_experiment *x)
   const int slow = x->o.kind == SDE_EXPERIMENT_SLOW;
   const char *spec = x->o.reference ? x->o.reference
                      : slow         ? "slow:type=projected,substeps=auto"
-                                    : "sme1:scheme=weak2,substeps=auto";
+                                    : "sme1:substeps=auto";
   sde_spec s;
   const char *rest = spec;
   sde__clear_error ();
@@ -541,7 +541,10 @@ setup_reference (sde_experiment *x)
                : s.name[3] == '1' ? XP_REF_SME1
                                   : XP_REF_SME2;
       const char *sch = sde_spec_string (&s, "scheme");
-      x->scheme = sde_stepper_type_find (sch ? sch : "weak2");
+      /* weak2 evaluates S(x) 4r + 1 times a substep: for state-dependent
+         noise of many columns (a finite sum has r = n) the default is em.  */
+      const int wide = x->pb->factor_const == NULL && x->pb->noise_dim > 8;
+      x->scheme = sde_stepper_type_find (sch ? sch : wide ? "em" : "weak2");
       if (x->scheme == NULL)
         return sde_error (GSL_EINVAL,
                           "reference: unknown scheme '%s' (--list-schemes)",

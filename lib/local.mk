@@ -14,16 +14,17 @@ lib_libsdekit_core_la_SOURCES = \
 	lib/problem_expr.c lib/oracle.c lib/limit.c \
 	lib/schedule.c lib/optim.c lib/optim_sgd.c lib/optim_sgdm.c \
 	lib/optim_hb.c lib/optim_qhm.c lib/observable.c \
-	lib/xsum.c lib/ensemble.c lib/weak.c lib/exact.c lib/order.c \
+	lib/xsum.c lib/cmat.c lib/ensemble.c lib/weak.c lib/exact.c lib/order.c \
 	lib/density.c lib/manifold.c lib/manifold_phi.c lib/expr.c \
 	lib/density_slow.c lib/slow_tangent.c \
 	lib/experiment.c lib/experiment_run.c lib/experiment_table.c \
 	lib/experiment_sim.c lib/experiment_sde.c lib/experiment_order.c \
 	lib/rng_internal.h lib/simd.h lib/stepper_internal.h \
-	lib/problem_internal.h lib/xsum.h lib/fused.h lib/report_internal.h \
-	lib/experiment_internal.h lib/spec_internal.h lib/manifold_internal.h \
-	lib/slow_tangent.h
+	lib/problem_internal.h lib/xsum.h lib/fused.h lib/cmat.h \
+	lib/report_internal.h lib/experiment_internal.h lib/spec_internal.h \
+	lib/manifold_internal.h lib/slow_tangent.h
 lib_libsdekit_core_la_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS) $(FFTW_CFLAGS) \
+	$(OPENBLAS_CFLAGS) \
 	$(OPENMP_CFLAGS) -DSDE_DATADIR='"$(pkgdatadir)/datasets"'
 lib_libsdekit_core_la_LIBADD = $(GSL_LIBS) $(FFTW_LIBS) \
 	-lpthread -lm

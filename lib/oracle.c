@@ -12,6 +12,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "fused.h"
+#include "problem_internal.h"
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
 #include "simd.h"
@@ -94,14 +95,27 @@ sde_oracle_nvar (const sde_oracle *o)
     }
 }
 
+/* Doubles of the per-path factor S(x) in the workspace: none when S is
+   constant (it is used as it is), S(x) z alone when the problem forms
+   that product without S.  */
+static size_t
+factor_len (const sde_problem *pb, size_t P)
+{
+  if (pb->factor_const)
+    return 0;
+  if (sde__problem_factor_apply (pb))
+    return pb->dim * P;
+  return pb->dim * pb->noise_dim * P;
+}
+
 size_t
 sde_oracle_work (const sde_oracle *o, size_t P)
 {
   const sde_problem *pb = o->prob;
   const size_t d = pb->dim, r = pb->noise_dim;
-  /* factor or second minibatch gradient, the combined variates, and the
+  /* factor, second minibatch gradient, the combined variates, and the
      problem's own scratch; uniforms for Floyd's sampling.  */
-  return P * (d * r + d + r + pb->work + 2 * o->batch);
+  return factor_len (pb, P) + P * (d + r + pb->work + 2 * o->batch);
 }
 
 /* Floyd: B distinct indices of n from B uniforms (one path).  */
@@ -174,22 +188,31 @@ svag_weights (unsigned l, double *r1, double *r2)
   *r2 = 0.5 * (1 - s);
 }
 
-/* g += sigma S zeta for a constant S (d x r, row-major) ...  */
-SDE_CLONES static void
-add_const_noise (size_t d, size_t r, size_t P, double sg, const double *S,
+/* g += sigma S zeta for a constant S, as analysed: term by term over a
+   row's nonzeros (in column order, zero products skipped), or one dgemm
+   for a dense S ...  */
+SDE_CLONES static int
+add_const_noise (const sde__cmat *S, size_t P, double sg,
                  const double *restrict zeta, double *restrict g)
 {
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < r; j++)
-      {
-        const double c = sg * S[i * r + j];
-        if (c == 0)
-          continue;
-        const double *zj = zeta + j * P;
-        double *gi = g + i * P;
-        for (size_t p = 0; p < P; p++)
-          gi[p] += c * zj[p];
-      }
+  if (S->dense)
+    return sde__gemm (S->rows, S->cols, sg, S->a, P, zeta, 1.0, g);
+  for (size_t i = 0; i < S->rows; i++)
+    {
+      size_t lo, hi;
+      sde__cm_row (S, i, &lo, &hi);
+      for (size_t k = lo; k < hi; k++)
+        {
+          const double c = sg * sde__cm_val (S, i, k);
+          if (c == 0)
+            continue;
+          const double *zj = zeta + sde__cm_col (S, i, k) * P;
+          double *gi = g + i * P;
+          for (size_t p = 0; p < P; p++)
+            gi[p] += c * zj[p];
+        }
+    }
+  return GSL_SUCCESS;
 }
 
 /* ... and for S(x) given per path (fac[(i*r + j)*P + p]).  */
@@ -213,7 +236,7 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
 {
   const sde_problem *pb = o->prob;
   const size_t d = pb->dim, r = pb->noise_dim;
-  double *fac = work, *g2 = fac + d * r * P, *zz = g2 + d * P;
+  double *fac = work, *g2 = fac + factor_len (pb, P), *zz = g2 + d * P;
   double *pw = zz + r * P;
   int st;
   if (o->law == SDE_ORACLE_MINIBATCH)
@@ -230,9 +253,15 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
         g[k] = r1 * g[k] + r2 * g2[k];
       return GSL_SUCCESS;
     }
-  st = pb->grad (pb, P, x, g, pw);
-  if (st || o->law == SDE_ORACLE_NONE || o->sigma == 0)
-    return st;
+  /* A finite sum forms S(x) z with the gradient, in one pass.  */
+  const sde__factor_apply_fn fa = sde__problem_factor_apply (pb);
+  const int noisy = o->law != SDE_ORACLE_NONE && o->sigma != 0;
+  if (fa == NULL || !noisy)
+    {
+      st = pb->grad (pb, P, x, g, pw);
+      if (st || !noisy)
+        return st;
+    }
   /* The noise variates, combined for SVAG: r1 z1 + r2 z2.  */
   const double *zeta = z;
   if (o->svag > 1)
@@ -245,7 +274,16 @@ sde_oracle_apply (const sde_oracle *o, size_t P, const double *x,
     }
   if (pb->factor_const)
     {
-      add_const_noise (d, r, P, o->sigma, pb->factor_const, zeta, g);
+      sde__cmat view;
+      return add_const_noise (sde__problem_factor_cm (pb, &view), P, o->sigma,
+                              zeta, g);
+    }
+  if (fa)
+    {
+      if ((st = fa (pb, P, x, zeta, fac, g, pw)))
+        return st;
+      for (size_t k = 0; k < d * P; k++)
+        g[k] += o->sigma * fac[k];
       return GSL_SUCCESS;
     }
   st = pb->factor (pb, P, x, fac, pw);
@@ -263,39 +301,49 @@ sde__oracle_sgd_fusable (const sde_oracle *o)
 }
 
 /* x -= lr (g + c z) row by row: the noise add of add_const_noise (terms
-   with c = 0 skipped alike) with the last column fused into SGD's update,
-   so the operations and their order are those of the two passes.  */
-SDE_CLONES static void
-sgd_const_noise (size_t d, size_t r, size_t P, double sg, const double *S,
+   with c = 0 skipped alike) with the last term fused into SGD's update,
+   so the operations and their order are those of the two passes; for a
+   dense S, add_const_noise's dgemm and then the update.  */
+SDE_CLONES static int
+sgd_const_noise (const sde__cmat *S, size_t P, double sg,
                  const double *restrict zeta, double lr, double *restrict g,
                  double *restrict x)
 {
-  for (size_t i = 0; i < d; i++)
+  if (S && S->dense)
+    {
+      int st = add_const_noise (S, P, sg, zeta, g);
+      for (size_t k = 0; k < S->rows * P; k++)
+        x[k] -= lr * g[k];
+      return st;
+    }
+  for (size_t i = 0; S && i < S->rows; i++)
     {
       double *gi = g + i * P, *xi = x + i * P;
-      size_t last = r;
-      while (last > 0 && sg * S[i * r + last - 1] == 0)
+      size_t lo, hi, last;
+      sde__cm_row (S, i, &lo, &hi);
+      for (last = hi; last > lo && sg * sde__cm_val (S, i, last - 1) == 0;)
         last--;
-      for (size_t j = 0; j + 1 < last; j++)
+      for (size_t k = lo; k + 1 < last; k++)
         {
-          const double c = sg * S[i * r + j];
+          const double c = sg * sde__cm_val (S, i, k);
           if (c == 0)
             continue;
-          const double *zj = zeta + j * P;
+          const double *zj = zeta + sde__cm_col (S, i, k) * P;
           for (size_t p = 0; p < P; p++)
             gi[p] += c * zj[p];
         }
-      if (last == 0)
+      if (last == lo)
         for (size_t p = 0; p < P; p++)
           xi[p] -= lr * gi[p];
       else
         {
-          const double c = sg * S[i * r + last - 1];
-          const double *zj = zeta + (last - 1) * P;
+          const double c = sg * sde__cm_val (S, i, last - 1);
+          const double *zj = zeta + sde__cm_col (S, i, last - 1) * P;
           for (size_t p = 0; p < P; p++)
             xi[p] -= lr * (gi[p] + c * zj[p]);
         }
     }
+  return GSL_SUCCESS;
 }
 
 int
@@ -304,13 +352,19 @@ sde__oracle_sgd_step (const sde_oracle *o, double lr, size_t P, double *x,
 {
   const sde_problem *pb = o->prob;
   const size_t d = pb->dim, r = pb->noise_dim;
-  double *pw = work + d * r * P + d * P + r * P; /* as sde_oracle_apply */
+  double *pw = work + d * P + r * P; /* as sde_oracle_apply */
   int st = pb->grad (pb, P, x, g, pw);
   if (st)
     return st;
   /* sigma = 0 adds no noise at all, as in sde_oracle_apply (0 * inf in
      S would otherwise be NaN).  */
-  sgd_const_noise (d, o->sigma == 0 ? 0 : r, P, o->sigma, pb->factor_const, z,
-                   lr, g, x);
-  return GSL_SUCCESS;
+  if (o->sigma == 0)
+    {
+      for (size_t k = 0; k < d * P; k++)
+        x[k] -= lr * g[k];
+      return GSL_SUCCESS;
+    }
+  sde__cmat view;
+  return sgd_const_noise (sde__problem_factor_cm (pb, &view), P, o->sigma, z,
+                          lr, g, x);
 }

@@ -50,6 +50,8 @@ sde_problem_free (sde_problem *pb)
     return; /* NULL, a user-filled struct or a copy */
   if (op->destroy)
     op->destroy (op);
+  sde__cmat_free (&op->hcm);
+  sde__cmat_free (&op->scm);
   free (op->hess);
   free (op->factor);
   free (op->xstar);
@@ -89,6 +91,59 @@ sde__spec_add (sde_owned_problem *op, const char *key, const double *v,
       len += (size_t)snprintf (op->spec + len, sizeof op->spec - len, "%s%s",
                                i ? "," : "", num);
     }
+}
+
+int
+sde__problem_analyse (sde_problem *pb)
+{
+  sde_owned_problem *op = sde__problem_owned (pb);
+  if (op == NULL)
+    return GSL_SUCCESS;
+  const size_t d = pb->dim, r = pb->noise_dim;
+  sde__cmat_free (&op->hcm);
+  sde__cmat_free (&op->scm);
+  int st = GSL_SUCCESS;
+  if (pb->hess_const)
+    st = sde__cmat_init (&op->hcm, pb->hess_const, d, d);
+  if (st == GSL_SUCCESS && pb->factor_const)
+    st = sde__cmat_init (&op->scm, pb->factor_const, d, r);
+  return st;
+}
+
+/* The analysis, while it is still that of the problem's matrix A.  */
+static const sde__cmat *
+analysed (const sde__cmat *m, const double *a, size_t rows, size_t cols,
+          sde__cmat *view)
+{
+  if (a == NULL)
+    return NULL;
+  if (m && m->a == a && m->rows == rows && m->cols == cols)
+    return m;
+  sde__cmat_view (view, a, rows, cols);
+  return view;
+}
+
+const sde__cmat *
+sde__problem_hess_cm (const sde_problem *pb, sde__cmat *view)
+{
+  const sde_owned_problem *op = sde__problem_owned (pb);
+  return analysed (op ? &op->hcm : NULL, pb->hess_const, pb->dim, pb->dim,
+                   view);
+}
+
+const sde__cmat *
+sde__problem_factor_cm (const sde_problem *pb, sde__cmat *view)
+{
+  const sde_owned_problem *op = sde__problem_owned (pb);
+  return analysed (op ? &op->scm : NULL, pb->factor_const, pb->dim,
+                   pb->noise_dim, view);
+}
+
+sde__factor_apply_fn
+sde__problem_factor_apply (const sde_problem *pb)
+{
+  const sde_owned_problem *op = sde__problem_owned (pb);
+  return op && pb->factor_const == NULL ? op->factor_apply : NULL;
 }
 
 int
@@ -356,6 +411,18 @@ decay_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   return in->factor (in, P, x, out, work);
 }
 
+static int
+decay_factor_apply (const sde_problem *pb, size_t P, const double *x,
+                    const double *z, double *sz, double *g, double *work)
+{
+  double wd;
+  const sde_problem *in = decay_inner (pb, &wd);
+  int st = sde__problem_factor_apply (in) (in, P, x, z, sz, g, work);
+  if (st == 0 && g)
+    add_decay (wd, pb->dim * P, x, g);
+  return st;
+}
+
 sde_problem *
 sde_problem_alloc_decay (const sde_problem *pb, double wd)
 {
@@ -392,6 +459,13 @@ sde_problem_alloc_decay (const sde_problem *pb, double wd)
   op->pb.nsamples = pb->nsamples;
   op->pb.batch = pb->batch ? decay_batch : NULL;
   op->pb.work = pb->work;
+  if (sde__problem_factor_apply (pb))
+    op->factor_apply = decay_factor_apply;
+  if (sde__problem_analyse (&op->pb))
+    {
+      sde_problem_free (&op->pb);
+      return NULL;
+    }
   return &op->pb;
 }
 

@@ -23,54 +23,93 @@
 
 /* ---- Quadratics: L = 1/2 (x - x*)^T H (x - x*). ---- */
 
+/* H as analysed (sparse rows or dgemm), never copied per path.  */
+static const sde__cmat *
+quad_h (const sde_problem *pb, sde__cmat *view)
+{
+  return sde__problem_hess_cm (pb, view);
+}
+
 SDE_CLONES static int
 quad_loss (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
   const size_t d = pb->dim;
-  const double *H = pb->hess_const, *xs = pb->xstar;
-  double *y = work;
+  const double *xs = pb->xstar;
+  sde__cmat view;
+  const sde__cmat *H = quad_h (pb, &view);
+  double *restrict y = work;
   for (size_t i = 0; i < d; i++)
     for (size_t p = 0; p < P; p++)
       y[i * P + p] = x[i * P + p] - xs[i];
   for (size_t p = 0; p < P; p++)
     out[p] = 0;
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < d; j++)
-      {
-        const double hij = 0.5 * H[i * d + j];
-        if (hij == 0)
-          continue;
+  if (H->dense)
+    {
+      /* L = y . (H y) / 2, H y by one dgemm.  */
+      double *restrict z = y + d * P;
+      int st = sde__gemm (d, d, 0.5, H->a, P, y, 0.0, z);
+      if (st)
+        return st;
+      for (size_t i = 0; i < d; i++)
         for (size_t p = 0; p < P; p++)
-          out[p] += hij * y[i * P + p] * y[j * P + p];
-      }
+          out[p] += y[i * P + p] * z[i * P + p];
+      return GSL_SUCCESS;
+    }
+  for (size_t i = 0; i < d; i++)
+    {
+      size_t lo, hi;
+      sde__cm_row (H, i, &lo, &hi);
+      for (size_t k = lo; k < hi; k++)
+        {
+          const double hij = 0.5 * sde__cm_val (H, i, k);
+          if (hij == 0)
+            continue;
+          const double *restrict yj = y + sde__cm_col (H, i, k) * P;
+          for (size_t p = 0; p < P; p++)
+            out[p] += hij * y[i * P + p] * yj[p];
+        }
+    }
   return GSL_SUCCESS;
 }
 
+/* grad L = H x + c, c = -H x*: over a row's nonzeros, the first writing
+   and the others adding; or one dgemm for a dense H.  */
 SDE_CLONES static int
 quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
            double *work)
 {
-  (void)work;
   const size_t d = pb->dim;
-  const double *H = pb->hess_const, *xs = pb->xstar;
+  sde__cmat view;
+  const sde__cmat *H = quad_h (pb, &view);
+  (void)work;
+  /* c = -H x*, and whether it is not 0, from setup_quadratic.  */
+  const double *c = ((const sde_owned_problem *)pb->params)->extra;
+  const int shifted = c[d] != 0;
+  if (H->dense)
+    {
+      for (size_t i = 0; shifted && i < d; i++)
+        for (size_t p = 0; p < P; p++)
+          out[i * P + p] = c[i];
+      return sde__gemm (d, d, 1.0, H->a, P, x, shifted ? 1.0 : 0.0, out);
+    }
   for (size_t i = 0; i < d; i++)
     {
       double *restrict oi = out + i * P;
-      double c = 0;
-      for (size_t j = 0; j < d; j++)
-        c -= H[i * d + j] * xs[j];
+      const double ci = c[i];
+      size_t lo, hi;
+      sde__cm_row (H, i, &lo, &hi);
       /* The first nonzero term writes, the others add: one pass fewer.  */
       int first = 1;
-      for (size_t j = 0; j < d; j++)
+      for (size_t k = lo; k < hi; k++)
         {
-          const double hij = H[i * d + j];
+          const double hij = sde__cm_val (H, i, k);
           if (hij == 0)
             continue;
-          const double *restrict xj = x + j * P;
+          const double *restrict xj = x + sde__cm_col (H, i, k) * P;
           if (first)
             for (size_t p = 0; p < P; p++)
-              oi[p] = c + hij * xj[p];
+              oi[p] = ci + hij * xj[p];
           else
             for (size_t p = 0; p < P; p++)
               oi[p] += hij * xj[p];
@@ -78,7 +117,7 @@ quad_grad (const sde_problem *pb, size_t P, const double *x, double *out,
         }
       if (first)
         for (size_t p = 0; p < P; p++)
-          oi[p] = c;
+          oi[p] = ci;
     }
   return GSL_SUCCESS;
 }
@@ -282,6 +321,33 @@ done:
   return st;
 }
 
+static void
+quad_destroy (sde_owned_problem *op)
+{
+  free (op->extra);
+}
+
+/* c = -H x* for quad_grad into op->extra, and at c[d] whether any c_i is
+   not 0: c_i -= H_ij x*_j over j in order.  */
+static int
+quad_shift (sde_owned_problem *op)
+{
+  const size_t d = op->pb.dim;
+  double *c = calloc (d + 1, sizeof (double));
+  if (c == NULL)
+    return sde_error (GSL_ENOMEM, "%s: out of memory", op->pb.name);
+  for (size_t i = 0; i < d; i++)
+    {
+      for (size_t j = 0; j < d; j++)
+        c[i] -= op->hess[i * d + j] * op->xstar[j];
+      if (c[i] != 0)
+        c[d] = 1;
+    }
+  op->extra = c;
+  op->destroy = quad_destroy;
+  return GSL_SUCCESS;
+}
+
 /* quadratic (S = diag(sqrt(s))) and lte (S = sqrt(s) H).  */
 static int
 setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
@@ -306,7 +372,7 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
   op->pb.grad = quad_grad;
   op->pb.hess = sde__hess_const;
   op->pb.third = zero_third;
-  op->pb.work = d;
+  op->pb.work = 2 * d; /* x - x* and H (x - x*) for the loss */
   op->xstar = calloc (d, sizeof (double));
   if (op->xstar == NULL)
     return sde_error (GSL_ENOMEM, "%s: out of memory", spec->name);
@@ -322,6 +388,8 @@ setup_quadratic (sde_owned_problem **out, sde_spec *spec, int lte)
     op->xstar[i] = v[n == 1 ? 0 : i];
   if (n)
     sde__spec_add (op, "xstar", v, n);
+  if ((st = quad_shift (op)))
+    return st;
   if (lte)
     {
       double s;
@@ -357,7 +425,7 @@ setup_lte (sde_owned_problem **op, sde_spec *spec, const char *datadir)
 
 /* ---- Double well L = (x^2 - a)^2 / 4. ---- */
 
-static int
+SDE_CLONES static int
 dw_loss (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -371,7 +439,7 @@ dw_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -382,7 +450,7 @@ dw_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_hess (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -393,7 +461,7 @@ dw_hess (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 dw_third (const sde_problem *pb, size_t P, const double *x, const double *S,
           double *out, double *work)
 {
@@ -426,7 +494,7 @@ setup_doublewell (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- 2-D nonconvex: L = (x^2 - 1)^2 / 4 + k (y - c x^2)^2 / 2. ---- */
 
-static int
+SDE_CLONES static int
 nc_loss (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -440,7 +508,7 @@ nc_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_grad (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -456,7 +524,7 @@ nc_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_hess (const sde_problem *pb, size_t P, const double *x, double *out,
          double *work)
 {
@@ -473,7 +541,7 @@ nc_hess (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 nc_third (const sde_problem *pb, size_t P, const double *x, const double *S,
           double *out, double *work)
 {
@@ -517,7 +585,7 @@ setup_nonconvex (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- Unit circle valley L = (|x|^2 - 1)^2 / 2 in R^d. ---- */
 
-static int
+SDE_CLONES static int
 circle_loss (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -533,7 +601,7 @@ circle_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 circle_grad (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -550,7 +618,7 @@ circle_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 circle_hess (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -648,7 +716,7 @@ setup_circle (sde_owned_problem **out, sde_spec *spec, const char *datadir)
 
 /* ---- Flat valley L = a(x) y^2 / 2, a = 1 + x^2; label noise version. ---- */
 
-static int
+SDE_CLONES static int
 valley_loss (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -661,7 +729,7 @@ valley_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 valley_grad (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -675,7 +743,7 @@ valley_grad (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
-static int
+SDE_CLONES static int
 valley_hess (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
@@ -741,7 +809,7 @@ valley_phi (const sde_problem *pb, size_t P, const double *x, double *out,
 }
 
 /* Label noise: f = sqrt(a) y, noise eps grad f, eps = +-delta.  */
-static int
+SDE_CLONES static int
 labelvalley_factor (const sde_problem *pb, size_t P, const double *x,
                     double *out, double *work)
 {
@@ -899,6 +967,8 @@ sde_problem_alloc (const char *text, const char *datadir)
     st = sde_spec_check_used (&spec);
   if (st == 0)
     sde__spec_x0 (op);
+  if (st == 0)
+    st = sde__problem_analyse (&op->pb);
   if (st)
     {
       sde_problem_free (op ? &op->pb : NULL);

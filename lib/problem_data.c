@@ -192,6 +192,137 @@ reg_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
+/* Eight paths in GCC's generic vectors: lane by lane IEEE arithmetic on
+   every instruction set the clones target.  */
+typedef double v8d __attribute__ ((vector_size (64)));
+
+/* The 8 doubles at A into *V (no vector return: the default clone's ABI
+   has no 64-byte vectors).  */
+static inline __attribute__ ((always_inline)) void
+v8_load (v8d *v, const double *a)
+{
+  memcpy (v, a, sizeof *v);
+}
+
+/* The sums of one pass over the data for 8 paths (x: m rows, leading
+   dimension LDX): A_j = sum_i c_i z_ij with c_i = l_i'(z_i . x), and with
+   W (n rows of noise variates, leading dimension LDW) also
+   BW_j = sum_i (w_i c_i) z_ij and WS = sum_i w_i; samples in order, each
+   path's margin summed over j in order, as reg_mean_grad sums them.  The
+   block stays in registers and L1 over the n samples.  */
+static inline __attribute__ ((always_inline)) void
+reg_block (const dataset *ds, int logistic, const double *restrict x,
+           size_t ldx, const double *restrict w, size_t ldw, v8d *restrict A,
+           v8d *restrict BW, v8d *WS)
+{
+  const size_t n = ds->n, m = ds->m;
+  v8d X[64];
+  const v8d zero = { 0 };
+  for (size_t j = 0; j < m; j++)
+    {
+      v8_load (&X[j], x + j * ldx);
+      A[j] = BW[j] = zero;
+    }
+  v8d ws = zero;
+  for (size_t i = 0; i < n; i++)
+    {
+      const double *zi = ds->Z + i * m, yi = ds->y[i];
+      v8d mi = zero, c = zero;
+      for (size_t j = 0; j < m; j++)
+        mi += zi[j] * X[j];
+      if (logistic)
+        for (int l = 0; l < 8; l++)
+          c[l] = -yi * sigmoid (-yi * mi[l]);
+      else
+        c = mi - yi;
+      for (size_t j = 0; j < m; j++)
+        A[j] += c * zi[j];
+      if (w == NULL)
+        continue;
+      v8d wi;
+      v8_load (&wi, w + i * ldw);
+      ws += wi;
+      c = wi * c;
+      for (size_t j = 0; j < m; j++)
+        BW[j] += c * zi[j];
+    }
+  *WS = ws;
+}
+
+/* reg_block for one path, its operations in the same order.  */
+static void
+reg_one (const dataset *ds, const double *x, size_t ldx, const double *w,
+         size_t ldw, double *A, double *BW, double *WS)
+{
+  const size_t n = ds->n, m = ds->m;
+  for (size_t j = 0; j < m; j++)
+    A[j] = BW[j] = 0;
+  *WS = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      const double *zi = ds->Z + i * m;
+      double mi = 0;
+      for (size_t j = 0; j < m; j++)
+        mi += zi[j] * x[j * ldx];
+      double c = dloss (ds, mi, ds->y[i]);
+      for (size_t j = 0; j < m; j++)
+        A[j] += c * zi[j];
+      if (w == NULL)
+        continue;
+      *WS += w[i * ldw];
+      c = w[i * ldw] * c;
+      for (size_t j = 0; j < m; j++)
+        BW[j] += c * zi[j];
+    }
+}
+
+/* grad L = A / n + ridge x into G (may be NULL) and, with noise, S(x) w =
+   (BW - WS A / n) / sqrt(n) into SW, for path P0 of the block: column i
+   of the thin factor is (grad l_i - grad L) / sqrt(n) = (c_i z_i - A / n)
+   / sqrt(n), the ridge term cancelling.  */
+static inline void
+reg_store (const dataset *ds, size_t P, size_t p0, const double *x,
+           const double *A, size_t lda, const double *BW, double WS, int noise,
+           double *g, double *sw)
+{
+  const double nn = (double)ds->n, rn = 1 / sqrt (nn);
+  for (size_t j = 0; j < ds->m; j++)
+    {
+      const size_t o = j * P + p0;
+      if (g)
+        g[o] = A[j * lda] / nn + ds->ridge * x[o];
+      if (noise)
+        sw[o] = (BW[j * lda] - WS * (A[j * lda] / nn)) * rn;
+    }
+}
+
+/* grad L and, with W, S(x) w for P paths: 8 at a time in vectors, then
+   the rest one by one.  */
+SDE_CLONES static void
+reg_pass (const dataset *ds, size_t P, const double *restrict x,
+          const double *restrict w, double *restrict g, double *restrict sw)
+{
+  v8d A[64], BW[64], WS = { 0 };
+  size_t p0 = 0;
+  for (; p0 + 8 <= P; p0 += 8)
+    {
+      const double *wp = w ? w + p0 : NULL;
+      if (ds->logistic)
+        reg_block (ds, 1, x + p0, P, wp, P, A, BW, &WS);
+      else
+        reg_block (ds, 0, x + p0, P, wp, P, A, BW, &WS);
+      for (size_t l = 0; l < 8; l++)
+        reg_store (ds, P, p0 + l, x, (const double *)A + l, 8,
+                   (const double *)BW + l, WS[l], w != NULL, g, sw);
+    }
+  for (; p0 < P; p0++)
+    {
+      double a[64], bw[64], ws;
+      reg_one (ds, x + p0, P, w ? w + p0 : NULL, P, a, bw, &ws);
+      reg_store (ds, P, p0, x, a, 1, bw, ws, w != NULL, g, sw);
+    }
+}
+
 /* Mean of grad l_i over the index rows idx (B per path), or over all
    samples when idx is NULL; plus ridge x.  */
 static int
@@ -200,13 +331,18 @@ reg_mean_grad (const sde_problem *pb, size_t P, const double *x,
 {
   const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
   const size_t m = ds->m, cnt = idx ? B : ds->n;
+  if (idx == NULL)
+    {
+      reg_pass (ds, P, x, NULL, out, NULL);
+      return GSL_SUCCESS;
+    }
   for (size_t j = 0; j < m; j++)
     for (size_t p = 0; p < P; p++)
       out[j * P + p] = 0;
   for (size_t p = 0; p < P; p++)
     for (size_t b = 0; b < cnt; b++)
       {
-        size_t i = idx ? idx[b * P + p] : b;
+        size_t i = idx[b * P + p];
         const double *zi = ds->Z + i * m;
         double mi = 0;
         for (size_t j = 0; j < m; j++)
@@ -301,152 +437,15 @@ reg_third (const sde_problem *pb, size_t P, const double *x, const double *S,
   return GSL_SUCCESS;
 }
 
-/* The sums of reg_covariance for a block of Q paths in contiguous
-   scratch: X and MU (m rows of Q), ACC (m m rows of Q, j <= k), DEV (m
-   rows of Q), CI (Q).  Inlined with a constant Q the loops over paths
-   have a fixed length and vectorize, and the block stays in cache over the
-   n samples (rows P apart would thrash the cache when P is a power of 2).
- */
-static inline __attribute__ ((always_inline)) void
-cov_block (const dataset *ds, size_t Q, const double *restrict X,
-           const double *restrict MU, double *restrict ACC,
-           double *restrict DEV, double *restrict CI)
-{
-  const size_t n = ds->n, m = ds->m;
-  memset (ACC, 0, sizeof (double) * m * m * Q);
-  for (size_t i = 0; i < n; i++)
-    {
-      const double *zi = ds->Z + i * m;
-      for (size_t p = 0; p < Q; p++)
-        CI[p] = 0;
-      for (size_t j = 0; j < m; j++)
-        for (size_t p = 0; p < Q; p++)
-          CI[p] += zi[j] * X[j * Q + p];
-      for (size_t p = 0; p < Q; p++)
-        CI[p] = dloss (ds, CI[p], ds->y[i]);
-      for (size_t j = 0; j < m; j++)
-        for (size_t p = 0; p < Q; p++)
-          DEV[j * Q + p] = CI[p] * zi[j] - MU[j * Q + p];
-      for (size_t j = 0; j < m; j++)
-        for (size_t k = j; k < m; k++)
-          for (size_t p = 0; p < Q; p++)
-            ACC[(j * m + k) * Q + p] += DEV[j * Q + p] * DEV[k * Q + p];
-    }
-}
-
-/* Sigma(x) = (1/n) sum_i (grad l_i - grad L)(grad l_i - grad L)^T, the
-   per-sample gradient covariance, into C (m x m per path) from the
-   centred deviations c_i z_i - mu, mu = grad L - ridge x (ridge is in
-   every grad l_i, so it cancels): no cancellation of large moments.  G
-   holds grad L; SCRATCH holds m m + 3 m + 1 doubles per path.  */
-SDE_CLONES static void
-reg_covariance (const dataset *ds, size_t P, const double *x, const double *G,
-                double *C, double *scratch)
-{
-  enum
-  {
-    Q = 8
-  };
-  const size_t m = ds->m;
-  for (size_t p0 = 0; p0 < P; p0 += Q)
-    {
-      const size_t q = P - p0 < Q ? P - p0 : Q;
-      double *X = scratch, *MU = X + m * q, *ACC = MU + m * q;
-      double *DEV = ACC + m * m * q, *CI = DEV + m * q;
-      for (size_t j = 0; j < m; j++)
-        for (size_t p = 0; p < q; p++)
-          {
-            X[j * q + p] = x[j * P + p0 + p];
-            MU[j * q + p] = G[j * P + p0 + p] - ds->ridge * X[j * q + p];
-          }
-      if (q == Q)
-        cov_block (ds, Q, X, MU, ACC, DEV, CI);
-      else
-        cov_block (ds, q, X, MU, ACC, DEV, CI);
-      for (size_t j = 0; j < m; j++)
-        for (size_t k = j; k < m; k++)
-          for (size_t p = 0; p < q; p++)
-            C[(j * m + k) * P + p0 + p] = C[(k * m + j) * P + p0 + p]
-                = ACC[(j * m + k) * q + p] / (double)ds->n;
-    }
-}
-
-/* L with L L^T = A for the positive semidefinite m x m matrices A of P
-   paths, by Cholesky in a fixed order, all paths in step so the loops run
-   across paths; L (lower triangular) goes to OUT, A is kept.  A pivot at
-   the rounding level of A's largest diagonal, m eps max A_kk, is taken as
-   0 and its column left out, which for a semidefinite A drops only
-   entries of order sqrt(m eps) max A_kk (|A_ij|^2 <= A_ii A_jj), and
-   exactly nothing for the zero rows of constant features.  The fixed order
-   keeps L smooth in x where A is definite, as the derivative-free schemes
-   assume of b(x) (diagonal pivoting would switch order between nearby
-   points).  TOL: scratch of P.  */
-static void
-psd_cholesky (size_t m, size_t P, const double *A, double *out, double *tol)
-{
-  memset (out, 0, sizeof (double) * m * m * P);
-  for (size_t p = 0; p < P; p++)
-    tol[p] = 0;
-  for (size_t j = 0; j < m; j++)
-    for (size_t p = 0; p < P; p++)
-      tol[p] = fmax (tol[p], A[(j * m + j) * P + p]);
-  for (size_t p = 0; p < P; p++)
-    tol[p] *= (double)m * DBL_EPSILON;
-  for (size_t j = 0; j < m; j++)
-    {
-      double *ljj = out + (j * m + j) * P;
-      memcpy (ljj, A + (j * m + j) * P, sizeof (double) * P);
-      for (size_t k = 0; k < j; k++)
-        {
-          const double *ljk = out + (j * m + k) * P;
-          for (size_t p = 0; p < P; p++)
-            ljj[p] -= ljk[p] * ljk[p];
-        }
-      for (size_t i = j + 1; i < m; i++)
-        {
-          double *lij = out + (i * m + j) * P;
-          memcpy (lij, A + (i * m + j) * P, sizeof (double) * P);
-          for (size_t k = 0; k < j; k++)
-            {
-              const double *lik = out + (i * m + k) * P,
-                           *ljk = out + (j * m + k) * P;
-              for (size_t p = 0; p < P; p++)
-                lij[p] -= lik[p] * ljk[p];
-            }
-        }
-      for (size_t p = 0; p < P; p++)
-        ljj[p] = ljj[p] > tol[p] ? sqrt (ljj[p]) : 0.0;
-      for (size_t i = j + 1; i < m; i++)
-        {
-          double *lij = out + (i * m + j) * P;
-          for (size_t p = 0; p < P; p++)
-            lij[p] = ljj[p] > 0 ? lij[p] / ljj[p] : 0.0;
-        }
-    }
-}
-
-/* S(x) with S S^T = Sigma(x).  The deviations themselves, (1/sqrt n)
-   [grad l_1 - grad L, ..., grad l_n - grad L], are a factor with n
-   columns; the weak order 2 scheme makes O(r) calls of b per step, so an r
-   = n factor costs O(n^2 m) per step and hangs on the n = 442 diabetes
-   data.  A square factor, the Cholesky factor of the m x m covariance,
-   costs O(n m^2) per call and O(n m^3) per step instead: it is the one
-   used unless 3 n < m^2, when the thin n-column factor is cheaper (and
-   exact for the rank-deficient covariance of n <= m samples).  */
-static int
-reg_thin (size_t n, size_t m)
-{
-  return 3 * n < m * m;
-}
-
-/* WORK per path: g (m), then for the square factor the covariance (m m)
-   and reg_covariance's scratch (m m + 3 m + 1).  */
-static size_t
-reg_work (size_t n, size_t m)
-{
-  return reg_thin (n, m) ? m : m + 2 * m * m + 3 * m + 1;
-}
-
+/* S(x) with S S^T = Sigma(x): the centred per-sample gradients
+   themselves, (1/sqrt n) [grad l_1 - grad L, ..., grad l_n - grad L], a
+   thin factor of n columns (r = n).  No covariance is formed or factored:
+   S(x) z costs one pass over the data with the full gradient (reg_apply),
+   which is what the oracles and Euler-Maruyama need.  A square factor
+   (the Cholesky factor of the m x m covariance, O(n m^2) per call) does
+   not make weak2 cheap: its 4 r + 1 calls per step cost O(n m^3) then,
+   against O(n^2 m) for this one; the limit SDEs of finite sums step with
+   Euler-Maruyama by default (sde-compare(1)).  */
 static int
 reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
             double *work)
@@ -457,26 +456,30 @@ reg_factor (const sde_problem *pb, size_t P, const double *x, double *out,
   int st = reg_mean_grad (pb, P, x, NULL, 0, g);
   if (st)
     return st;
-  if (reg_thin (n, m))
-    {
-      const double c = 1 / sqrt ((double)n);
-      for (size_t p = 0; p < P; p++)
-        for (size_t i = 0; i < n; i++)
-          {
-            const double *zi = ds->Z + i * m;
-            double mi = 0;
-            for (size_t j = 0; j < m; j++)
-              mi += zi[j] * x[j * P + p];
-            double d = dloss (ds, mi, ds->y[i]);
-            for (size_t j = 0; j < m; j++)
-              out[(j * n + i) * P + p]
-                  = c * (d * zi[j] + ds->ridge * x[j * P + p] - g[j * P + p]);
-          }
-      return GSL_SUCCESS;
-    }
-  double *C = g + m * P, *scratch = C + m * m * P;
-  reg_covariance (ds, P, x, g, C, scratch);
-  psd_cholesky (m, P, C, out, scratch);
+  const double c = 1 / sqrt ((double)n);
+  for (size_t p = 0; p < P; p++)
+    for (size_t i = 0; i < n; i++)
+      {
+        const double *zi = ds->Z + i * m;
+        double mi = 0;
+        for (size_t j = 0; j < m; j++)
+          mi += zi[j] * x[j * P + p];
+        double d = dloss (ds, mi, ds->y[i]);
+        for (size_t j = 0; j < m; j++)
+          out[(j * n + i) * P + p]
+              = c * (d * zi[j] + ds->ridge * x[j * P + p] - g[j * P + p]);
+      }
+  return GSL_SUCCESS;
+}
+
+/* S(x) z and grad L in one pass over the data.  */
+static int
+reg_apply (const sde_problem *pb, size_t P, const double *x, const double *z,
+           double *sz, double *g, double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  reg_pass (ds, P, x, z, g, sz);
   return GSL_SUCCESS;
 }
 
@@ -613,8 +616,7 @@ sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
     }
   sde_owned_problem *op = NULL;
   if (st == GSL_SUCCESS)
-    op = sde__problem_new (logistic ? "logreg" : "linreg", ds->m,
-                           reg_thin (ds->n, ds->m) ? ds->n : ds->m);
+    op = sde__problem_new (logistic ? "logreg" : "linreg", ds->m, ds->n);
   if (st == GSL_SUCCESS && op == NULL)
     st = GSL_ENOMEM; /* reported */
   if (st)
@@ -635,7 +637,8 @@ sde__problem_linreg (sde_owned_problem **out, sde_spec *spec,
   op->pb.batch = reg_batch;
   op->pb.nsamples = ds->n;
   op->pb.law = SDE_ORACLE_MINIBATCH;
-  op->pb.work = reg_work (ds->n, ds->m);
+  op->pb.work = ds->m; /* the gradient, for reg_factor */
+  op->factor_apply = reg_apply;
   if (!logistic && (st = linreg_hessian (op, ds, ridge)))
     return st;
   return sde__param_x0 (op, spec, 0.0);
@@ -674,25 +677,128 @@ sparse_loss (const sde_problem *pb, size_t P, const double *x, double *out,
   return GSL_SUCCESS;
 }
 
+/* One pass over the data for 8 paths (x: 2m rows, leading dimension
+   LDX): S_j = sum_i f_i z_ij with the residuals f_i = <z_i, u * v> - y_i,
+   and with W (n rows, leading dimension LDW) T_j = sum_i w_i z_ij; samples
+   in order, a residual summed as sparse_residuals sums it.  */
+static inline __attribute__ ((always_inline)) void
+sparse_block (const dataset *ds, const double *restrict x, size_t ldx,
+              const double *restrict w, size_t ldw, v8d *restrict S,
+              v8d *restrict T)
+{
+  const size_t n = ds->n, m = ds->m;
+  v8d U[32], V[32];
+  const v8d zero = { 0 };
+  for (size_t j = 0; j < m; j++)
+    {
+      v8_load (&U[j], x + j * ldx);
+      v8_load (&V[j], x + (m + j) * ldx);
+      S[j] = T[j] = zero;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      const double *zi = ds->Z + i * m;
+      v8d f = zero - ds->y[i];
+      for (size_t j = 0; j < m; j++)
+        f += zi[j] * U[j] * V[j];
+      for (size_t j = 0; j < m; j++)
+        S[j] += f * zi[j];
+      if (w == NULL)
+        continue;
+      v8d wi;
+      v8_load (&wi, w + i * ldw);
+      for (size_t j = 0; j < m; j++)
+        T[j] += wi * zi[j];
+    }
+}
+
+/* sparse_block for one path, its operations in the same order.  */
+static void
+sparse_one (const dataset *ds, const double *x, size_t ldx, const double *w,
+            size_t ldw, double *S, double *T)
+{
+  const size_t n = ds->n, m = ds->m;
+  for (size_t j = 0; j < m; j++)
+    S[j] = T[j] = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      const double *zi = ds->Z + i * m;
+      double f = -ds->y[i];
+      for (size_t j = 0; j < m; j++)
+        f += zi[j] * x[j * ldx] * x[(m + j) * ldx];
+      for (size_t j = 0; j < m; j++)
+        S[j] += f * zi[j];
+      for (size_t j = 0; w && j < m; j++)
+        T[j] += w[i * ldw] * zi[j];
+    }
+}
+
+/* grad L = (s * v, s * u), s = Z^T f / n, into G (may be NULL), and with
+   noise the label noise S(x) w = (delta/n) (T * v, T * u), T = Z^T w, for
+   path P0.  */
+static inline void
+sparse_store (const dataset *ds, size_t P, size_t p0, const double *x,
+              const double *S, const double *T, size_t lds, int noise,
+              double *g, double *sw)
+{
+  const size_t m = ds->m;
+  const double c = ds->delta / (double)ds->n;
+  for (size_t j = 0; j < m; j++)
+    {
+      const size_t u = j * P + p0, v = (m + j) * P + p0;
+      if (g)
+        {
+          const double sj = S[j * lds] / (double)ds->n;
+          g[u] = sj * x[v];
+          g[v] = sj * x[u];
+        }
+      if (noise)
+        {
+          sw[u] = c * T[j * lds] * x[v];
+          sw[v] = c * T[j * lds] * x[u];
+        }
+    }
+}
+
+SDE_CLONES static void
+sparse_pass (const dataset *ds, size_t P, const double *restrict x,
+             const double *restrict w, double *restrict g, double *restrict sw)
+{
+  v8d S[32], T[32];
+  size_t p0 = 0;
+  for (; p0 + 8 <= P; p0 += 8)
+    {
+      sparse_block (ds, x + p0, P, w ? w + p0 : NULL, P, S, T);
+      for (size_t l = 0; l < 8; l++)
+        sparse_store (ds, P, p0 + l, x, (const double *)S + l,
+                      (const double *)T + l, 8, w != NULL, g, sw);
+    }
+  for (; p0 < P; p0++)
+    {
+      double s1[32], t1[32];
+      sparse_one (ds, x + p0, P, w ? w + p0 : NULL, P, s1, t1);
+      sparse_store (ds, P, p0, x, s1, t1, 1, w != NULL, g, sw);
+    }
+}
+
 static int
 sparse_grad (const sde_problem *pb, size_t P, const double *x, double *out,
              double *work)
 {
+  (void)work;
   const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
-  const size_t n = ds->n, m = ds->m;
-  for (size_t p = 0; p < P; p++)
-    {
-      sparse_residuals (ds, P, p, x, work);
-      for (size_t j = 0; j < m; j++)
-        {
-          double s = 0;
-          for (size_t i = 0; i < n; i++)
-            s += work[i] * ds->Z[i * m + j];
-          s /= (double)n;
-          out[j * P + p] = s * x[(m + j) * P + p];
-          out[(m + j) * P + p] = s * x[j * P + p];
-        }
-    }
+  sparse_pass (ds, P, x, NULL, out, NULL);
+  return GSL_SUCCESS;
+}
+
+/* S(x) z and grad L in one pass over the data.  */
+static int
+sparse_apply (const sde_problem *pb, size_t P, const double *x, const double *z,
+              double *sz, double *g, double *work)
+{
+  (void)work;
+  const dataset *ds = ((const sde_owned_problem *)pb->params)->extra;
+  sparse_pass (ds, P, x, z, g, sz);
   return GSL_SUCCESS;
 }
 
@@ -966,6 +1072,7 @@ sde__problem_sparse (sde_owned_problem **out, sde_spec *spec,
   op->pb.hess = sparse_hess;
   op->pb.third = sparse_third;
   op->pb.factor = sparse_factor;
+  op->factor_apply = sparse_apply;
   if ((st = least_squares (ds, &ds->wls)))
     return st;
   if (ds->wls)

@@ -1080,6 +1080,8 @@ sde_problem_alloc_expr_spec (const sde_problem_expr_spec *spec)
     st = GSL_ENOMEM;
   if (st == 0)
     st = assemble (&b, op);
+  if (st == 0)
+    st = sde__problem_analyse (&op->pb);
   build_free (&b);
   if (st)
     {

@@ -4,8 +4,17 @@
 #ifndef SDEKIT_PROBLEM_INTERNAL_H
 #define SDEKIT_PROBLEM_INTERNAL_H
 
+#include "cmat.h"
 #include "sdekit/problem.h"
 #include "sdekit/spec.h"
+
+/* S(x) z for the P paths of x (z: r rows of P) into SZ (d rows), and
+   with G not NULL grad L(x) into G, bitwise pb->grad's: for the finite
+   sums, in one pass over the data, their n-column factor never formed.
+   WORK: pb->work P doubles.  */
+typedef int (*sde__factor_apply_fn) (const sde_problem *pb, size_t P,
+                                     const double *x, const double *z,
+                                     double *sz, double *g, double *work);
 
 typedef struct sde_owned_problem sde_owned_problem;
 struct sde_owned_problem
@@ -18,6 +27,10 @@ struct sde_owned_problem
   double *hess, *factor, *xstar, *x0;
   double par[16];
   void *extra; /* problem-specific, freed by destroy */
+  /* hess_const and factor_const analysed for block products by
+     sde__problem_analyse (rows 0 when absent).  */
+  sde__cmat hcm, scm;
+  sde__factor_apply_fn factor_apply; /* optional */
 };
 
 /* Allocates an owned problem of dimension d and noise dimension r with
@@ -27,6 +40,23 @@ sde_owned_problem *sde__problem_new (const char *name, size_t d, size_t r);
 /* PB as an owned problem, or NULL when the library did not allocate it;
    reads nothing beyond the public struct.  */
 sde_owned_problem *sde__problem_owned (const sde_problem *pb);
+
+/* Analyses PB's hess_const and factor_const once, when an allocator has
+   filled them in (GSL_ENOMEM, reported, on failure).  */
+int sde__problem_analyse (sde_problem *pb);
+
+/* PB's constant Hessian or noise factor as analysed by
+   sde__problem_analyse; for a problem the library did not allocate (or
+   whose matrix was replaced since), VIEW is made a view of the matrix with
+   no analysis (start NULL: every column of a row is read, zeros skipped,
+   never dgemm) and returned.  NULL when PB has none.  */
+const sde__cmat *sde__problem_hess_cm (const sde_problem *pb, sde__cmat *view);
+const sde__cmat *sde__problem_factor_cm (const sde_problem *pb,
+                                         sde__cmat *view);
+
+/* PB's factor_apply, or NULL (a problem the library did not allocate, or
+   one without).  */
+sde__factor_apply_fn sde__problem_factor_apply (const sde_problem *pb);
 
 /* Generic callbacks for constant Hessians and factors.  */
 int sde__hess_const (const sde_problem *pb, size_t P, const double *x,

@@ -7,8 +7,11 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "fused.h"
 #include "sdekit/spec.h"
+#include "simd.h"
 #include "stepper_internal.h"
+#include "system_internal.h"
 
 /* The type objects, defined one per scheme file.  */
 extern const sde_stepper_type sde__em_type, sde__weuler_type,
@@ -78,10 +81,15 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   s->P = P;
   s->naux = T->aux (r);
   /* Platen's scheme needs no aux variates under additive noise (see
-     weak2_additive).  */
-  if (T == sde_stepper_weak2 && (sys->noise & SDE_NOISE_ADDITIVE))
+     weak2_additive), and no scheme needs b per path there.  */
+  const int additive = (sys->noise & SDE_NOISE_ADDITIVE) != 0;
+  if (T == sde_stepper_weak2 && additive)
     s->naux = 0;
-  size_t nwork = T->work (sys->dim, r, P) + sys->work * P;
+  size_t nwork = additive ? sde__additive_work (sys->dim, r, P)
+                 : T->apply == sde__em_apply && sde__system_has_product (sys)
+                     ? 2 * sys->dim * P /* a and b dW */
+                     : T->work (sys->dim, r, P);
+  nwork += sys->work * P;
   s->work = malloc (sizeof (double) * (nwork ? nwork : 1));
   if (s->work == NULL)
     {
@@ -89,6 +97,64 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
       GSL_ERROR_NULL ("out of memory for stepper workspace", GSL_ENOMEM);
     }
   return s;
+}
+
+double *
+sde__stepper_work (sde_stepper *s)
+{
+  return s->work;
+}
+
+size_t
+sde__additive_work (size_t d, size_t r, size_t P)
+{
+  /* five d x P arrays, b at two times (d r each) and one path's x (d) */
+  return 5 * d * P + 2 * d * r + d;
+}
+
+int
+sde__additive_noise (const sde_system *sys, double t, size_t P, const double *x,
+                     double *b1, double *x1, double *w, sde__noise *nz)
+{
+  if (sde__system_noise (sys, t, nz))
+    return GSL_SUCCESS;
+  const size_t d = sys->dim, r = sys->noise_dim;
+  for (size_t i = 0; i < d; i++)
+    x1[i] = x[i * P];
+  int st = sys->diffusion (t, 1, x1, b1, w, sys->params);
+  if (st)
+    return st;
+  sde__cmat_view (&nz->view, b1, d, r);
+  nz->m = &nz->view;
+  nz->c = 1.0;
+  nz->row0 = 0;
+  return GSL_SUCCESS;
+}
+
+SDE_CLONES int
+sde__noise_add (const sde__noise *nz, size_t P, const double *restrict dw,
+                double *restrict x)
+{
+  const sde__cmat *M = nz->m;
+  double *restrict xr = x + nz->row0 * P;
+  if (M->dense)
+    return sde__gemm (M->rows, M->cols, nz->c, M->a, P, dw, 1.0, xr);
+  for (size_t i = 0; i < M->rows; i++)
+    {
+      size_t lo, hi;
+      sde__cm_row (M, i, &lo, &hi);
+      for (size_t k = lo; k < hi; k++)
+        {
+          const double v = sde__cm_val (M, i, k);
+          if (v == 0)
+            continue;
+          const double b = v * nz->c;
+          const double *dwj = dw + sde__cm_col (M, i, k) * P;
+          for (size_t p = 0; p < P; p++)
+            xr[i * P + p] += b * dwj[p];
+        }
+    }
+  return GSL_SUCCESS;
 }
 
 void

@@ -6,6 +6,7 @@
 
 #include "simd.h"
 #include "stepper_internal.h"
+#include "system_internal.h"
 
 size_t
 sde__em_work (size_t d, size_t r, size_t P)
@@ -13,12 +14,45 @@ sde__em_work (size_t d, size_t r, size_t P)
   return d * P + d * r * P;
 }
 
+/* Additive noise: b at one time, applied as it is (never copied per
+   path), term by term after the drift as below.  */
+SDE_CLONES int
+sde__em_additive (const sde_system *sys, double t, double h, size_t P,
+                  double *x, const double *dw, double *work)
+{
+  const size_t d = sys->dim, r = sys->noise_dim;
+  double *a = work, *b1 = a + 5 * d * P, *x1 = b1 + 2 * d * r, *w = x1 + d;
+  sde__noise nz;
+  int status = sys->drift (t, P, x, a, w, sys->params);
+  if (status == 0)
+    status = sde__additive_noise (sys, t, P, x, b1, x1, w, &nz);
+  if (status)
+    return status;
+  for (size_t k = 0; k < d * P; k++)
+    x[k] += a[k] * h;
+  return sde__noise_add (&nz, P, dw, x);
+}
+
 SDE_CLONES int
 sde__em_apply (const sde_system *sys, double t, double h, size_t P, double *x,
                const double *dw, const double *aux, double *work)
 {
   (void)aux;
+  if (sys->noise & SDE_NOISE_ADDITIVE)
+    return sde__em_additive (sys, t, h, P, x, dw, work);
   const size_t d = sys->dim, r = sys->noise_dim;
+  if (sde__system_has_product (sys))
+    {
+      /* A finite sum: the drift and b dW in one pass over the data,
+         never b itself (d x n per path).  */
+      double *a = work, *bdw = a + d * P, *w = bdw + d * P;
+      int status = sde__system_drift_noise (sys, t, P, x, dw, a, bdw, w);
+      if (status)
+        return status;
+      for (size_t k = 0; k < d * P; k++)
+        x[k] = x[k] + a[k] * h + bdw[k];
+      return GSL_SUCCESS;
+    }
   double *a = work, *b = a + d * P, *w = b + d * r * P;
   int status = sys->drift (t, P, x, a, w, sys->params);
   if (status == 0)

@@ -8,6 +8,7 @@
 
 #include "simd.h"
 #include "stepper_internal.h"
+#include "system_internal.h"
 
 static size_t
 milstein_work (size_t d, size_t r, size_t P)
@@ -20,6 +21,10 @@ milstein_apply (const sde_system *sys, double t, double h, size_t P, double *x,
                 const double *dw, const double *aux, double *work)
 {
   (void)aux;
+  /* Additive noise: L^j b_k = 0, so the correction vanishes and the
+     jacobian is not needed.  */
+  if (sys->noise & SDE_NOISE_ADDITIVE)
+    return sde__em_additive (sys, t, h, P, x, dw, work);
   const size_t d = sys->dim, r = sys->noise_dim;
   double *a = work, *b = a + d * P, *db = b + d * r * P;
   double *w = db + d * r * d * P;

@@ -11,6 +11,7 @@
 
 #include "simd.h"
 #include "stepper_internal.h"
+#include "system_internal.h"
 
 static size_t
 mdf_work (size_t d, size_t r, size_t P)
@@ -18,11 +19,36 @@ mdf_work (size_t d, size_t r, size_t P)
   return 3 * d * P + 2 * d * r * P;
 }
 
+/* Additive noise: b(Y_j) = b(X), so the correction vanishes: X + v with
+   v = a h + sum_j b_j dW_j, in the order of the general form.  */
+SDE_CLONES static int
+mdf_additive (const sde_system *sys, double t, double h, size_t P, double *x,
+              const double *dw, double *work)
+{
+  const size_t d = sys->dim, r = sys->noise_dim;
+  double *v = work, *b1 = v + 5 * d * P, *x1 = b1 + 2 * d * r, *w = x1 + d;
+  sde__noise nz;
+  int status = sys->drift (t, P, x, v, w, sys->params);
+  if (status == 0)
+    status = sde__additive_noise (sys, t, P, x, b1, x1, w, &nz);
+  if (status)
+    return status;
+  for (size_t k = 0; k < d * P; k++)
+    v[k] *= h;
+  if ((status = sde__noise_add (&nz, P, dw, v)))
+    return status;
+  for (size_t k = 0; k < d * P; k++)
+    x[k] += v[k];
+  return GSL_SUCCESS;
+}
+
 SDE_CLONES static int
 mdf_apply (const sde_system *sys, double t, double h, size_t P, double *x,
            const double *dw, const double *aux, double *work)
 {
   (void)aux;
+  if (sys->noise & SDE_NOISE_ADDITIVE)
+    return mdf_additive (sys, t, h, P, x, dw, work);
   const size_t d = sys->dim, r = sys->noise_dim;
   double *a = work, *b = a + d * P, *bs = b + d * r * P, *y = bs + d * r * P;
   double *corr = y + d * P, *w = corr + d * P;

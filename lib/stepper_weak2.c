@@ -21,6 +21,7 @@
 
 #include "simd.h"
 #include "stepper_internal.h"
+#include "system_internal.h"
 
 static size_t
 weak2_aux (size_t r)
@@ -35,16 +36,16 @@ weak2_work (size_t d, size_t r, size_t P)
   return 4 * d * P + 3 * d * r * P;
 }
 
-/* The time of the end-of-step evaluations: just inside the step, so that
-   coefficients are sampled as left limits at t + h.  The offset 2^-24 h is
-   above the rounding of t + h when h > 2^-26 t (a jump at a grid time of
-   a decimal grid, 0.2 + 0.1 > 0.3, stays on its side), and for smooth time
-   dependence it changes a step by O(2^-24 h^2), below the local error
-   O(h^3) for h > 2^-24.  */
+/* The time of the end-of-step evaluations, sde__weak2_step_end: just
+   inside the step, so that coefficients are sampled as left limits at
+   t + h.  The offset 2^-24 h is above the rounding of t + h when
+   h > 2^-26 t (a jump at a grid time of a decimal grid, 0.2 + 0.1 > 0.3,
+   stays on its side), and for smooth time dependence it changes a step by
+   O(2^-24 h^2), below the local error O(h^3) for h > 2^-24.  */
 static inline double
 step_end (double t, double h)
 {
-  return t + (h - h * 0x1p-24);
+  return sde__weak2_step_end (t, h);
 }
 
 /* V_rj for r != j from the aux rows, pairs (j1 > j2) at j1(j1-1)/2 + j2.  */
@@ -55,44 +56,132 @@ vterm (const double *aux, size_t P, size_t rr, size_t j, size_t p)
                 : -aux[(j * (j - 1) / 2 + rr) * P + p];
 }
 
+/* Row I's next noise term from entry *K on: b_ij(t) = M_ij ct and
+   b_ij(te) (the same M but for a view of another call), zeros skipped.
+   Returns 0 when the row has no more.  */
+static inline int
+next_term (const sde__noise *nt, const sde__noise *ne, size_t q, size_t *k,
+           size_t hi, size_t *j, double *bt, double *be)
+{
+  const sde__cmat *M = nt->m;
+  for (; *k < hi; ++*k)
+    {
+      const double vt = sde__cm_val (M, q, *k);
+      const double ve = ne->m == M ? vt : sde__cm_val (ne->m, q, *k);
+      if (vt == 0 && ve == 0)
+        continue;
+      *j = sde__cm_col (M, q, *k);
+      *bt = vt * nt->c;
+      *be = ve * ne->c;
+      ++*k;
+      return 1;
+    }
+  return 0;
+}
+
 /* Additive noise (b independent of x): b_j(R+-_j) = b_j((t + h)-) and
    b_j(U+-_r) = b_j(t), so the differences in (15.1.3) vanish with the V
    terms, leaving X' = X + (a(U) + a) h/2 + (b(t) + b((t + h)-)) dW / 2:
-   two diffusion calls instead of 4r + 1, and no aux variates (r = 100
-   makes the general form 50 times dearer).  */
+   two diffusions instead of 4r + 1, taken once for the block (never per
+   path), and no aux variates (r = 100 makes the general form 50 times
+   dearer).  The first pass: y = U and dx the noise, row by row; a row's
+   first noise term is fused into the pass that forms x + a h.  */
+SDE_CLONES int
+sde__weak2_first (size_t d, size_t P, const double *restrict x,
+                  const double *restrict g, double l, double h,
+                  const double *restrict dw, const sde__noise *nt,
+                  const sde__noise *ne, double *restrict y, double *restrict dx,
+                  double *restrict v)
+{
+  const sde__cmat *M = nt->m;
+  const size_t r0 = nt->row0, r1 = r0 + M->rows;
+  if (M->dense)
+    {
+      /* One product M dW for both: b(t) dW = ct (M dW), and the mean of
+         the two b is (ct + ce)/2 M.  */
+      const double ct = nt->c, cn = 0.5 * (nt->c + ne->c);
+      int st = sde__gemm (M->rows, M->cols, 1.0, M->a, P, dw, 0.0, v);
+      if (st)
+        return st;
+      for (size_t i = 0; i < d; i++)
+        for (size_t p = 0; p < P; p++)
+          {
+            const size_t o = i * P + p;
+            const int in = i >= r0 && i < r1;
+            y[o] = x[o] + g[o] * l * h + (in ? ct * v[o - r0 * P] : 0.0);
+            dx[o] = in ? cn * v[o - r0 * P] : 0.0;
+          }
+      return GSL_SUCCESS;
+    }
+  for (size_t i = 0; i < d; i++)
+    {
+      const double *xi = x + i * P, *gi = g + i * P;
+      double *yi = y + i * P, *dxi = dx + i * P;
+      size_t k = 0, hi = 0, j;
+      double bt, be;
+      if (i >= r0 && i < r1)
+        sde__cm_row (M, i - r0, &k, &hi);
+      if (!next_term (nt, ne, i - r0, &k, hi, &j, &bt, &be))
+        {
+          for (size_t p = 0; p < P; p++)
+            {
+              yi[p] = xi[p] + gi[p] * l * h;
+              dxi[p] = 0.0;
+            }
+          continue;
+        }
+      const double *dwj = dw + j * P;
+      double hb = 0.5 * (bt + be);
+      for (size_t p = 0; p < P; p++)
+        {
+          yi[p] = xi[p] + gi[p] * l * h + bt * dwj[p];
+          dxi[p] = 0.0 + hb * dwj[p];
+        }
+      while (next_term (nt, ne, i - r0, &k, hi, &j, &bt, &be))
+        {
+          dwj = dw + j * P;
+          hb = 0.5 * (bt + be);
+          for (size_t p = 0; p < P; p++)
+            {
+              yi[p] += bt * dwj[p];
+              dxi[p] += hb * dwj[p];
+            }
+        }
+    }
+  return GSL_SUCCESS;
+}
+
+SDE_CLONES void
+sde__weak2_last (size_t n, double *restrict x, const double *restrict g,
+                 double lt, const double *restrict g2, double le, double h,
+                 const double *restrict dx)
+{
+  for (size_t k = 0; k < n; k++)
+    x[k] += 0.5 * (g2[k] * le + g[k] * lt) * h + dx[k];
+}
+
 static int
 weak2_additive (const sde_system *sys, double t, double h, size_t P, double *x,
                 const double *dw, double *work)
 {
   const size_t d = sys->dim, r = sys->noise_dim;
   double *a = work, *au = a + d * P, *y = au + d * P, *dx = y + d * P;
-  double *b = dx + d * P, *be = b + d * r * P, *w = be + 2 * d * r * P;
+  double *v = dx + d * P, *b1 = v + d * P, *be1 = b1 + d * r;
+  double *x1 = be1 + d * r, *w = x1 + d;
   const double te = step_end (t, h);
+  sde__noise nt, ne;
   int status = sys->drift (t, P, x, a, w, sys->params);
   if (status == 0)
-    status = sys->diffusion (t, P, x, b, w, sys->params);
+    status = sde__additive_noise (sys, t, P, x, b1, x1, w, &nt);
   if (status == 0)
-    status = sys->diffusion (te, P, x, be, w, sys->params);
+    status = sde__additive_noise (sys, te, P, x, be1, x1, w, &ne);
+  if (status == 0)
+    status = sde__weak2_first (d, P, x, a, 1.0, h, dw, &nt, &ne, y, dx, v);
+  if (status == 0)
+    status = sys->drift (te, P, y, au, w, sys->params);
   if (status)
     return status;
-  for (size_t i = 0; i < d; i++)
-    for (size_t p = 0; p < P; p++)
-      {
-        double u = x[i * P + p] + a[i * P + p] * h, n = 0;
-        for (size_t j = 0; j < r; j++)
-          {
-            const size_t o = (i * r + j) * P + p;
-            u += b[o] * dw[j * P + p];
-            n += 0.5 * (b[o] + be[o]) * dw[j * P + p];
-          }
-        y[i * P + p] = u;
-        dx[i * P + p] = n;
-      }
-  status = sys->drift (te, P, y, au, w, sys->params);
-  if (status)
-    return status;
-  for (size_t k = 0; k < d * P; k++)
-    x[k] += 0.5 * (au[k] + a[k]) * h + dx[k];
+  sde__weak2_last (d * P, x, a, 1.0, au, 1.0, h, dx);
   return GSL_SUCCESS;
 }
 

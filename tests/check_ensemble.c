@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fused.h"
 #include "sdekit/ensemble.h"
 #include "testutil.h"
 #include "xsum.h"
@@ -244,6 +245,40 @@ START_TEST (test_ensemble_rejects_bad_settings)
 }
 END_TEST
 
+/* Chunks run in sub-blocks of 16, 24 or 40 paths give the bits of
+   whole chunks, on a diagonal and a dense (dgemm) problem, with a partial
+   last chunk.  */
+START_TEST (test_ensemble_bitwise_sub_blocks)
+{
+  const char *probs[]
+      = { "quadratic:h=1,3,x0=1,-1", "quadratic:d=20,cond=10,seed=4,x0=0.5" };
+  const size_t Q[] = { 16, 24, 40, 0 };
+  for (int t = 0; t < 2; t++)
+    {
+      fixture f;
+      fixture_init (&f, 1, 1.0 / 16, probs[t]);
+      const uint64_t N = 64 * 5 + 13;
+      sde_ensemble_sums *a = sde_ensemble_sums_alloc (&f.e);
+      ck_assert_int_eq (sde__ensemble_run_sub (&f.e, 0, N, a, 64), 0);
+      size_t na, nb;
+      int64_t *da = sde_ensemble_sums_data (a, &na);
+      for (int q = 0; q < 4; q++)
+        {
+          sde_ensemble_sums *b = sde_ensemble_sums_alloc (&f.e);
+          ck_assert_int_eq (sde__ensemble_run_sub (&f.e, 0, N, b, Q[q]), 0);
+          int64_t *db = sde_ensemble_sums_data (b, &nb);
+          ck_assert_uint_eq (na, nb);
+          ck_assert_msg (memcmp (da, db, na * sizeof (int64_t)) == 0,
+                         "%s: sub-blocks of %zu change the sums", probs[t],
+                         Q[q]);
+          sde_ensemble_sums_free (b);
+        }
+      sde_ensemble_sums_free (a);
+      fixture_free (&f);
+    }
+}
+END_TEST
+
 static Suite *
 ensemble_suite (void)
 {
@@ -252,6 +287,7 @@ ensemble_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_ensemble_xsum_order_independent);
   tcase_add_test (tc, test_ensemble_bitwise_threads_and_batches);
+  tcase_add_test (tc, test_ensemble_bitwise_sub_blocks);
   tcase_add_test (tc, test_ensemble_coupling_reduces_variance);
   tcase_add_test (tc, test_ensemble_counts_divergence);
   tcase_add_test (tc, test_ensemble_rejects_bad_settings);

@@ -551,6 +551,41 @@ START_TEST (test_experiment_user_problem)
 }
 END_TEST
 
+/* The default reference scheme: weak2, but em for state-dependent noise
+   of more than 8 columns (a finite sum's r = n), where weak2 would take
+   O(n^2) gradients a substep; a scheme given by name is kept.  */
+START_TEST (test_experiment_reference_scheme_default)
+{
+  static const struct
+  {
+    const char *problem, *reference, *scheme;
+  } cases[] = {
+    { "doublewell", NULL, "scheme weak2" },
+    { "quadratic:d=16", NULL, "scheme weak2" },
+    { "linreg:data=diabetes", NULL, "scheme em" },
+    { "logreg:data=diabetes", NULL, "scheme em" },
+    { "sparse", NULL, "scheme em" },
+    { "linreg:data=diabetes", "sme1:scheme=weak2", "scheme weak2" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      sde_experiment_opts o;
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+      o.problem = cases[i].problem;
+      o.reference = cases[i].reference;
+      o.datadir = getenv ("SDEKIT_DATADIR");
+      o.engine = "mc"; /* a quadratic's exact engine has no scheme */
+      o.noise = strstr (o.problem, "data=") ? "minibatch:B=8" : NULL;
+      sde_experiment *x = sde_experiment_alloc (&o);
+      ck_assert_msg (x != NULL, "%s: %s", o.problem, last_reason);
+      const char *ref = value_of (x, "reference");
+      ck_assert_msg (ref && strstr (ref, cases[i].scheme), "%s: %s", o.problem,
+                     ref ? ref : "(none)");
+      sde_experiment_free (x);
+    }
+}
+END_TEST
+
 static Suite *
 experiment_suite (void)
 {
@@ -568,6 +603,7 @@ experiment_suite (void)
   tcase_add_test (tc, test_experiment_simulate_user_sde);
   tcase_add_test (tc, test_experiment_order_gbm);
   tcase_add_test (tc, test_experiment_order_user_sde);
+  tcase_add_test (tc, test_experiment_reference_scheme_default);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "problem_internal.h"
 #include "sdekit/exact.h"
 #include "sdekit/manifold.h"
 #include "sdekit/observable.h"
@@ -601,23 +602,22 @@ sample_covariance (const sde_problem *pb, const double *x1, double *C)
   free (g), free (gi), free (w);
 }
 
-/* Data problems' factor had n columns, so the limit SDE's noise dimension
-   was n (442 for the diabetes data) and weak2 cost O(n) calls per step.
-   Now it is square (d x d) unless n is small, and S S^T is still the
-   covariance, also when it is singular.  */
-START_TEST (test_problem_data_factor_square)
+/* Data problems' factor is the thin one, the n centred per-sample
+   gradients over sqrt(n): S S^T is the covariance, also when it is
+   singular.  */
+START_TEST (test_problem_data_factor_thin)
 {
   const struct
   {
     const char *spec;
     size_t r;
-  } cases[] = { { "linreg", 10 }, /* the diabetes data, n = 442 */
-                { "logreg", 10 },
-                { "linreg:data=synthetic,n=442,m=10,seed=5", 10 },
-                { "logreg:data=synthetic,n=300,m=6,seed=2", 6 },
-                { "linreg:data=synthetic,n=3,m=3,seed=4", 3 },   /* rank 2 */
-                { "logreg:data=synthetic,n=3,m=3,seed=9", 3 },   /* rank 2 */
-                { "linreg:data=synthetic,n=4,m=6,seed=1", 4 } }; /* thin */
+  } cases[] = { { "linreg", 442 }, /* the diabetes data */
+                { "logreg", 442 },
+                { "linreg:data=synthetic,n=442,m=10,seed=5", 442 },
+                { "logreg:data=synthetic,n=300,m=6,seed=2", 300 },
+                { "linreg:data=synthetic,n=3,m=3,seed=4", 3 }, /* rank 2 */
+                { "logreg:data=synthetic,n=3,m=3,seed=9", 3 }, /* rank 2 */
+                { "linreg:data=synthetic,n=4,m=6,seed=1", 4 } };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
     {
       sde_problem *pb = sde_problem_alloc (cases[c].spec, NULL);
@@ -674,6 +674,63 @@ START_TEST (test_problem_data_factor_square)
 }
 END_TEST
 
+/* The finite sums' one pass over the data: its gradient is bitwise
+   pb->grad's, and its S(x) z is the formed factor times z, for blocks of
+   8 paths and the rest; with weight decay too.  */
+START_TEST (test_problem_data_factor_apply)
+{
+  const char *specs[] = { "linreg", "logreg:data=synthetic,n=50,m=4,seed=2",
+                          "sparse:m=3,n=7,k=1,x0=0.4", "linreg" };
+  enum
+  {
+    NB = 13
+  };
+  for (size_t c = 0; c < 4; c++)
+    {
+      sde_problem *in = sde_problem_alloc (specs[c], NULL);
+      ck_assert_ptr_nonnull (in);
+      sde_problem *pb = c == 3 ? sde_problem_alloc_decay (in, 0.3) : in;
+      sde__factor_apply_fn fa = sde__problem_factor_apply (pb);
+      ck_assert_ptr_nonnull (fa);
+      const size_t d = pb->dim, r = pb->noise_dim;
+      double *x = malloc (sizeof (double) * d * NB);
+      double *z = malloc (sizeof (double) * r * NB);
+      double *S = malloc (sizeof (double) * d * r * NB);
+      double *g = malloc (sizeof (double) * d * NB);
+      double *g2 = malloc (sizeof (double) * d * NB);
+      double *sz = malloc (sizeof (double) * d * NB);
+      double *w = malloc (sizeof (double) * (pb->work + 1) * NB);
+      for (size_t i = 0; i < d; i++)
+        for (size_t p = 0; p < NB; p++)
+          x[i * NB + p] = 0.3 * sin ((double)(2 * i + 5 * p + 1));
+      for (size_t k = 0; k < r * NB; k++)
+        z[k] = cos (0.7 * (double)k);
+      ck_assert_int_eq (pb->grad (pb, NB, x, g, w), 0);
+      ck_assert_int_eq (fa (pb, NB, x, z, sz, g2, w), 0);
+      ck_assert_msg (memcmp (g, g2, sizeof (double) * d * NB) == 0,
+                     "%s: the pass's gradient is not pb->grad's", specs[c]);
+      ck_assert_int_eq (pb->factor (pb, NB, x, S, w), 0);
+      for (size_t i = 0; i < d; i++)
+        for (size_t p = 0; p < NB; p++)
+          {
+            double want = 0, scale = 0;
+            for (size_t j = 0; j < r; j++)
+              {
+                want += S[(i * r + j) * NB + p] * z[j * NB + p];
+                scale += fabs (S[(i * r + j) * NB + p] * z[j * NB + p]);
+              }
+            ck_assert_msg (fabs (sz[i * NB + p] - want) <= 1e-13 * scale,
+                           "%s: (S z)[%zu] of path %zu is %.17g, want %.17g",
+                           specs[c], i, p, sz[i * NB + p], want);
+          }
+      free (x), free (z), free (S), free (g), free (g2), free (sz), free (w);
+      if (pb != in)
+        sde_problem_free (pb);
+      sde_problem_free (in);
+    }
+}
+END_TEST
+
 /* L + wd |x|^2 / 2 over a problem: derivatives by differences, the noise
    of the inner problem, minibatches shifted by wd x.  */
 START_TEST (test_problem_weight_decay)
@@ -685,9 +742,14 @@ START_TEST (test_problem_weight_decay)
   ck_assert_ptr_null (pb->hess_const);
   ck_assert_uint_eq (pb->noise_dim, in->noise_dim);
   ck_assert_uint_eq (pb->nsamples, 40);
-  const size_t d = 3;
+  enum
+  {
+    d = 3
+  };
   double x[3 * NP], g[3 * NP], gf[3 * NP], H[9 * NP], Hf[9 * NP];
-  double S1[9 * NP], S2[9 * NP];
+  const size_t ns = d * pb->noise_dim * NP; /* the thin factor, r = n */
+  double *S1 = malloc (sizeof (double) * ns);
+  double *S2 = malloc (sizeof (double) * ns);
   double *w = malloc (sizeof (double) * (sde_problem_work (pb) + 1) * NP);
   random_points (pb, x, 3);
   ck_assert_int_eq (pb->grad (pb, NP, x, g, w), 0);
@@ -700,7 +762,8 @@ START_TEST (test_problem_weight_decay)
     near (H[k], Hf[k], 1e-6, 1, "hess", "decay", k);
   ck_assert_int_eq (pb->factor (pb, NP, x, S1, w), 0);
   ck_assert_int_eq (in->factor (in, NP, x, S2, w), 0);
-  ck_assert_int_eq (memcmp (S1, S2, sizeof (double) * 9 * NP), 0);
+  ck_assert_int_eq (memcmp (S1, S2, sizeof (double) * ns), 0);
+  free (S1), free (S2);
   uint32_t idx[2 * NP];
   for (size_t k = 0; k < 2 * NP; k++)
     idx[k] = (uint32_t)(7 * k % 40);
@@ -1435,7 +1498,8 @@ problem_suite (void)
   tcase_add_test (tc, test_problem_cos_observable_high_dimension);
   tcase_add_test (tc, test_problem_fd_grad_workspace_d1);
   tcase_add_test (tc, test_problem_user_struct_left_alone);
-  tcase_add_test (tc, test_problem_data_factor_square);
+  tcase_add_test (tc, test_problem_data_factor_thin);
+  tcase_add_test (tc, test_problem_data_factor_apply);
   tcase_add_test (tc, test_problem_weight_decay);
   tcase_add_test (tc, test_problem_expression_loss_errors);
   tcase_add_test (tc, test_problem_expression_noise_refused);

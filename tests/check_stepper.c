@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fused.h"
 #include "sdekit/optim.h"
 #include "sdekit/rng.h"
 #include "sdekit/stepper.h"
@@ -303,6 +304,67 @@ START_TEST (test_stepper_weak2_additive_short_form)
       ck_assert_close (xs[i], want[i], 1e-14);
       ck_assert_close (xs[i], xg[i], 1e-14);
     }
+}
+END_TEST
+
+static double
+decay_lambda (double t, const void *params)
+{
+  (void)params;
+  return 1 / (1 + t);
+}
+
+/* The SME-1 reference step fused as the ensemble runs it is bitwise the
+   weak2 stepper's, on a diagonal, a dense (dgemm) and a 1-D factor, with a
+   schedule that makes b(t) and b(t + h) differ, and on a block that is no
+   multiple of the dgemm panel.  */
+START_TEST (test_stepper_fused_reference_bitwise)
+{
+  const char *probs[]
+      = { "doublewell", "quadratic:h=1,3,s=0.5,x0=1,-1",
+          "lte:d=12,cond=10,seed=2", "quadratic:d=12,cond=10,seed=3,s=0.7" };
+  const size_t P = 37;
+  for (size_t t = 0; t < 4; t++)
+    for (int sched = 0; sched < 2; sched++)
+      {
+        sde_problem *pb = sde_problem_alloc (probs[t], NULL);
+        ck_assert_ptr_nonnull (pb);
+        sde_limit lim = { .kind = SDE_LIMIT_SME1, .prob = pb, .tau = 0.5 };
+        if (sched)
+          lim.lambda = decay_lambda;
+        sde_system sys;
+        ck_assert_int_eq (sde_system_limit (&sys, &lim), 0);
+        ck_assert (sde__limit_fusable (&sys, sde_stepper_weak2));
+        ck_assert (!sde__limit_fusable (&sys, sde_stepper_em));
+        sde_stepper *st = sde_stepper_alloc (sde_stepper_weak2, &sys, P);
+        ck_assert_ptr_nonnull (st);
+        const size_t d = pb->dim, r = pb->noise_dim;
+        double *xa = malloc (sizeof (double) * d * P),
+               *xb = malloc (sizeof (double) * d * P),
+               *dw = malloc (sizeof (double) * r * P);
+        sde_rng *rng = sde_rng_alloc (NULL, 9);
+        sde_rng_sample (rng, SDE_RNG_NORMAL, 0, 1, 0, 0, P, d, xa, P);
+        memcpy (xb, xa, sizeof (double) * d * P);
+        const double h = 0.03;
+        for (size_t k = 0; k < 8; k++)
+          {
+            sde_rng_sample (rng, SDE_RNG_NORMAL, 0, 0, k, 0, P, r, dw, P);
+            for (size_t q = 0; q < r * P; q++)
+              dw[q] *= sqrt (h);
+            ck_assert_int_eq (
+                sde_stepper_apply (st, (double)k * h, h, P, xa, dw, NULL), 0);
+            ck_assert_int_eq (sde__limit_weak2_step (&sys, (double)k * h, h, P,
+                                                     xb, dw,
+                                                     sde__stepper_work (st)),
+                              0);
+            ck_assert_msg (memcmp (xa, xb, sizeof (double) * d * P) == 0,
+                           "%s: fused step %zu differs", probs[t], k);
+          }
+        free (xa), free (xb), free (dw);
+        sde_rng_free (rng);
+        sde_stepper_free (st);
+        sde_problem_free (pb);
+      }
 }
 END_TEST
 
@@ -890,6 +952,7 @@ stepper_suite (void)
   tcase_add_test (tc, test_stepper_milstein_one_step_closed_form);
   tcase_add_test (tc, test_stepper_weak2_one_step_closed_form);
   tcase_add_test (tc, test_stepper_weak2_additive_short_form);
+  tcase_add_test (tc, test_stepper_fused_reference_bitwise);
   tcase_add_test (tc, test_stepper_milstein_refuses_noncommutative);
   tcase_add_test (tc, test_stepper_registry_finds_every_scheme);
   tcase_add_test (tc, test_stepper_gbm_discrete_moments_within_se);

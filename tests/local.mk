@@ -9,7 +9,7 @@ UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_density tests/check_manifold tests/check_expr \
 	tests/check_density_slow tests/check_weak tests/check_report \
 	tests/check_experiment tests/check_json tests/check_system_expr \
-	tests/check_order tests/check_slow_tangent
+	tests/check_order tests/check_slow_tangent tests/check_cmat
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -68,6 +68,9 @@ tests_check_system_expr_LDADD = $(TEST_UNIT_LIBS)
 tests_check_order_SOURCES = tests/check_order.c tests/testutil.h
 tests_check_order_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_order_LDADD = $(TEST_UNIT_LIBS)
+tests_check_cmat_SOURCES = tests/check_cmat.c tests/testutil.h
+tests_check_cmat_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_check_cmat_LDADD = $(TEST_UNIT_LIBS)
 
 CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/sde-sim-methods.sh tests/cli/sde-compare-usage.sh \
@@ -75,7 +78,8 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/man-pages.sh tests/cli/pkgconfig.sh tests/cli/sde-slow.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
 	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh \
-	tests/cli/sde-order.sh tests/cli/sde-sim-user.sh tests/cli/readme.sh
+	tests/cli/sde-order.sh tests/cli/sde-sim-user.sh tests/cli/readme.sh \
+	tests/cli/blas-link.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif

@@ -28,8 +28,9 @@ static const cli_option options[] = {
   SW_OPT_FAMILY,
   { "reference", 'r', "REF",
     "sme1[:scheme=S,substeps=M|auto], sme2[:...], underdamped:c=C[,...], "
-    "or a method (e.g. sgd)",
-    "sme1:scheme=weak2,substeps=auto" },
+    "or a method (e.g. sgd); the scheme is weak2, or em for noise S(x) "
+    "of more than 8 columns (finite sums)",
+    "sme1:substeps=auto" },
   { "schedule", SW_SCHEDULE, "SPEC",
     "learning-rate schedule in SDE time (constant, step:..., cosine, "
     "table:...)",
