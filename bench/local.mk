@@ -16,7 +16,7 @@ EXTRA_DIST += bench/run-normals.sh bench/numpy_normals.py \
 	bench/run-sgd.sh bench/sgd_peers.py bench/table_numpy.py \
 	bench/run-mpi.sh bench/run-engines.sh bench/lib.sh bench/run-expr.sh \
 	bench/run-goals.sh bench/sgd_plain.c bench/table_numpy_coupled.py \
-	bench/d100_numpy.py bench/RESULTS.md bench/run-python.sh \
+	bench/d100_numpy.py bench/run-python.sh \
 	bench/python_peers.py
 
 # The plain-C peer is built with its own flags, as its header says (a
