@@ -390,6 +390,21 @@ gp_series (const figure_data *d, FILE *g, size_t m, size_t o,
     }
 }
 
+/* "set WHAT TEXT noenhanced" for a caller's label (as a gnuplot string,
+   never code), else FALLBACK as it is (NULL: nothing).  */
+static void
+gp_label (FILE *g, const char *what, const char *text, const char *fallback)
+{
+  if (text)
+    {
+      fprintf (g, "set %s ", what);
+      gp_string (g, text);
+      fputs (" noenhanced\n", g);
+    }
+  else if (fallback)
+    fprintf (g, "set %s %s\n", what, fallback);
+}
+
 /* The reference slopes, as gp_series.  */
 static void
 gp_theory (const figure_data *d, FILE *g, int data, int *first)
@@ -444,28 +459,9 @@ figure_write_gnuplot (const figure_data *d, FILE *g, const char *ext)
          "set format y '10^{%L}'\nset offsets graph 0.04, graph 0.04, 0, 0\n"
          "set key below Left reverse\nset grid\nset bars small\n",
          g);
-  if (d->xlabel)
-    {
-      fputs ("set xlabel ", g);
-      gp_string (g, d->xlabel);
-      fputs (" noenhanced\n", g);
-    }
-  else
-    fputs ("set xlabel 'learning rate {/Symbol h}'\n", g);
-  if (d->ylabel)
-    {
-      fputs ("set ylabel ", g);
-      gp_string (g, d->ylabel);
-      fputs (" noenhanced\n", g);
-    }
-  else
-    fputs ("set ylabel 'weak error |e|'\n", g);
-  if (d->title)
-    {
-      fputs ("set title ", g);
-      gp_string (g, d->title);
-      fputs (" noenhanced\n", g);
-    }
+  gp_label (g, "xlabel", d->xlabel, "'learning rate {/Symbol h}'");
+  gp_label (g, "ylabel", d->ylabel, "'weak error |e|'");
+  gp_label (g, "title", d->title, NULL);
   int first = 1;
   for (size_t m = 0; m < d->nmethods; m++)
     for (size_t o = 0; o < d->nobs; o++)
