@@ -55,6 +55,8 @@ struct sde__phi_ws
   double *tgt, *se0;      /* cap each: the flow's target offset, time */
   double *yc, *vc;        /* d x cap, cap: a round's start and offset */
   double *cf;             /* cap: the first check's error coefficient */
+  double *vend, *lend;    /* cap each: where a flow stopped, its offset
+                             |grad L| / lambda and Rayleigh quotient */
   int *c0, *sel;          /* A(yc)'s outcome; a phase's paths */
   /* The finish.  */
   double *H;          /* d x d x cap */
@@ -114,7 +116,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->d = d;
   w->cap = cap;
   w->y = malloc (sizeof (double) * (9 * d + 10) * cap);
-  w->gx = malloc (sizeof (double) * (4 * d + 7) * cap);
+  w->gx = malloc (sizeof (double) * (4 * d + 9) * cap);
   w->H = malloc (sizeof (double) * (3 * d * d + 2 * d) * cap);
   w->pw = malloc (sizeof (double) * (pb->work + 3 * d + 1) * cap);
   w->A = malloc (sizeof (double) * (2 * d * d + d));
@@ -137,9 +139,9 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->y1 = w->a0 + d * cap;
   w->yc = w->y1 + d * cap;
   r = w->yc + d * cap;
-  double **per[]
-      = { &w->h0, &w->v0, &w->lam0, &w->tgt, &w->se0, &w->vc, &w->cf };
-  for (size_t k = 0; k < 7; k++)
+  double **per[] = { &w->h0, &w->v0, &w->lam0, &w->tgt, &w->se0,
+                     &w->vc, &w->cf, &w->vend, &w->lend };
+  for (size_t k = 0; k < 9; k++)
     *per[k] = r + k * cap;
   w->N = w->H + d * d * cap;
   w->S2 = w->N + d * d * cap;
@@ -707,15 +709,19 @@ dp_control (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
   for (size_t p = 0; p < n; p++)
     {
       keep[p] = 1;
-      if (!isfinite (w->e2[p]) || !isfinite (w->g2[p]))
-        {
-          keep[p] = 0, out[w->idx[p]] = SDE__PHI_BAD;
-          continue;
-        }
       /* Every attempt counts against the budget.  */
       if (++w->nst[p] > c->max_steps)
         {
           keep[p] = 0, out[w->idx[p]] = SDE__PHI_BUDGET;
+          continue;
+        }
+      /* A step too long for a stiff start can overflow: a rejection, until
+         the step itself underflows.  */
+      if (!isfinite (w->e2[p]) || !isfinite (w->g2[p]))
+        {
+          w->h[p] *= 0.2;
+          if (!(w->h[p] > 0))
+            keep[p] = 0, out[w->idx[p]] = SDE__PHI_BAD;
           continue;
         }
       if (!(w->e2[p] >= 1))
@@ -732,7 +738,11 @@ dp_control (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
       const double g = sqrt (w->g2[p]), lam = w->ray[p];
       if (g <= c->gabs || (lam > 0 && g <= lam * w->vt[p])
           || w->s[p] >= w->se[p] * (1 - 1e-12))
-        keep[p] = 0;
+        {
+          keep[p] = 0;
+          w->vend[w->idx[p]] = lam > 0 ? g / lam : HUGE_VAL;
+          w->lend[w->idx[p]] = lam;
+        }
       w->h[p] *= w->fac[p];
     }
 }
@@ -1053,6 +1063,17 @@ advance (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
         w->vc[p] = along (w, n, p, w->yc, w->a0, 0, w->m[p]);
         w->lam0[p] = w->lp[p * d];
       }
+    else if (out[p] == SDE__PHI_OK && w->lend[p] > 0)
+      {
+        /* No finish at yc (far from Gamma): the flow's own estimates, so
+           that the next target is closer still.  */
+        w->vc[p] = w->vend[p];
+        w->lam0[p] = w->lend[p];
+      }
+  /* The flows from yc start with a step fit for the curvature there.  */
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK && w->lend[p] > 0)
+      w->h0[p] = 0.2 / w->lend[p];
   return GSL_SUCCESS;
 }
 

@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_integration.h>
 
+#include "manifold_internal.h"
 #include "sdekit/ensemble.h"
 #include "sdekit/manifold.h"
 #include "testutil.h"
@@ -449,6 +450,53 @@ START_TEST (test_phi_block_matches_closed_form)
 }
 END_TEST
 
+/* Far from the manifold (SGD with a large step can leave the basin's
+   neighbourhood by orders of magnitude) the block method flows in rounds,
+   each to a fraction of the offset its flow reached, with a first step fit
+   for the curvature where it starts, and lands: every path comes back OK
+   (not handed to the per-path BDF fallback, which is slower by orders of
+   magnitude), and Phi on the circle as an expression is x / |x| to 1e-9
+   (the default tolerance is looser than that only in its absolute
+   terms).  */
+START_TEST (test_phi_block_far_points)
+{
+  sde_problem *pe = sde_problem_alloc_expr ("(x0^2+x1^2-1)^2/2", 1, "1,0");
+  ck_assert_ptr_nonnull (pe);
+  enum
+  {
+    NB = 5
+  };
+  const double x[2 * NB]
+      = { -200714, 3e3, -40, 1e6, 1.2, -18740.5, 1e3, 250, -2e6, 0.1 };
+  double y[2 * NB], cf[2 * NB];
+  int out[NB];
+  size_t steps[NB];
+  sde__phi_cfg c = { .k = 1,
+                     .rank_tol = 1e-7,
+                     .gtol = 1e-11,
+                     .max_steps = 100000,
+                     .rtol = 1e-6,
+                     .ptol = 1e-7,
+                     .patol = SDE_MANIFOLD_PATOL,
+                     .theta = 1e-2,
+                     .gabs = SDE_MANIFOLD_GABS,
+                     .cskip = -1,
+                     .vskip = 0 };
+  sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
+  ck_assert_ptr_nonnull (w);
+  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps, cf), 0);
+  for (size_t p = 0; p < NB; p++)
+    {
+      const double r = hypot (x[p], x[NB + p]);
+      ck_assert_int_eq (out[p], SDE__PHI_OK);
+      ck_assert_close (y[p], x[p] / r, 1e-9);
+      ck_assert_close (y[NB + p], x[NB + p] / r, 1e-9);
+    }
+  sde__phi_ws_free (w);
+  sde_problem_free (pe);
+}
+END_TEST
+
 /* Where no closed form exists: a circle in R^3 with a coupled normal
    direction (normal space of dimension 2, curved fibres), the sphere (a
    manifold of dimension 2), and a tilted ellipse.  The block method at
@@ -607,6 +655,7 @@ suite (void)
   tcase_add_test (tc, test_slow_method_observed_at_phi);
   tcase_add_test (tc, test_manifold_errors);
   tcase_add_test (tc, test_phi_block_matches_closed_form);
+  tcase_add_test (tc, test_phi_block_far_points);
   tcase_add_test (tc, test_phi_block_matches_bdf);
   tcase_add_test (tc, test_phi_block_sampled_checks);
   suite_add_tcase (s, tc);
