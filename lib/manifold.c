@@ -47,10 +47,8 @@ struct slot
   double *S, *Sig, *A, *B, *t1, *t2, *x;
   sde__phi_ws *ws; /* Phi over blocks of paths */
   double *bx, *by; /* a gathered block, d x cap each */
-  double *sx, *sy; /* part of it, d x cap each */
-  double *cf;      /* 2 cap: error coefficients and offsets */
-  int *code, *scode;
-  size_t *nst, *map, *snst;
+  int *code;
+  size_t *nst, *map;
 };
 
 void
@@ -170,18 +168,13 @@ slot_init (slot *sl, sde_manifold *m)
   size_t cap = 65536 / (d * d);
   cap = cap < 8 ? 8 : cap > 256 ? 256 : cap;
   sl->ws = sde__phi_ws_alloc (m->pb, cap);
-  sl->bx = malloc (sizeof (double) * (4 * d + 2) * cap);
-  sl->code = malloc (sizeof (int) * 2 * cap);
-  sl->nst = malloc (sizeof (size_t) * 3 * cap);
+  sl->bx = malloc (sizeof (double) * 2 * d * cap);
+  sl->code = malloc (sizeof (int) * cap);
+  sl->nst = malloc (sizeof (size_t) * 2 * cap);
   if (!sl->ws || !sl->bx || !sl->code || !sl->nst)
     return GSL_ENOMEM;
   sl->by = sl->bx + d * cap;
-  sl->sx = sl->by + d * cap;
-  sl->sy = sl->sx + d * cap;
-  sl->cf = sl->sy + d * cap;
-  sl->scode = sl->code + cap;
   sl->map = sl->nst + cap;
-  sl->snst = sl->map + cap;
   return GSL_SUCCESS;
 }
 
@@ -374,7 +367,13 @@ phi_bdf (slot *sl, const double *x, double *y, size_t *steps)
   return GSL_SUCCESS;
 }
 
-/* The block method's settings.  */
+/* The block method's settings: checks by flow steps on 1 path in
+   SAMPLE of a block, those farthest from Gamma.  */
+enum
+{
+  SAMPLE = 64
+};
+
 static sde__phi_cfg
 phi_cfg (const sde_manifold *m)
 {
@@ -387,50 +386,7 @@ phi_cfg (const sde_manifold *m)
                          .patol = SDE_MANIFOLD_PATOL,
                          .theta = 1e-2,
                          .gabs = fmax (m->o.gtol, SDE_MANIFOLD_GABS),
-                         .cskip = -1,
-                         .vskip = 0 };
-}
-
-/* sde__phi_block on the paths p0 <= p < p1 of the block sl->bx
-   (leading dimension n), into sl->by, sl->code and sl->nst.  */
-static int
-phi_part (slot *sl, const sde__phi_cfg *c, size_t n, size_t p0, size_t p1)
-{
-  const size_t d = sl->m->d, k = p1 - p0;
-  for (size_t i = 0; i < d; i++)
-    memcpy (sl->sx + i * k, sl->bx + i * n + p0, sizeof (double) * k);
-  int st = sde__phi_block (sl->ws, c, k, sl->sx, sl->sy, sl->scode, sl->snst,
-                           sl->cf);
-  for (size_t i = 0; i < d; i++)
-    memcpy (sl->by + i * n + p0, sl->sy + i * k, sizeof (double) * k);
-  memcpy (sl->code + p0, sl->scode, sizeof (int) * k);
-  memcpy (sl->nst + p0, sl->snst, sizeof (size_t) * k);
-  return st;
-}
-
-/* Phi of the block sl->bx: in blocks of at least 64 paths, 1 in 32
-   (at least 2) first, each with its own check; their checks' largest
-   error coefficient C then stands for the others, which are accepted
-   without a check of their own where 10 C |x - Gamma|^3 is within the
-   tolerance and |x - Gamma| is at most twice the sample's largest.  */
-static int
-phi_sampled (slot *sl, size_t n)
-{
-  sde__phi_cfg c = phi_cfg (sl->m);
-  size_t ns = n >= 64 ? n / 32 : n;
-  int st = phi_part (sl, &c, n, 0, ns);
-  if (st || ns == n)
-    return st;
-  double cmax = -1, vmax = 0;
-  for (size_t p = 0; p < ns; p++)
-    if (!isnan (sl->cf[p]))
-      {
-        cmax = fmax (cmax, sl->cf[p]);
-        vmax = fmax (vmax, sl->cf[ns + p]);
-      }
-  c.cskip = cmax;
-  c.vskip = 2 * vmax;
-  return phi_part (sl, &c, n, ns, n);
+                         .sample = SAMPLE };
 }
 
 /* Phi of the N gathered paths of sl->bx (leading dimension n) into
@@ -442,7 +398,8 @@ phi_gathered (slot *sl, size_t n, uint64_t *steps)
 {
   sde_manifold *m = sl->m;
   const size_t d = m->d;
-  int st = phi_sampled (sl, n);
+  sde__phi_cfg c = phi_cfg (m);
+  int st = sde__phi_block (sl->ws, &c, n, sl->bx, sl->by, sl->code, sl->nst);
   if (st)
     return st;
   for (size_t p = 0; p < n; p++)

@@ -11,20 +11,21 @@
 /* What sde__phi_block needs to know.  */
 typedef struct
 {
-  size_t k;            /* manifold dimension (0: not yet known; counted) */
-  double rank_tol;     /* relative size of a tangent eigenvalue */
-  double gtol;         /* Newton ends when |grad L| <= gtol */
-  size_t max_steps;    /* flow steps of one path */
-  double rtol;         /* the flow's local error per step, relative to the
-                          step's length */
-  double ptol, patol;  /* Phi's tolerance: ptol |x - Gamma|^2 + patol */
-  double theta;        /* without an error model, flow until the offset from
-                          Gamma is theta times that of x */
-  double gabs;         /* no flow once |grad L| <= gabs */
-  double cskip, vskip; /* cskip >= 0: no check where 10 cskip |x - Gamma|^3
-                          is within Phi's tolerance and |x - Gamma| <=
-                          vskip (cskip: the error coefficient C of
-                          |A - Phi| <= C |x - Gamma|^3 measured elsewhere) */
+  size_t k;           /* manifold dimension (0: not yet known; counted) */
+  double rank_tol;    /* relative size of a tangent eigenvalue */
+  double gtol;        /* Newton ends when |grad L| <= gtol */
+  size_t max_steps;   /* flow steps of one path */
+  double rtol;        /* the flow's local error per step, relative to the
+                         step's length */
+  double ptol, patol; /* Phi's tolerance: ptol |x - Gamma|^2 + patol */
+  double theta;       /* without an error model, flow until the offset from
+                         Gamma is theta times that of x */
+  double gabs;        /* no flow once |grad L| <= gabs */
+  size_t sample;      /* 0: every path's A(x) checked by a flow step;
+                         else, in blocks of at least 64 paths, those of
+                         the 1 in SAMPLE (at least 2) farthest from Gamma,
+                         and the others by the error coefficient C of
+                         |A - Phi| <= C |x - Gamma|^3 those give */
 } sde__phi_cfg;
 
 /* Per-path outcomes of sde__phi_block.  */
@@ -48,13 +49,9 @@ size_t sde__phi_ws_cap (const sde__phi_ws *w);
    a flow step and, where it is too large, the gradient flow by
    Dormand-Prince 5(4) first (manifold_phi.c).  OUT[p] gets an
    SDE__PHI_* code (Y is garbage where it is not OK), STEPS[p] the flow
-   steps plus Newton iterations.  CF (2n) gets, for the paths whose
-   first check measured it, the error coefficient |A(x) - Phi(x)| /
-   |x - Gamma|^3 (less rounding; cf[p]) and |x - Gamma| (cf[n + p]), NaN
-   for the others.  Returns a callback's status.  */
+   steps plus Newton iterations.  Returns a callback's status.  */
 int sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
-                    const double *x, double *y, int *out, size_t *steps,
-                    double *cf);
+                    const double *x, double *y, int *out, size_t *steps);
 
 /* Eigenvalues (ascending) and orthonormal eigenvectors (columns of V,
    d x d row-major) of the symmetric A (d x d, destroyed) by cyclic

@@ -38,6 +38,8 @@
 
 /* A path left out of a phase.  */
 #define SKIP (-1)
+/* A path waiting for the sample's verdict.  */
+#define DEFER (-2)
 
 struct sde__phi_ws
 {
@@ -57,7 +59,7 @@ struct sde__phi_ws
   double *cf;             /* cap: the first check's error coefficient */
   double *vend, *lend;    /* cap each: where a flow stopped, its offset
                              |grad L| / lambda and Rayleigh quotient */
-  int *c0, *sel;          /* A(yc)'s outcome; a phase's paths */
+  int *c0, *sel, *c1;     /* A(yc)'s outcome; a phase's paths; scratch */
   /* The finish.  */
   double *H;          /* d x d x cap */
   double *N;          /* d x d per path: the eigenvectors of H, normal ones
@@ -121,7 +123,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->pw = malloc (sizeof (double) * (pb->work + 3 * d + 1) * cap);
   w->A = malloc (sizeof (double) * (2 * d * d + d));
   w->idx = malloc (sizeof (size_t) * 3 * cap);
-  w->c0 = malloc (sizeof (int) * 2 * cap);
+  w->c0 = malloc (sizeof (int) * 3 * cap);
   if (!w->y || !w->gx || !w->H || !w->pw || !w->A || !w->idx || !w->c0)
     {
       sde__phi_ws_free (w);
@@ -150,6 +152,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->V = w->A + d * d;
   w->ev = w->V + d * d;
   w->sel = w->c0 + cap;
+  w->c1 = w->sel + cap;
   w->nst = w->idx + cap;
   w->m = w->nst + cap;
   return w;
@@ -566,14 +569,22 @@ bases_where (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
 
 /* Newton's method from y (paths with out OK, their bases in w->N) on
    N^T grad L(y + N c) = 0, in place, until |grad L| <= gtol; quadratic
-   convergence at least halves |grad L| per step, so a path that stalls
-   (rounding, or a start outside Newton's basin) gets out NEWTON.  */
+   convergence at least halves |grad L| per step.  A step that does not
+   (an overshoot from afar: from inside the circle Newton's first step
+   lands farther out than it started) is halved, up to HALVE times; a path
+   that still stalls (rounding, or a start outside Newton's basin) gets out
+   NEWTON.  */
 static int
 newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
         size_t *steps)
 {
+  enum
+  {
+    HALVE = 6
+  };
   const size_t d = w->d;
-  double *g = w->k[0];
+  double *g = w->k[0], *prev = w->k[1]; /* the point before each step */
+  unsigned char half[256] = { 0 }, wait[256];
   memcpy (w->y, y, sizeof (double) * d * n);
   for (size_t p = 0; p < n; p++)
     w->gn[p] = HUGE_VAL;
@@ -584,13 +595,23 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
         return st;
       for (size_t p = 0; p < n; p++)
         {
+          wait[p] = 0;
           if (out[p] != SDE__PHI_OK || w->gn[p] <= c->gtol)
             continue;
           const double gp = norm_at (g, d, n, p);
           /* The first steps from afar may overshoot: they need only
              decrease |grad L|.  */
           if (!(gp <= (it < 3 ? 0.99 : 0.5) * w->gn[p]) && gp > c->gtol)
-            out[p] = SDE__PHI_NEWTON;
+            {
+              if (!(half[p] < HALVE && isfinite (w->gn[p])))
+                {
+                  out[p] = SDE__PHI_NEWTON;
+                  continue;
+                }
+              half[p]++, wait[p] = 1, more = 1;
+              for (size_t i = 0; i < d; i++)
+                w->y[i * n + p] = 0.5 * (w->y[i * n + p] + prev[i * n + p]);
+            }
           else
             more |= (w->gn[p] = gp) > c->gtol;
         }
@@ -598,8 +619,10 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
       if (!more || (st = hessian (w, n, w->y, w->H)))
         return more ? st : (memcpy (y, w->y, sizeof (double) * d * n), 0);
       for (size_t p = 0; p < n; p++)
-        if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol)
+        if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p])
           {
+            for (size_t i = 0; i < d; i++)
+              prev[i * n + p] = w->y[i * n + p];
             if (newton_step (w, n, p, g))
               out[p] = SDE__PHI_NEWTON;
             else
@@ -1051,14 +1074,23 @@ advance (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
   if (st
       || (st = flow (w, c, n, w->y1, w->gx, w->se0, w->tgt, w->yc, out, steps)))
     return st;
+  /* Only the flowing paths' A and its outcome change: the deferred ones
+     keep A(x) for the sample's verdict.  */
+  int *c1 = w->c1;
   for (size_t p = 0; p < n; p++)
-    w->c0[p] = out[p] == SDE__PHI_OK ? SDE__PHI_OK : SKIP;
-  memcpy (w->a0, w->yc, sizeof (double) * d * n);
-  if ((st = bases_where (w, c, n, w->a0, w->c0, w->c0))
-      || (st = land (w, c, n, w->yc, w->a0, w->c0, steps)))
+    {
+      c1[p] = out[p] == SDE__PHI_OK ? SDE__PHI_OK : SKIP;
+      for (size_t i = 0; i < d && c1[p] == SDE__PHI_OK; i++)
+        w->a0[i * n + p] = w->yc[i * n + p];
+    }
+  if ((st = bases_where (w, c, n, w->a0, c1, c1))
+      || (st = land (w, c, n, w->yc, w->a0, c1, steps)))
     return st;
   for (size_t p = 0; p < n; p++)
-    if (w->c0[p] == SDE__PHI_OK)
+    if (out[p] == SDE__PHI_OK)
+      w->c0[p] = c1[p];
+  for (size_t p = 0; p < n; p++)
+    if (w->c0[p] == SDE__PHI_OK && out[p] == SDE__PHI_OK)
       {
         w->vc[p] = along (w, n, p, w->yc, w->a0, 0, w->m[p]);
         w->lam0[p] = w->lp[p * d];
@@ -1093,23 +1125,36 @@ pullback (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   return st;
 }
 
-/* Where the error coefficient cskip of c (measured on other paths by
-   the check) says A(x) is within ten times Phi's tolerance and x is at
-   most vskip from Gamma, A(x) (in w->a0) is accepted without a check of
-   its own and pulled back onto Gamma (out SKIP).  */
+/* The deferred paths (out DEFER) wait for the sample's verdict: where
+   the largest error coefficient C the sample measured says A(x) (in
+   w->a0) is within a tenth of Phi's tolerance, 10 C |x - Gamma|^3 <=
+   ptol |x - Gamma|^2 + patol, and x is at most twice the sample's largest
+   offset from Gamma, A(x) is accepted without a check of its own and
+   pulled back onto Gamma (out SKIP); the others get out OK, for rounds of
+   their own.  */
 static int
 trusted (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
          size_t *steps)
 {
   const size_t d = w->d;
+  double cmax = -1, vmax = 0;
+  for (size_t p = 0; p < n; p++)
+    if (out[p] != DEFER && !isnan (w->cf[p]))
+      {
+        cmax = fmax (cmax, w->cf[p]);
+        vmax = fmax (vmax, w->v0[p]);
+      }
   int any = 0;
   for (size_t p = 0; p < n; p++)
     {
       const double v = w->v0[p];
       const double tol = c->ptol * v * v + c->patol;
       w->sel[p] = SKIP;
-      if (out[p] != SDE__PHI_OK || w->c0[p] != SDE__PHI_OK || !(c->cskip >= 0)
-          || !(v <= c->vskip) || !(10 * c->cskip * v * v * v <= tol))
+      if (out[p] != DEFER)
+        continue;
+      out[p] = SDE__PHI_OK;
+      if (w->c0[p] != SDE__PHI_OK || !(cmax >= 0) || !(v <= 2 * vmax)
+          || !(10 * cmax * v * v * v <= tol))
         continue;
       out[p] = SKIP, w->sel[p] = SDE__PHI_OK, any = 1;
       for (size_t i = 0; i < d; i++)
@@ -1118,26 +1163,39 @@ trusted (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   return any ? pullback (w, c, n, y, out, steps) : GSL_SUCCESS;
 }
 
-int
-sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
-                const double *x, double *y, int *out, size_t *steps, double *cf)
+/* With c->sample, in a block of at least 64 paths, all but the 1 in
+   sample (at least 2) with A(x) and the largest offsets from Gamma get
+   out DEFER: the sample's checks then stand for them, measured where the
+   cubic error is largest.  */
+static void
+defer (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out)
 {
-  if (n > w->cap || n > 256)
-    return GSL_EINVAL;
-  const size_t d = w->d;
+  if (c->sample == 0 || n < 64)
+    return;
+  size_t ns = n / c->sample;
+  ns = ns < 2 ? 2 : ns;
   for (size_t p = 0; p < n; p++)
-    steps[p] = 0, w->cf[p] = NAN;
-  int st = start (w, c, n, x, out);
-  if (st)
-    return st;
-  memcpy (w->yc, x, sizeof (double) * d * n);
-  memcpy (w->a0, x, sizeof (double) * d * n);
-  memcpy (w->vc, w->v0, sizeof (double) * n);
-  if ((st = land (w, c, n, x, w->a0, w->c0, steps))
-      || (st = trusted (w, c, n, y, out, steps)))
-    return st;
-  /* Rounds of probe, check and flow; each flow goes at least halfway.  */
-  int left = 0;
+    if (out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK)
+      out[p] = DEFER;
+  for (size_t k = 0; k < ns; k++)
+    {
+      size_t b = n;
+      for (size_t p = 0; p < n; p++)
+        if (out[p] == DEFER && (b == n || w->v0[p] > w->v0[b]))
+          b = p;
+      if (b == n)
+        break;
+      out[b] = SDE__PHI_OK;
+    }
+}
+
+/* Rounds of probe, check and flow for the paths with out OK; each flow
+   goes at least halfway.  */
+static int
+rounds (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+        size_t *steps)
+{
+  int left = 0, st;
   for (size_t p = 0; p < n; p++)
     left |= out[p] == SDE__PHI_OK;
   for (int round = 0; round < 8 && left; round++)
@@ -1152,11 +1210,31 @@ sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
       if ((st = advance (w, c, n, out, steps)))
         return st;
     }
-  for (size_t p = 0; p < n && cf; p++)
-    {
-      cf[p] = w->cf[p];
-      cf[n + p] = isnan (w->cf[p]) ? NAN : w->v0[p];
-    }
+  return GSL_SUCCESS;
+}
+
+int
+sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
+                const double *x, double *y, int *out, size_t *steps)
+{
+  if (n > w->cap || n > 256)
+    return GSL_EINVAL;
+  const size_t d = w->d;
+  for (size_t p = 0; p < n; p++)
+    steps[p] = 0, w->cf[p] = NAN;
+  int st = start (w, c, n, x, out);
+  if (st)
+    return st;
+  memcpy (w->yc, x, sizeof (double) * d * n);
+  memcpy (w->a0, x, sizeof (double) * d * n);
+  memcpy (w->vc, w->v0, sizeof (double) * n);
+  if ((st = land (w, c, n, x, w->a0, w->c0, steps)))
+    return st;
+  defer (w, c, n, out);
+  if ((st = rounds (w, c, n, y, out, steps))
+      || (st = trusted (w, c, n, y, out, steps))
+      || (st = rounds (w, c, n, y, out, steps)))
+    return st;
   for (size_t p = 0; p < n; p++)
     out[p] = out[p] == SKIP          ? SDE__PHI_OK
              : out[p] == SDE__PHI_OK ? SDE__PHI_NEWTON

@@ -468,7 +468,7 @@ START_TEST (test_phi_block_far_points)
   };
   const double x[2 * NB]
       = { -200714, 3e3, -40, 1e6, 1.2, -18740.5, 1e3, 250, -2e6, 0.1 };
-  double y[2 * NB], cf[2 * NB];
+  double y[2 * NB];
   int out[NB];
   size_t steps[NB];
   sde__phi_cfg c = { .k = 1,
@@ -480,17 +480,59 @@ START_TEST (test_phi_block_far_points)
                      .patol = SDE_MANIFOLD_PATOL,
                      .theta = 1e-2,
                      .gabs = SDE_MANIFOLD_GABS,
-                     .cskip = -1,
-                     .vskip = 0 };
+                     .sample = 0 };
   sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
   ck_assert_ptr_nonnull (w);
-  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps, cf), 0);
+  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
   for (size_t p = 0; p < NB; p++)
     {
       const double r = hypot (x[p], x[NB + p]);
       ck_assert_int_eq (out[p], SDE__PHI_OK);
       ck_assert_close (y[p], x[p] / r, 1e-9);
       ck_assert_close (y[NB + p], x[NB + p] / r, 1e-9);
+    }
+  sde__phi_ws_free (w);
+  sde_problem_free (pe);
+}
+END_TEST
+
+/* Inside the circle, Newton's first step along the radius overshoots
+   (from r = 0.79 it lands at r = 1.13, where |grad L| is larger): halved,
+   it converges, so A(x) needs no gradient flow first.  Counted in steps:
+   Newton's iterations and the check's flow steps, against the flow to a
+   hundredth of the offset that a failed Newton start costs.  */
+START_TEST (test_phi_block_newton_overshoot)
+{
+  sde_problem *pe = sde_problem_alloc_expr ("(x0^2+x1^2-1)^2/2", 1, "1,0");
+  ck_assert_ptr_nonnull (pe);
+  enum
+  {
+    NB = 3
+  };
+  const double x[2 * NB] = { 0.79, 0.74, 0.78, -0.047, -0.045, 0.0385 };
+  double y[2 * NB];
+  int out[NB];
+  size_t steps[NB];
+  sde__phi_cfg c = { .k = 1,
+                     .rank_tol = 1e-7,
+                     .gtol = 1e-11,
+                     .max_steps = 100000,
+                     .rtol = 1e-6,
+                     .ptol = 1e-7,
+                     .patol = SDE_MANIFOLD_PATOL,
+                     .theta = 1e-2,
+                     .gabs = SDE_MANIFOLD_GABS,
+                     .sample = 0 };
+  sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
+  ck_assert_ptr_nonnull (w);
+  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
+  for (size_t p = 0; p < NB; p++)
+    {
+      const double r = hypot (x[p], x[NB + p]);
+      ck_assert_int_eq (out[p], SDE__PHI_OK);
+      ck_assert_uint_le (steps[p], 20); /* 40 and more without halving */
+      ck_assert_close (y[p], x[p] / r, 1e-12);
+      ck_assert_close (y[NB + p], x[NB + p] / r, 1e-12);
     }
   sde__phi_ws_free (w);
   sde_problem_free (pe);
@@ -656,6 +698,7 @@ suite (void)
   tcase_add_test (tc, test_manifold_errors);
   tcase_add_test (tc, test_phi_block_matches_closed_form);
   tcase_add_test (tc, test_phi_block_far_points);
+  tcase_add_test (tc, test_phi_block_newton_overshoot);
   tcase_add_test (tc, test_phi_block_matches_bdf);
   tcase_add_test (tc, test_phi_block_sampled_checks);
   suite_add_tcase (s, tc);
