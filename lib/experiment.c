@@ -1480,8 +1480,9 @@ build_meta (sde_experiment *x)
                       "grad L = 0 in the normal space with Phi's "
                       "second-order term (|grad L| <= %s), its error "
                       "held to %s |x - Gamma|^2 + %s: checked by a flow "
-                      "step (in blocks, on 1 path in 32, and the others by "
-                      "the error coefficient those give, 10x safety), "
+                      "step (in blocks, on the 1 path in 64 farthest from "
+                      "Gamma, and the others by the error coefficient "
+                      "those give, 10x safety), "
                       "after the gradient flow (Dormand-Prince 5(4), local "
                       "error <= %s of each step, at most %llu steps) where "
                       "needed",
