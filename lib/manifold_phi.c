@@ -67,6 +67,8 @@ struct sde__phi_ws
   double *lp;         /* d per path: their eigenvalues */
   double *S2;         /* d x d x cap */
   double *ys;         /* d x cap: where the finish started */
+  double *n1;         /* d x cap: the first column of each path's N, for
+                         Newton's steps over paths with one normal */
   size_t *m;          /* normal dimension per path */
   double *pw;         /* problem scratch */
   double *A, *V, *ev; /* one path's eigenproblem */
@@ -119,7 +121,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->cap = cap;
   w->y = malloc (sizeof (double) * (9 * d + 10) * cap);
   w->gx = malloc (sizeof (double) * (4 * d + 9) * cap);
-  w->H = malloc (sizeof (double) * (3 * d * d + 2 * d) * cap);
+  w->H = malloc (sizeof (double) * (3 * d * d + 3 * d) * cap);
   w->pw = malloc (sizeof (double) * (pb->work + 3 * d + 1) * cap);
   w->A = malloc (sizeof (double) * (2 * d * d + d));
   w->idx = malloc (sizeof (size_t) * 3 * cap);
@@ -149,6 +151,7 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->S2 = w->N + d * d * cap;
   w->lp = w->S2 + d * d * cap;
   w->ys = w->lp + d * cap;
+  w->n1 = w->ys + d * cap;
   w->V = w->A + d * d;
   w->ev = w->V + d * d;
   w->sel = w->c0 + cap;
@@ -438,16 +441,21 @@ dp_step (sde__phi_ws *w, double rtol, size_t n)
    normal ones (the d - k of largest modulus) first, their eigenvalues in
    w->lp; returns the normal dimension, 0 when a normal eigenvalue is not
    positive (Newton does not apply).  */
+static size_t normal_basis2 (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
+                             size_t p);
+
 static size_t
 normal_basis (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
 {
   const size_t d = w->d;
+  if (d == 2 && c->k == 1)
+    return normal_basis2 (w, c, n, p);
   for (size_t e = 0; e < d * d; e++)
     w->A[e] = w->H[e * n + p];
   sde__jacobi_eigen (d, w->A, w->ev, w->V);
-  double mx = 0;
+  double mx = 0; /* fmax, inline: the eigenvalues' NaNs left out */
   for (size_t i = 0; i < d; i++)
-    mx = fmax (mx, fabs (w->ev[i]));
+    mx = fabs (w->ev[i]) > mx ? fabs (w->ev[i]) : mx;
   size_t k = c->k;
   if (k == 0) /* before the rank is known: count with a looser tolerance */
     for (size_t i = 0; i < d; i++)
@@ -455,7 +463,8 @@ normal_basis (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
   if (k == 0 || k >= d)
     return 0;
   /* The k eigenvalues of least modulus are tangent: mark them.  */
-  unsigned char tan[64] = { 0 };
+  unsigned char tan[64];
+  memset (tan, 0, d);
   for (size_t s = 0; s < k; s++)
     {
       size_t b = d;
@@ -474,8 +483,37 @@ normal_basis (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
       lp[col] = tan[i] ? 0 : w->ev[i];
       for (size_t j = 0; j < d; j++)
         N[j * d + col] = w->V[j * d + i];
+      for (size_t j = 0; j < d && col == 0; j++)
+        w->n1[j * n + p] = w->V[j * d + i];
     }
   return m;
+}
+
+/* normal_basis of a curve in the plane (d = 2, k = 1): one rotation, and
+   the same choices as the general case without its copies and loops:
+   the tangent eigenvalue is the one of smaller modulus (the first on a
+   tie), and the columns are written in the same order.  */
+static size_t
+normal_basis2 (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
+{
+  const double *H = w->H;
+  const double A[4] = { H[p], H[n + p], H[2 * n + p], H[3 * n + p] };
+  double ev[2], V[4];
+  jacobi2 (A, ev, V);
+  const double a0 = fabs (ev[0]), a1 = fabs (ev[1]);
+  double mx = a0 > 0 ? a0 : 0;
+  mx = a1 > mx ? a1 : mx;
+  const size_t t = a1 < a0, q = 1 - t; /* tangent, normal */
+  double *N = w->N + 4 * p, *lp = w->lp + 2 * p;
+  if (t == 0)
+    lp[1] = 0, N[1] = V[0], N[3] = V[2];
+  if (!(ev[q] > c->rank_tol * mx))
+    return 0;
+  lp[0] = ev[q], N[0] = V[q], N[2] = V[2 + q];
+  w->n1[p] = V[q], w->n1[n + p] = V[2 + q];
+  if (t == 1)
+    lp[1] = 0, N[1] = V[1], N[3] = V[3];
+  return 1;
 }
 
 /* One Newton step of path p: y += N z, (N^T H N) z = -N^T g.  Nonzero
