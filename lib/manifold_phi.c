@@ -517,30 +517,14 @@ normal_basis2 (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
 }
 
 /* One Newton step of path p: y += N z, (N^T H N) z = -N^T g.  Nonzero
-   when N^T H N is not positive definite.  */
+   when N^T H N is not positive definite.  (One normal: newton_scalars1
+   and newton's loop.)  */
 static int
 newton_step (sde__phi_ws *w, size_t n, size_t p, const double *g)
 {
   const size_t d = w->d, m = w->m[p];
   const double *N = w->N + p * d * d;
   double *A = w->A, *b = w->V, *HN = w->V + d;
-  if (m == 1) /* a curve's neighbourhood in the plane, or any codimension 1 */
-    {
-      double nb = 0, nHn = 0;
-      for (size_t i = 0; i < d; i++)
-        {
-          double u = 0;
-          for (size_t j = 0; j < d; j++)
-            u += w->H[(i * d + j) * n + p] * N[j * d];
-          nHn += N[i * d] * u;
-          nb += N[i * d] * g[i * n + p];
-        }
-      if (!(nHn > 0))
-        return 1;
-      for (size_t i = 0; i < d; i++)
-        w->y[i * n + p] -= nb / nHn * N[i * d];
-      return 0;
-    }
   for (size_t a = 0; a < m; a++)
     {
       double s = 0;
@@ -605,16 +589,59 @@ bases_where (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
   return st;
 }
 
+/* |v| of each of the n paths of the d-row array v into r: norm_at's
+   operations in its order, in loops over paths that vectorize.  */
+SDE_CLONES static void
+norms (const double *restrict v, size_t d, size_t n, double *restrict r)
+{
+  for (size_t p = 0; p < n; p++)
+    r[p] = 0;
+  for (size_t i = 0; i < d; i++)
+    for (size_t p = 0; p < n; p++)
+      r[p] += v[i * n + p] * v[i * n + p];
+  for (size_t p = 0; p < n; p++)
+    r[p] = sqrt (r[p]);
+}
+
+/* The scalars of newton_step for paths with one normal (its column in
+   w->n1), n^T g into nb and n^T H n into nhn: the same operations in the
+   same order, in loops over all n paths that vectorize (the values of
+   paths with other normal dimensions are left unused).  */
+SDE_CLONES static void
+newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict g,
+                 double *restrict nb, double *restrict nhn)
+{
+  const size_t d = w->d;
+  const double *restrict H = w->H, *restrict n1 = w->n1;
+  double *restrict u = w->ray;
+  for (size_t p = 0; p < n; p++)
+    nb[p] = nhn[p] = 0;
+  for (size_t i = 0; i < d; i++)
+    {
+      for (size_t p = 0; p < n; p++)
+        u[p] = 0;
+      for (size_t j = 0; j < d; j++)
+        for (size_t p = 0; p < n; p++)
+          u[p] += H[(i * d + j) * n + p] * n1[j * n + p];
+      for (size_t p = 0; p < n; p++)
+        {
+          nhn[p] += n1[i * n + p] * u[p];
+          nb[p] += n1[i * n + p] * g[i * n + p];
+        }
+    }
+}
+
 /* Newton's method from y (paths with out OK, their bases in w->N) on
    N^T grad L(y + N c) = 0, in place, until |grad L| <= gtol; quadratic
    convergence at least halves |grad L| per step.  A step that does not
    (an overshoot from afar: from inside the circle Newton's first step
    lands farther out than it started) is halved, up to HALVE times; a path
    that still stalls (rounding, or a start outside Newton's basin) gets out
-   NEWTON.  */
+   NEWTON.  f0, when not NULL, is -grad L at y, with H there in w->H: the
+   first iteration needs neither again.  */
 static int
 newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
-        size_t *steps)
+        size_t *steps, const double *f0)
 {
   enum
   {
@@ -622,24 +649,29 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   };
   const size_t d = w->d;
   double *g = w->k[0], *prev = w->k[1]; /* the point before each step */
+  double *gp = w->e2, *nb = w->l2, *nhn = w->g2;
   unsigned char half[256] = { 0 }, wait[256];
   memcpy (w->y, y, sizeof (double) * d * n);
   for (size_t p = 0; p < n; p++)
     w->gn[p] = HUGE_VAL;
   for (int it = 0; it < 16; it++)
     {
-      int st = w->pb->grad (w->pb, n, w->y, g, w->pw), more = 0;
-      if (st)
+      const int known = it == 0 && f0 != NULL;
+      int st = GSL_SUCCESS, more = 0;
+      if (known)
+        for (size_t i = 0; i < d * n; i++)
+          g[i] = -f0[i];
+      else if ((st = w->pb->grad (w->pb, n, w->y, g, w->pw)))
         return st;
+      norms (g, d, n, gp);
       for (size_t p = 0; p < n; p++)
         {
           wait[p] = 0;
           if (out[p] != SDE__PHI_OK || w->gn[p] <= c->gtol)
             continue;
-          const double gp = norm_at (g, d, n, p);
           /* The first steps from afar may overshoot: they need only
              decrease |grad L|.  */
-          if (!(gp <= (it < 3 ? 0.99 : 0.5) * w->gn[p]) && gp > c->gtol)
+          if (!(gp[p] <= (it < 3 ? 0.99 : 0.5) * w->gn[p]) && gp[p] > c->gtol)
             {
               if (!(half[p] < HALVE && isfinite (w->gn[p])))
                 {
@@ -651,17 +683,22 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
                 w->y[i * n + p] = 0.5 * (w->y[i * n + p] + prev[i * n + p]);
             }
           else
-            more |= (w->gn[p] = gp) > c->gtol;
+            more |= (w->gn[p] = gp[p]) > c->gtol;
         }
       /* The Hessian only where a step is taken.  */
-      if (!more || (st = hessian (w, n, w->y, w->H)))
+      if (!more || (!known && (st = hessian (w, n, w->y, w->H))))
         return more ? st : (memcpy (y, w->y, sizeof (double) * d * n), 0);
+      newton_scalars1 (w, n, g, nb, nhn);
       for (size_t p = 0; p < n; p++)
         if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p])
           {
             for (size_t i = 0; i < d; i++)
               prev[i * n + p] = w->y[i * n + p];
-            if (newton_step (w, n, p, g))
+            int fail = w->m[p] != 1 ? newton_step (w, n, p, g) : !(nhn[p] > 0);
+            /* newton_step's update for m = 1.  */
+            for (size_t i = 0; i < d && w->m[p] == 1 && !fail; i++)
+              w->y[i * n + p] -= nb[p] / nhn[p] * w->n1[i * n + p];
+            if (fail)
               out[p] = SDE__PHI_NEWTON;
             else
               steps[p]++;
@@ -972,13 +1009,13 @@ second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
 /* A(from): Newton from y (on the plane from + span N, N in w->N for the
    paths with out OK) to zeta on Gamma, then Phi's second-order term at
    zeta, in place.  The result is off Gamma by O(|from - zeta|^4):
-   pullback brings it back.  */
+   pullback brings it back.  f0 as in newton.  */
 static int
 land (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *from,
-      double *y, int *out, size_t *steps)
+      double *y, int *out, size_t *steps, const double *f0)
 {
   memcpy (w->ys, from, sizeof (double) * w->d * n);
-  int st = newton (w, c, n, y, out, steps);
+  int st = newton (w, c, n, y, out, steps, f0);
   if (st == GSL_SUCCESS)
     st = second_order (w, c, n, y, out);
   return st;
@@ -1097,7 +1134,7 @@ probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
     }
   if ((st = bases_where (w, c, n, y, out, w->sel)))
     return st;
-  return land (w, c, n, w->y1, y, out, steps);
+  return land (w, c, n, w->y1, y, out, steps, NULL);
 }
 
 /* The paths with out OK flow from y1 to their target offsets, into yc;
@@ -1122,7 +1159,7 @@ advance (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
         w->a0[i * n + p] = w->yc[i * n + p];
     }
   if ((st = bases_where (w, c, n, w->a0, c1, c1))
-      || (st = land (w, c, n, w->yc, w->a0, c1, steps)))
+      || (st = land (w, c, n, w->yc, w->a0, c1, steps, NULL)))
     return st;
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK)
@@ -1156,7 +1193,7 @@ pullback (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   int any = 0;
   for (size_t p = 0; p < n; p++)
     any |= w->sel[p] == SDE__PHI_OK;
-  int st = any ? newton (w, c, n, y, w->sel, steps) : GSL_SUCCESS;
+  int st = any ? newton (w, c, n, y, w->sel, steps, NULL) : GSL_SUCCESS;
   for (size_t p = 0; p < n; p++)
     if (w->sel[p] != SDE__PHI_OK && w->sel[p] != SKIP)
       out[p] = w->sel[p];
@@ -1266,7 +1303,8 @@ sde__phi_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n,
   memcpy (w->yc, x, sizeof (double) * d * n);
   memcpy (w->a0, x, sizeof (double) * d * n);
   memcpy (w->vc, w->v0, sizeof (double) * n);
-  if ((st = land (w, c, n, x, w->a0, w->c0, steps)))
+  /* Newton from x: start's field and Hessian there.  */
+  if ((st = land (w, c, n, x, w->a0, w->c0, steps, w->gx)))
     return st;
   defer (w, c, n, out);
   if ((st = rounds (w, c, n, y, out, steps))
