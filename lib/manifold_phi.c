@@ -516,11 +516,12 @@ normal_basis2 (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
   return 1;
 }
 
-/* One Newton step of path p: y += N z, (N^T H N) z = -N^T g.  Nonzero
-   when N^T H N is not positive definite.  (One normal: newton_scalars1
-   and newton's loop.)  */
+/* One Newton step of path p, column q of the block's arrays (leading
+   dimension n): y += N z, (N^T H N) z = -N^T g.  Nonzero when N^T H N is
+   not positive definite.  (One normal: newton_scalars1 and
+   newton_core's loop.)  */
 static int
-newton_step (sde__phi_ws *w, size_t n, size_t p, const double *g)
+newton_step (sde__phi_ws *w, size_t n, size_t q, size_t p, const double *g)
 {
   const size_t d = w->d, m = w->m[p];
   const double *N = w->N + p * d * d;
@@ -529,13 +530,13 @@ newton_step (sde__phi_ws *w, size_t n, size_t p, const double *g)
     {
       double s = 0;
       for (size_t j = 0; j < d; j++)
-        s += N[j * d + a] * g[j * n + p];
+        s += N[j * d + a] * g[j * n + q];
       b[a] = -s;
       for (size_t i = 0; i < d; i++)
         {
           double u = 0;
           for (size_t j = 0; j < d; j++)
-            u += w->H[(i * d + j) * n + p] * N[j * d + a];
+            u += w->H[(i * d + j) * n + q] * N[j * d + a];
           HN[i] = u;
         }
       for (size_t c = 0; c <= a; c++)
@@ -553,7 +554,7 @@ newton_step (sde__phi_ws *w, size_t n, size_t p, const double *g)
       double s = 0;
       for (size_t a = 0; a < m; a++)
         s += N[i * d + a] * b[a];
-      w->y[i * n + p] += s;
+      w->y[i * n + q] += s;
     }
   return 0;
 }
@@ -604,15 +605,16 @@ norms (const double *restrict v, size_t d, size_t n, double *restrict r)
 }
 
 /* The scalars of newton_step for paths with one normal (its column in
-   w->n1), n^T g into nb and n^T H n into nhn: the same operations in the
-   same order, in loops over all n paths that vectorize (the values of
-   paths with other normal dimensions are left unused).  */
+   n1, leading dimension n), n^T g into nb and n^T H n into nhn: the same
+   operations in the same order, in loops over all n paths that vectorize (the
+   values of paths with other normal dimensions are left unused).  */
 SDE_CLONES static void
-newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict g,
-                 double *restrict nb, double *restrict nhn)
+newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict n1,
+                 const double *restrict g, double *restrict nb,
+                 double *restrict nhn)
 {
   const size_t d = w->d;
-  const double *restrict H = w->H, *restrict n1 = w->n1;
+  const double *restrict H = w->H;
   double *restrict u = w->ray;
   for (size_t p = 0; p < n; p++)
     nb[p] = nhn[p] = 0;
@@ -631,8 +633,10 @@ newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict g,
     }
 }
 
-/* Newton's method from y (paths with out OK, their bases in w->N) on
-   N^T grad L(y + N c) = 0, in place, until |grad L| <= gtol; quadratic
+/* Newton's method from w->y (paths with out OK, their bases in w->N:
+   column q is path ix[q], or q without ix; n1 their first columns, with
+   the columns of w->y) on N^T grad L(y + N c) = 0, in place, until
+   |grad L| <= gtol; quadratic
    convergence at least halves |grad L| per step.  A step that does not
    (an overshoot from afar: from inside the circle Newton's first step
    lands farther out than it started) is halved, up to HALVE times; a path
@@ -640,8 +644,8 @@ newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict g,
    NEWTON.  f0, when not NULL, is -grad L at y, with H there in w->H: the
    first iteration needs neither again.  */
 static int
-newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
-        size_t *steps, const double *f0)
+newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
+             const double *n1, int *out, size_t *steps, const double *f0)
 {
   enum
   {
@@ -651,7 +655,6 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   double *g = w->k[0], *prev = w->k[1]; /* the point before each step */
   double *gp = w->e2, *nb = w->l2, *nhn = w->g2;
   unsigned char half[256] = { 0 }, wait[256];
-  memcpy (w->y, y, sizeof (double) * d * n);
   for (size_t p = 0; p < n; p++)
     w->gn[p] = HUGE_VAL;
   for (int it = 0; it < 16; it++)
@@ -687,17 +690,18 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
         }
       /* The Hessian only where a step is taken.  */
       if (!more || (!known && (st = hessian (w, n, w->y, w->H))))
-        return more ? st : (memcpy (y, w->y, sizeof (double) * d * n), 0);
-      newton_scalars1 (w, n, g, nb, nhn);
+        return st;
+      newton_scalars1 (w, n, n1, g, nb, nhn);
       for (size_t p = 0; p < n; p++)
         if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p])
           {
+            const size_t pp = ix ? ix[p] : p, one = w->m[pp] == 1;
             for (size_t i = 0; i < d; i++)
               prev[i * n + p] = w->y[i * n + p];
-            int fail = w->m[p] != 1 ? newton_step (w, n, p, g) : !(nhn[p] > 0);
+            int fail = !one ? newton_step (w, n, p, pp, g) : !(nhn[p] > 0);
             /* newton_step's update for m = 1.  */
-            for (size_t i = 0; i < d && w->m[p] == 1 && !fail; i++)
-              w->y[i * n + p] -= nb[p] / nhn[p] * w->n1[i * n + p];
+            for (size_t i = 0; i < d && one && !fail; i++)
+              w->y[i * n + p] -= nb[p] / nhn[p] * n1[i * n + p];
             if (fail)
               out[p] = SDE__PHI_NEWTON;
             else
@@ -707,8 +711,54 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol)
       out[p] = SDE__PHI_NEWTON;
-  memcpy (y, w->y, sizeof (double) * d * n);
   return GSL_SUCCESS;
+}
+
+/* newton_core from y for the paths with out OK, in place: on all n when
+   f0 is given or all take part, else on those gathered (path by path the
+   same operations, and the others' gradients and Hessians are not
+   evaluated).  */
+static int
+newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+        size_t *steps, const double *f0)
+{
+  const size_t d = w->d;
+  size_t ix[256], na = 0;
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK)
+      ix[na++] = p;
+  int st;
+  if (na == 0)
+    return GSL_SUCCESS;
+  if (f0 != NULL || na == n)
+    {
+      memcpy (w->y, y, sizeof (double) * d * n);
+      if ((st = newton_core (w, c, n, NULL, w->n1, out, steps, f0)) == 0)
+        memcpy (y, w->y, sizeof (double) * d * n);
+      return st;
+    }
+  int oa[256];
+  size_t sa[256];
+  double *n1 = w->k[2];
+  for (size_t q = 0; q < na; q++)
+    {
+      const size_t p = ix[q];
+      for (size_t i = 0; i < d; i++)
+        {
+          w->y[i * na + q] = y[i * n + p];
+          n1[i * na + q] = w->n1[i * n + p];
+        }
+      oa[q] = out[p], sa[q] = steps[p];
+    }
+  st = newton_core (w, c, na, ix, n1, oa, sa, NULL);
+  for (size_t q = 0; q < na; q++)
+    {
+      const size_t p = ix[q];
+      for (size_t i = 0; i < d && st == 0; i++)
+        y[i * n + p] = w->y[i * na + q];
+      out[p] = oa[q], steps[p] = sa[q];
+    }
+  return st;
 }
 
 /* ---- The flow ---- */
