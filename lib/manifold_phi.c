@@ -1024,10 +1024,13 @@ second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
   int st = bases (w, c, n, y, out);
   if (st)
     return st;
-  memset (w->S2, 0, sizeof (double) * d * d * n);
+  /* Zero where there is no diamond, for the contraction.  */
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK)
       diamond (w, n, p, y);
+    else
+      for (size_t e = 0; e < d * d; e++)
+        w->S2[e * n + p] = 0;
   double *t2 = w->k[1];
   if ((st = third_block (w, n, y, w->S2, t2)))
     return st;
