@@ -973,6 +973,30 @@ third_block (sde__phi_ws *w, size_t n, const double *x, const double *S,
   return GSL_SUCCESS;
 }
 
+/* diamond for a curve in the plane (d = 2, m = 1), unrolled: the same
+   operations in the same order, with the sums' leading 0 + kept.  */
+static void
+diamond21 (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
+{
+  const double *N = w->N + 4 * p, *lp = w->lp + 2 * p;
+  const double w0 = w->ys[p] - zeta[p], w1 = w->ys[n + p] - zeta[n + p];
+  double cw[2], M[4];
+  for (size_t a = 0; a < 2; a++)
+    cw[a] = 0 + N[a] * w0 + N[2 + a] * w1;
+  for (size_t i = 0; i < 2; i++)
+    {
+      /* b = 0 pairs with both, b = 1 (tangent) with a = 0 only.  */
+      M[2 * i] = 0 + N[2 * i] * cw[0] * cw[0] / (lp[0] + lp[0])
+                 + N[2 * i + 1] * cw[1] * cw[0] / (lp[1] + lp[0]);
+      M[2 * i + 1] = 0 + N[2 * i] * cw[0] * cw[1] / (lp[0] + lp[1]);
+    }
+  for (size_t i = 0; i < 2; i++)
+    for (size_t j = 0; j < 2; j++)
+      w->S2[(2 * i + j) * n + p]
+          = 0 + M[2 * i] * N[2 * j] + M[2 * i + 1] * N[2 * j + 1];
+  w->ev[0] = cw[0], w->ev[1] = cw[1];
+}
+
 /* Path p's coordinates of w = y_switch - zeta in the eigenbasis into
    w->ev, and Sigma_diamond(w w^T) (the inverse Lyapunov operator of H on
    the pairs not both tangent, as in the slow SDE's drift) into its block
@@ -981,6 +1005,11 @@ static void
 diamond (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
 {
   const size_t d = w->d, m = w->m[p];
+  if (d == 2 && m == 1)
+    {
+      diamond21 (w, n, p, zeta);
+      return;
+    }
   const double *N = w->N + p * d * d, *lp = w->lp + p * d;
   double *cw = w->ev, *M = w->A;
   for (size_t a = 0; a < d; a++)
