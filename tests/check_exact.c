@@ -274,6 +274,58 @@ START_TEST (test_exact_agrees_with_monte_carlo)
 }
 END_TEST
 
+static double
+step_lambda (double t, const void *p)
+{
+  return sde_schedule_factor (p, t);
+}
+
+/* SME-1 with a step schedule lambda(t), dX = -lambda a X dt + lambda
+   sqrt(tau s) dW, in closed form piece by piece: the mean falls by
+   exp(-a lambda dt) and the variance V relaxes to lambda tau s / (2 a) at
+   rate 2 a lambda.  The switch at t = 0.25 falls inside an eta-step (eta
+   = 0.1), which the engine splits there; every checkpoint to 1e-12.  */
+START_TEST (test_exact_sde_step_schedule)
+{
+  const double a = 2, s = 0.5, tau = 0.13, eta = 0.1, f = 0.5, ts = 0.25;
+  sde_problem *pb = sde_problem_alloc ("quadratic:h=2,s=0.5,x0=1", NULL);
+  sde_exact *ex = sde_exact_alloc (pb);
+  sde_observable obs[2];
+  ck_assert_int_eq (sde_observable_parse ("x0,norm2", 1, pb, obs, 2), 2);
+  sde_schedule sch;
+  ck_assert_int_eq (sde_schedule_parse (&sch, "step:at=0.25,factor=0.5"), 0);
+  sde_limit lim = { SDE_LIMIT_SME1, pb, tau, 0, 0, step_lambda, &sch };
+  size_t check[4] = { 1, 2, 3, 10 };
+  double v[8];
+  ck_assert_int_eq (
+      sde_exact_sde (ex, &lim, pb->x0, NULL, eta, check, 4, obs, 2, v), 0);
+  for (size_t c = 0; c < 4; c++)
+    {
+      const double t = (double)check[c] * eta;
+      double m = 1, V = 0;
+      const double piece[2][2]
+          = { { fmin (t, ts), 1 }, { fmax (0, t - ts), f } };
+      for (int k = 0; k < 2; k++)
+        {
+          const double dt = piece[k][0], l = piece[k][1];
+          const double e = exp (-2 * a * l * dt);
+          m *= exp (-a * l * dt);
+          V = V * e + l * tau * s / (2 * a) * (1 - e);
+        }
+      ck_assert_close (v[2 * c], m, 1e-12);
+      ck_assert_close (v[2 * c + 1], m * m + V, 1e-12);
+    }
+  /* The step differs from no schedule after the switch, not before.  */
+  sde_limit l1 = { SDE_LIMIT_SME1, pb, tau, 0, 0, NULL, NULL };
+  double w[8];
+  sde_exact_sde (ex, &l1, pb->x0, NULL, eta, check, 4, obs, 2, w);
+  ck_assert_close (w[0], v[0], 1e-15);
+  ck_assert (fabs (w[6] - v[6]) > 1e-3);
+  sde_exact_free (ex);
+  sde_problem_free (pb);
+}
+END_TEST
+
 /* QHM at nu = 1 is SGDM and at nu = 0 is SGD, in the exact engine too:
    every step and jumps, with a fixed beta, the family, SVAG and a step
    schedule.  */
@@ -584,6 +636,7 @@ exact_suite (void)
   tcase_add_test (tc, test_exact_orders);
   tcase_add_test (tc, test_exact_refuses_what_it_cannot_do);
   tcase_add_test (tc, test_exact_qhm_endpoints);
+  tcase_add_test (tc, test_exact_sde_step_schedule);
   tcase_add_test (tc, test_exact_every_type_complete);
   tcase_add_test (tc, test_exact_user_type);
   suite_add_tcase (s, tc);

@@ -16,6 +16,7 @@
 #include "sdekit/observable.h"
 #include "sdekit/problem.h"
 #include "sdekit/rng.h"
+#include "sdekit/stepper.h"
 #include "sdekit/system.h"
 #include "testutil.h"
 
@@ -728,6 +729,68 @@ START_TEST (test_problem_data_factor_apply)
         sde_problem_free (pb);
       sde_problem_free (in);
     }
+}
+END_TEST
+
+/* Euler-Maruyama on a finite sum's SME-1 takes the drift and b dW from
+   the one pass over the data (never b itself): one step equals x - lambda
+   grad L h + lambda sqrt(tau) S(x) dW formed from pb->grad and pb->factor,
+   with a schedule factor lambda != 1, to rounding.  */
+static double
+half_lambda (double t, const void *p)
+{
+  (void)t, (void)p;
+  return 0.5;
+}
+
+START_TEST (test_problem_data_em_step)
+{
+  sde_problem *pb
+      = sde_problem_alloc ("logreg:data=synthetic,n=30,m=3,seed=4", NULL);
+  ck_assert_ptr_nonnull (pb);
+  ck_assert_ptr_nonnull (sde__problem_factor_apply (pb));
+  enum
+  {
+    NB = 5
+  };
+  const size_t d = pb->dim, r = pb->noise_dim;
+  const double tau = 0.3, h = 0.05;
+  sde_limit lim = { SDE_LIMIT_SME1, pb, tau, 0, 0, half_lambda, NULL };
+  sde_system sys;
+  ck_assert_int_eq (sde_system_limit (&sys, &lim), 0);
+  sde_stepper *st = sde_stepper_alloc (sde_stepper_em, &sys, NB);
+  ck_assert_ptr_nonnull (st);
+  double *x = malloc (sizeof (double) * d * NB);
+  double *x0 = malloc (sizeof (double) * d * NB);
+  double *dw = malloc (sizeof (double) * r * NB);
+  double *g = malloc (sizeof (double) * d * NB);
+  double *S = malloc (sizeof (double) * d * r * NB);
+  double *w = malloc (sizeof (double) * (sde_problem_work (pb) + 1) * NB);
+  for (size_t k = 0; k < d * NB; k++)
+    x0[k] = x[k] = 0.4 * sin ((double)(3 * k + 1));
+  for (size_t k = 0; k < r * NB; k++)
+    dw[k] = sqrt (h) * cos (1.3 * (double)k);
+  ck_assert_int_eq (sde_stepper_apply (st, 0, h, NB, x, dw, NULL), 0);
+  ck_assert_int_eq (pb->grad (pb, NB, x0, g, w), 0);
+  ck_assert_int_eq (pb->factor (pb, NB, x0, S, w), 0);
+  for (size_t i = 0; i < d; i++)
+    for (size_t p = 0; p < NB; p++)
+      {
+        double sdw = 0, scale = fabs (x0[i * NB + p]);
+        for (size_t j = 0; j < r; j++)
+          {
+            sdw += S[(i * r + j) * NB + p] * dw[j * NB + p];
+            scale += fabs (S[(i * r + j) * NB + p] * dw[j * NB + p]);
+          }
+        const double want
+            = x0[i * NB + p] - 0.5 * g[i * NB + p] * h + 0.5 * sqrt (tau) * sdw;
+        ck_assert_msg (fabs (x[i * NB + p] - want) <= 1e-13 * (1 + scale),
+                       "coordinate %zu of path %zu: %.17g, want %.17g", i, p,
+                       x[i * NB + p], want);
+      }
+  free (x), free (x0), free (dw), free (g), free (S), free (w);
+  sde_stepper_free (st);
+  sde_problem_free (pb);
 }
 END_TEST
 
@@ -1500,6 +1563,7 @@ problem_suite (void)
   tcase_add_test (tc, test_problem_user_struct_left_alone);
   tcase_add_test (tc, test_problem_data_factor_thin);
   tcase_add_test (tc, test_problem_data_factor_apply);
+  tcase_add_test (tc, test_problem_data_em_step);
   tcase_add_test (tc, test_problem_weight_decay);
   tcase_add_test (tc, test_problem_expression_loss_errors);
   tcase_add_test (tc, test_problem_expression_noise_refused);

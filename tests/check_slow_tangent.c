@@ -153,6 +153,35 @@ strong_order (fixture *f, const sde_stepper_type *T, size_t N, double *p,
   sde_stepper_free (s);
 }
 
+/* A noise factor that depends on the state (the circle as an expression
+   with S(x) = diag(1 + x1^2, 1/2)): b^2 = S11^2 sin^2 + S22^2 cos^2 with
+   S11 = 1 + sin^2 theta, and its derivative along the curve, where S
+   changes too (S11' = 2 sin cos), against the closed forms.  */
+START_TEST (test_slow_tangent_coef_state_factor)
+{
+  sde_problem_expr_spec spec
+      = { "(x0^2+x1^2-1)^2/2", NULL, "diag(1+x1^2, 0.5)", "1,0" };
+  sde_problem *pb = sde_problem_alloc_expr_spec (&spec);
+  ck_assert_ptr_nonnull (pb);
+  sde_manifold *m = sde_manifold_alloc (pb, pb->x0, NULL);
+  ck_assert_ptr_nonnull (m);
+  for (double th = -3; th < 3.2; th += 0.41)
+    {
+      double z[2] = { cos (th), sin (th) }, t[2], b, db, dt[2];
+      ck_assert_int_eq (sde__slow_tangent_coef (m, z, t, &b, &db, dt), 0);
+      const double o = -t[0] * sin (th) + t[1] * cos (th); /* +-1 */
+      const double s = sin (th), c = cos (th), a = 1 + s * s;
+      const double b0 = sqrt (a * a * s * s + 0.25 * c * c);
+      const double db2
+          = 2 * a * (2 * s * c) * s * s + 2 * s * c * (a * a - 0.25);
+      ck_assert_close (b, b0, 1e-12);
+      ck_assert_close (o * db, db2 / (2 * b0), 1e-8);
+    }
+  sde_manifold_free (m);
+  sde_problem_free (pb);
+}
+END_TEST
+
 /* The anisotropic circle's tangent noise b(theta) is state-dependent, so
    Euler-Maruyama's strong order is 1/2 and Milstein's 1 (with isotropic
    noise b is constant and the two coincide).  The fits allow 3 SE plus
@@ -223,6 +252,7 @@ suite (void)
   TCase *tc = tcase_create ("core");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_slow_tangent_coef_circle);
+  tcase_add_test (tc, test_slow_tangent_coef_state_factor);
   tcase_add_test (tc, test_slow_tangent_strong_order);
   tcase_add_test (tc, test_slow_tangent_weak_density);
   suite_add_tcase (s, tc);

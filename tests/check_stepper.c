@@ -12,6 +12,7 @@
 #include "sdekit/rng.h"
 #include "sdekit/stepper.h"
 #include "sdekit/system.h"
+#include "sdekit/system_expr.h"
 #include "testutil.h"
 
 /* ---- A linear test system dX = A X dt + sum_j B_j X dW_j in R^2. ---- */
@@ -942,6 +943,66 @@ START_TEST (test_stepper_catalog_specs_checked)
 }
 END_TEST
 
+/* The driver's noise: the increments of step k from stream STREAM at
+   index k times sqrt(h), weak2's auxiliary variables (two-point, one per
+   pair of noise columns) from stream STREAM + 1 times h.  Two steps of
+   weak2 on a 2-D SDE with non-commutative noise (r = 2: one aux row)
+   through the driver equal the same steps by hand, bit for bit; and the
+   driver refuses what it cannot honour.  */
+START_TEST (test_driver_weak2_aux)
+{
+  enum
+  {
+    P = 7
+  };
+  sde_system_expr_spec spec
+      = { "-x0/2, -x1", "[1, x0; x1, 0.5]", "1,2", NULL, NULL, NULL };
+  sde_system_expr *se = sde_system_expr_alloc (&spec);
+  ck_assert_ptr_nonnull (se);
+  sde_rng *rng = sde_rng_alloc (NULL, 99);
+  sde_driver *d = sde_driver_alloc (sde_stepper_weak2, &se->sys, P);
+  sde_stepper *st = sde_stepper_alloc (sde_stepper_weak2, &se->sys, P);
+  ck_assert_ptr_nonnull (d);
+  ck_assert_ptr_nonnull (st);
+  ck_assert_uint_eq (sde_stepper_aux (st), 1);
+  const double h = 0.125;
+  double x[2 * P], y[2 * P], dw[2 * P], aux[P];
+  for (size_t p = 0; p < P; p++)
+    x[p] = y[p] = 1 + 0.1 * (double)p, x[P + p] = y[P + p] = 2;
+  sde_noise noise = { rng, 5, 3, 1, 0 };
+  ck_assert_int_eq (sde_driver_apply (d, &noise, 0.0, h, 4, 2, P, x), 0);
+  const sde_stepper_type *T = sde_stepper_weak2;
+  for (uint64_t k = 4; k < 6; k++)
+    {
+      ck_assert_int_eq (sde_rng_sample (rng, T->law, 0, 5, k, 3, P, 2, dw, P),
+                        0);
+      ck_assert_int_eq (
+          sde_rng_sample (rng, SDE_RNG_TWOPOINT, 0, 6, k, 3, P, 1, aux, P), 0);
+      for (size_t i = 0; i < 2 * P; i++)
+        dw[i] *= sqrt (h);
+      for (size_t i = 0; i < P; i++)
+        aux[i] *= h;
+      ck_assert_int_eq (sde_stepper_apply (st, (double)k * h, h, P, y, dw, aux),
+                        0);
+    }
+  ck_assert_mem_eq (x, y, sizeof x);
+  /* More paths than allocated, a finer grid for two-point increments,
+     a step that is not positive.  */
+  ck_assert_int_eq (sde_driver_apply (d, &noise, 0.0, h, 0, 1, P + 1, x),
+                    GSL_EINVAL);
+  sde_noise fine = { rng, 5, 3, 2, 0 };
+  ck_assert_int_eq (sde_driver_apply (d, &fine, 0.0, h, 0, 1, P, x),
+                    GSL_EINVAL);
+  ck_assert_int_eq (sde_driver_apply (d, &noise, 0.0, 0.0, 0, 1, P, x),
+                    GSL_EINVAL);
+  ck_assert_ptr_eq (sde_stepper_type_of (sde_driver_stepper (d)), T);
+  sde_stepper_free (st);
+  sde_driver_free (d);
+  sde_rng_free (rng);
+  sde_system_expr_free (se);
+}
+END_TEST
+
 static Suite *
 stepper_suite (void)
 {
@@ -949,6 +1010,7 @@ stepper_suite (void)
   TCase *tc = tcase_create ("core");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_stepper_em_one_step_closed_form);
+  tcase_add_test (tc, test_driver_weak2_aux);
   tcase_add_test (tc, test_stepper_milstein_one_step_closed_form);
   tcase_add_test (tc, test_stepper_weak2_one_step_closed_form);
   tcase_add_test (tc, test_stepper_weak2_additive_short_form);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# sde-plot: saved JSON tables (the first layout that sde-compare and
-# sde-slow write, and format 1) redrawn without recomputing, in every
+# sde-plot: saved JSON tables (format 1, which sde-compare and sde-slow
+# write, and the first layout of older files) redrawn without recomputing, in every
 # format; the pgfplots picture compiles; the kept gnuplot script names no
 # file; hostile names and texts run no code; bad input is one line, status
 # 2 and no file.
@@ -74,6 +74,39 @@ out = {"sdekit": d.get("sdekit", "0"), "format": 1, "provenance": d["provenance"
 json.dump(out, open("run1.json", "w"), indent=1)' || fail "making a format-1 table"
 "$plot" run1.json --plot=redraw1.tex && cmp -s orig.tex redraw1.tex && pass ||
   fail "format 1 draws another figure: $(diff orig.tex redraw1.tex | head -5)"
+
+# The first layout (older files: "tables" of named columns and rows of
+# cells, floor as "*" or "") draws the same figure too.
+python3 -c 'import json
+d = json.load(open("run1.json"))
+tabs = []
+for name in ("errors", "fits"):
+    recs = d.pop(name)
+    cols = list(recs[0].keys())
+    rows = [[(("*" if r[c] else "") if c == "floor" else r[c]) for c in cols] for r in recs]
+    tabs.append({"name": name, "columns": cols, "rows": rows})
+d.pop("format")
+d["tables"] = tabs
+json.dump(d, open("run0.json", "w"), indent=1)' || fail "making a first-layout table"
+"$plot" run0.json --plot=redraw0.tex && cmp -s orig.tex redraw0.tex && pass ||
+  fail "the first layout draws another figure: $(diff orig.tex redraw0.tex | head -5)"
+# Its malformed tables: one line each, status 2.
+for bad in 'del t["columns"]' 't["columns"][0] = 7' 't["rows"][0].pop()' 't["rows"][0] = {}' 't["rows"] = 3'; do
+  python3 -c 'import json, sys
+d = json.load(open("run0.json"))
+t = d["tables"][0]
+exec(sys.argv[1])
+json.dump(d, open("bad0.json", "w"))' "$bad" || fail "making a bad first-layout table"
+  expect_usage sde-plot bad0.json --plot=out.tex
+  case $bad in
+  *'del t["columns"]'*) expect_mentions 'the "errors" table has no list of "columns"' ;;
+  *'= 7'*) expect_mentions 'a column name is a number' ;;
+  *'pop()'*) expect_mentions 'a row of the "errors" table has' ;;
+  *'= {}'*) expect_mentions 'a row of the "errors" table is an object, not an array' ;;
+  *'= 3'*) expect_mentions 'the "errors" table has no list of "rows"' ;;
+  esac
+done
+no_output out.tex "bad first-layout tables"
 
 # Every format through gnuplot.
 "$plot" run.json --plot=fig.png && [ "$(head -c 4 fig.png | tail -c 3)" = PNG ] && pass || fail ".png"
