@@ -539,8 +539,11 @@ all_diverged (const sde_ensemble *e, const sde_ensemble_sums *s, double eta)
     if (n > 0 && sde_ensemble_diverged (s, i) == n)
       return sde_error (GSL_ERUNAWAY,
                         "at eta = %g every path of %s diverged (a coordinate "
-                        "beyond the bound %g or not finite)",
-                        eta, sde_q (e->proc[i].label), e->bound);
+                        "beyond the bound %g or not finite%s)",
+                        eta, sde_q (e->proc[i].label), e->bound,
+                        e->proc[i].manifold ? ", or Phi failed there: its "
+                                              "budget is --phi-steps"
+                                            : "");
   return GSL_SUCCESS;
 }
 

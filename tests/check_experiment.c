@@ -124,6 +124,66 @@ START_TEST (test_experiment_refusals_name_the_setting)
 }
 END_TEST
 
+/* The numbers a library caller sets are checked as the tools' options
+   are: each out-of-range value is refused with a reason that starts with
+   its name and states the range.  */
+START_TEST (test_experiment_bad_numbers)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      sde_experiment_opts o;
+      sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+      const char *want[] = { "horizon=0: must be in (0, 1e9]",
+                             "paths=1: must be in [2, 2^32]",
+                             "target-ci=-1: must be in [0, 1e6]",
+                             "bound: must be positive",
+                             "tau=0: must be positive",
+                             "sigma=-1: must be >= 0",
+                             "alpha=2: must be in [0, 1]",
+                             "max-seconds: must be >= 0",
+                             "chunk=100000: must be at most 65536",
+                             "horizon=inf: must be in (0, 1e9]" };
+      switch (i)
+        {
+        case 0:
+          o.horizon = 0;
+          break;
+        case 1:
+          o.paths = 1;
+          break;
+        case 2:
+          o.target_ci = -1;
+          break;
+        case 3:
+          o.bound = 0;
+          break;
+        case 4:
+          o.tau = 0;
+          break;
+        case 5:
+          o.sigma = -1;
+          break;
+        case 6:
+          o.alpha = 2;
+          break;
+        case 7:
+          o.max_seconds = -1;
+          break;
+        case 8:
+          o.chunk = 100000;
+          break;
+        default:
+          o.horizon = HUGE_VAL;
+          break;
+        }
+      last_reason[0] = '\0';
+      ck_assert_ptr_null (sde_experiment_alloc (&o));
+      ck_assert_msg (strstr (last_reason, want[i]) != NULL, "%d: got '%s'", i,
+                     last_reason);
+    }
+}
+END_TEST
+
 /* The exact engine through the experiment gives what the engine gives
    alone: SGD against SME-1 on a 2-D quadratic at two etas, to 1e-12; the
    theory is order 1 (exact) and the fit finds it.  */
@@ -594,6 +654,7 @@ experiment_suite (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_experiment_every_catalog_problem);
   tcase_add_test (tc, test_experiment_refusals_name_the_setting);
+  tcase_add_test (tc, test_experiment_bad_numbers);
   tcase_add_test (tc, test_experiment_exact_engine_and_theory);
   tcase_add_test (tc, test_experiment_theory_kinds);
   tcase_add_test (tc, test_experiment_simulate_gbm);

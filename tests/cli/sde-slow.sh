@@ -27,6 +27,16 @@ expect_usage sde-slow --eta=0.3; expect_mentions "eta=0.3"
 expect_usage sde-slow --methods=hb:momentum=0.5,wd=0.1; expect_mentions "weight decay"
 expect_usage sde-slow --gtol=0; expect_mentions "--gtol"
 expect_usage sde-slow --checkpoints=0.3 --eta=2^-2; expect_mentions "--checkpoints"
+# Phi's step budget: a start off the manifold that needs more than it is a
+# usage error naming x0; paths whose Phi runs out of it are no estimate,
+# and when that is every path the run fails saying so and naming the
+# option, not as a divergence alone.
+expect_usage sde-slow --loss='(x0^2+x1^2-1)^2/2' --x0=1.2,0 --phi-steps=1; expect_mentions "x0: Phi did not converge within 1 gradient-flow steps"
+"$tools/sde-slow" --loss='(x0^2+x1^2-1)^2/2' --x0=1,0 --phi-steps=3 --eta=2^-2 --paths=100 --target-ci=0 >"$tmpdir/ps.out" 2>"$tmpdir/ps.err"
+st=$?
+[ "$st" -eq 1 ] && grep -q 'every path of sgd diverged.*Phi failed there: its budget is --phi-steps' "$tmpdir/ps.err" && pass ||
+  fail "--phi-steps=3: status $st, $(cat "$tmpdir/ps.err")"
+expect_usage sde-slow --phi-steps=0; expect_mentions "--phi-steps"
 expect_usage sde-slow --problem=circle:d=80; expect_mentions "64"
 expect_usage sde-slow --output="$tmpdir/t.txt" --eta=0.3
 if ls "$tmpdir"/t.txt* >/dev/null 2>&1; then fail "output file left after a usage error"; else pass; fi
