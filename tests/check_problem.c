@@ -559,6 +559,72 @@ START_TEST (test_problem_fd_grad_workspace_d1)
 }
 END_TEST
 
+static int
+q_hess (const double *x, double *out, void *params)
+{
+  (void)x, (void)params;
+  out[0] = 2, out[1] = 0.5, out[2] = 0.5, out[3] = 1;
+  return 0;
+}
+
+/* S(x) = [1, x0, 0; 0, 1, x1] (d = 2, r = 3); a NaN start is refused.  */
+static int
+q_factor (const double *x, double *out, void *params)
+{
+  (void)params;
+  if (isnan (x[0]))
+    return GSL_EDOM;
+  const double S[6] = { 1, x[0], 0, 0, 1, x[1] };
+  memcpy (out, S, sizeof S);
+  return 0;
+}
+
+/* One-path callbacks over blocks of paths: the Hessian and the noise
+   factor path by path in the block layout, the identity factor (r = d)
+   when there is none, a callback's error returned, bad settings
+   refused.  */
+START_TEST (test_problem_path_callbacks)
+{
+  enum
+  {
+    NB = 3
+  };
+  sde_problem pb;
+  sde_problem_paths cb = { q_loss, q_grad, q_hess, q_factor, NULL };
+  ck_assert_int_eq (sde_problem_set_path (&pb, 2, 3, &cb), 0);
+  ck_assert_uint_eq (pb.noise_dim, 3);
+  double x[2 * NB] = { 0.5, -1, 2, 0.25, 3, -0.5 }, H[4 * NB], S[6 * NB];
+  double *w = malloc (sizeof (double) * (sde_problem_work (&pb) + 1) * NB);
+  ck_assert_int_eq (pb.hess (&pb, NB, x, H, w), 0);
+  ck_assert_int_eq (pb.factor (&pb, NB, x, S, w), 0);
+  for (size_t p = 0; p < NB; p++)
+    {
+      const double Hw[4] = { 2, 0.5, 0.5, 1 };
+      const double Sw[6] = { 1, x[p], 0, 0, 1, x[NB + p] };
+      for (size_t e = 0; e < 4; e++)
+        ck_assert_double_eq (H[e * NB + p], Hw[e]);
+      for (size_t e = 0; e < 6; e++)
+        ck_assert_double_eq (S[e * NB + p], Sw[e]);
+    }
+  x[1] = NAN;
+  ck_assert_int_eq (pb.factor (&pb, NB, x, S, w), GSL_EDOM);
+  /* No factor: the identity, r = d; no Hessian: none.  */
+  sde_problem_paths cb2 = { q_loss, q_grad, NULL, NULL, NULL };
+  ck_assert_int_eq (sde_problem_set_path (&pb, 2, 0, &cb2), 0);
+  ck_assert_uint_eq (pb.noise_dim, 2);
+  ck_assert_ptr_null (pb.hess);
+  ck_assert_int_eq (pb.factor (&pb, NB, x, S, w), 0);
+  for (size_t e = 0; e < 4; e++)
+    for (size_t p = 0; p < NB; p++)
+      ck_assert_double_eq (S[e * NB + p], e == 0 || e == 3 ? 1 : 0);
+  gsl_error_handler_t *old = gsl_set_error_handler_off ();
+  ck_assert_int_eq (sde_problem_set_path (&pb, 0, 0, &cb2), GSL_EINVAL);
+  ck_assert_int_eq (sde_problem_set_path (&pb, 2, 0, &cb), GSL_EINVAL);
+  gsl_set_error_handler (old);
+  free (w);
+}
+END_TEST
+
 /* A user's sde_problem ends where its fields do: free and spec must not
    look past it (ASan flags a read beyond this exact-size allocation), and
    a copy of an allocated problem is not freed through the copy.  */
@@ -1563,6 +1629,7 @@ problem_suite (void)
   tcase_add_test (tc, test_problem_user_struct_left_alone);
   tcase_add_test (tc, test_problem_data_factor_thin);
   tcase_add_test (tc, test_problem_data_factor_apply);
+  tcase_add_test (tc, test_problem_path_callbacks);
   tcase_add_test (tc, test_problem_data_em_step);
   tcase_add_test (tc, test_problem_weight_decay);
   tcase_add_test (tc, test_problem_expression_loss_errors);
