@@ -13,6 +13,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cmat.h"
+#include "sdekit/spec.h"
 
 /* Paths per dgemm panel.  OpenBLAS's kernels treat a remainder of the
    path dimension with other code (on SkylakeX a remainder of 1 to 4 paths
@@ -41,7 +42,7 @@ sde__cmat_init (sde__cmat *m, const double *a, size_t rows, size_t cols)
   if (m->start == NULL || m->col == NULL || m->val == NULL)
     {
       sde__cmat_free (m);
-      GSL_ERROR ("out of memory for a constant matrix", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for a constant matrix");
     }
   size_t k = 0;
   for (size_t i = 0; i < rows; i++)
@@ -127,7 +128,7 @@ sde__gemm (size_t rows, size_t cols, double alpha, const double *A, size_t P,
     {
       heap = malloc (sizeof (double) * PANEL * (rows + cols));
       if (heap == NULL)
-        GSL_ERROR ("out of memory for a dgemm panel", GSL_ENOMEM);
+        return sde_error (GSL_ENOMEM, "out of memory for a dgemm panel");
       px = heap;
       pc = heap + PANEL * cols;
     }

@@ -223,7 +223,7 @@ sde_density_method (const sde_problem *pb, const sde_optim *m, double sigma,
     {
       free (x), free (T), free (p), free (q), free (work), free (wt);
       free (j0), free (len);
-      GSL_ERROR ("density engine: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "density engine: out of memory");
     }
   for (size_t j = 0; j < n; j++)
     x[j] = lo + (double)j * h;

@@ -29,7 +29,7 @@ sde_driver_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   if (d == NULL)
     {
       sde_stepper_free (s);
-      GSL_ERROR_NULL ("out of memory for driver", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for driver"), NULL;
     }
   d->stepper = s;
   d->P = P;
@@ -41,7 +41,7 @@ sde_driver_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   if (d->dw == NULL || d->tmp == NULL || d->aux == NULL)
     {
       sde_driver_free (d);
-      GSL_ERROR_NULL ("out of memory for driver buffers", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for driver buffers"), NULL;
     }
   return d;
 }

@@ -18,6 +18,7 @@
 #include "sdekit/ensemble.h"
 #include "sdekit/spec.h"
 #include "simd.h"
+#include "spec_internal.h"
 #include "xsum.h"
 
 /* ---- Sums: one int64 array, so MPI can reduce it exactly. ---- */
@@ -45,7 +46,7 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
 {
   sde_ensemble_sums *s = calloc (1, sizeof *s);
   if (s == NULL)
-    GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for ensemble sums"), NULL;
   s->e = e;
   s->nval = e->nproc * e->nobs * e->ncheck;
   const size_t xw = sizeof (sde_xsum) / sizeof (int64_t);
@@ -55,7 +56,7 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
   if (s->data == NULL || s->shift == NULL)
     {
       sde_ensemble_sums_free (s);
-      GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for ensemble sums"), NULL;
     }
   s->paths = s->data;
   s->diverged = s->paths + 1;
@@ -76,7 +77,8 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
         if (w == NULL)
           {
             sde_ensemble_sums_free (s);
-            GSL_ERROR_NULL ("out of memory for ensemble sums", GSL_ENOMEM);
+            return sde_error (GSL_ENOMEM, "out of memory for ensemble sums"),
+                   NULL;
           }
         if (sde_observable_apply (ob, 1, e->proc[i].x0, &v, w) == 0
             && isfinite (v))
@@ -908,8 +910,8 @@ validate (const sde_ensemble *e)
           /* A scheme that refuses the system (Milstein on non-commutative
              noise, ...) says why here, before any worker starts.  */
           sde_stepper *t = sde_stepper_alloc (p->scheme, p->sys, 1);
-          if (t == NULL)
-            return GSL_EINVAL;
+          if (t == NULL) /* reported */
+            return sde__last_code () == GSL_ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
           sde_stepper_free (t);
         }
       if (uses_brownian (e, p))

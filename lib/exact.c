@@ -97,7 +97,7 @@ eigen (const double *H0, size_t d, double *lam, double *Q)
   gsl_matrix_free (V);
   gsl_vector_free (ev);
   if (!have)
-    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "exact engine: out of memory");
   if (st)
     GSL_ERROR ("exact engine: eigen-decomposition failed", st);
   return GSL_SUCCESS;
@@ -110,7 +110,7 @@ noise_cov (sde_exact *ex, const double *S, size_t r)
   const size_t d = ex->d;
   real *St = malloc (sizeof (real) * d * r);
   if (St == NULL)
-    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "exact engine: out of memory");
   for (size_t k = 0; k < d; k++)
     for (size_t c = 0; c < r; c++)
       {
@@ -143,7 +143,7 @@ sde_exact_alloc (const sde_problem *pb)
   const size_t d = pb->dim;
   sde_exact *ex = calloc (1, sizeof *ex);
   if (ex == NULL)
-    GSL_ERROR_NULL ("exact engine: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "exact engine: out of memory"), NULL;
   ex->pb = pb;
   ex->d = d;
   ex->lam = malloc (sizeof (double) * d);
@@ -154,7 +154,7 @@ sde_exact_alloc (const sde_problem *pb)
   if (!ex->lam || !ex->Q || !ex->sig || !ex->xs || !ex->qxs)
     {
       sde_exact_free (ex);
-      GSL_ERROR_NULL ("exact engine: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "exact engine: out of memory"), NULL;
     }
   /* Both report their failure.  */
   if (eigen (pb->hess_const, d, ex->lam, ex->Q)
@@ -400,7 +400,7 @@ gstate_init (gstate *g, const sde_exact *ex, size_t q, int full,
       free (g->mu);
       free (g->P);
       free (g->wt);
-      GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "exact engine: out of memory");
     }
   /* y~ = Q^T (x0 - x*), m~ = Q^T m0.  */
   for (size_t k = 0; k < d; k++)
@@ -586,7 +586,7 @@ sde_exact_method (const sde_exact *ex, const sde_optim *m, double sigma,
       free (p.A);
       free (p.b);
       gstate_free (&g);
-      GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "exact engine: out of memory");
     }
   /* Step 0 goes alone when its map is its own (the type says so).  */
   real A0[4], b0[2];
@@ -705,7 +705,7 @@ ud_props (const sde_exact *ex, double c, double tau, double h, prop *p, real *K)
   gsl_matrix_free (a);
   gsl_matrix_free (ea);
   if (!have)
-    GSL_ERROR ("exact engine: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "exact engine: out of memory");
   if (st)
     GSL_ERROR ("exact engine: matrix exponential failed", st);
   return GSL_SUCCESS;

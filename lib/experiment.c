@@ -85,8 +85,10 @@ sde__xp_name (const sde_experiment *x, const char *setting)
 static int
 refuse (int code, const char *setting)
 {
-  return sde_error (code == GSL_ENOMEM ? GSL_ENOMEM : GSL_EINVAL, "%s: %s",
-                    setting, sde__last_error (code));
+  /* Out of memory is no bad setting: the reason is already reported.  */
+  if (code == GSL_ENOMEM || sde__last_code () == GSL_ENOMEM)
+    return GSL_ENOMEM;
+  return sde_error (GSL_EINVAL, "%s: %s", setting, sde__last_error (code));
 }
 
 /* Sets KEY to VALUE; a new key goes in at position AT (or last).  A key
@@ -102,7 +104,10 @@ meta_put (sde_experiment *x, const char *key, const char *value, size_t at)
       }
   xp_meta *m = realloc (x->meta, sizeof *m * (x->nmeta + 1));
   if (m == NULL)
-    return GSL_ENOMEM;
+    {
+      x->nomem = 1; /* the callers that go on check it once */
+      return sde_error (GSL_ENOMEM, "out of memory for the provenance");
+    }
   x->meta = m;
   if (at > x->nmeta)
     at = x->nmeta;
@@ -133,11 +138,13 @@ sde__xp_note (sde_experiment *x, const char *fmt, ...)
   vsnprintf (buf, sizeof buf, fmt, ap);
   va_end (ap);
   char **n = realloc (x->notes, sizeof *n * (x->nnotes + 1));
-  if (n == NULL)
-    return GSL_ENOMEM;
-  x->notes = n;
-  if ((n[x->nnotes] = strdup (buf)) == NULL)
-    return GSL_ENOMEM;
+  if (n != NULL)
+    x->notes = n;
+  if (n == NULL || (n[x->nnotes] = strdup (buf)) == NULL)
+    {
+      x->nomem = 1;
+      return sde_error (GSL_ENOMEM, "out of memory for the notes");
+    }
   x->nnotes++;
   return GSL_SUCCESS;
 }
@@ -182,7 +189,10 @@ sde__xp_setup_problem (sde_experiment *x)
   else if (o->loss)
     {
       sde_problem_expr_spec s = { o->loss, o->cov, o->factor, o->x0 };
+      sde__clear_error ();
       x->pb = sde_problem_alloc_expr_spec (&s);
+      if (x->pb == NULL && sde__last_code () == GSL_ENOMEM)
+        return GSL_ENOMEM; /* reported */
       if (x->pb == NULL)
         {
           /* A reason about the noise or the start names its own option.  */
@@ -933,6 +943,8 @@ setup_manifold (sde_experiment *x)
   mo.flow = mo.bdf || (o->phi && strcmp (o->phi, "flow") == 0);
   sde__clear_error ();
   x->man = sde_manifold_alloc (x->pb, x->x0, &mo);
+  if (x->man == NULL && sde__last_code () == GSL_ENOMEM)
+    return GSL_ENOMEM; /* reported */
   if (x->man == NULL)
     return sde_error (GSL_EINVAL, "%s=%s, x0: %s", popt,
                       sde_q (sde_problem_spec (x->pb)),
@@ -1052,6 +1064,8 @@ setup_slow_engine (sde_experiment *x, const char *engine)
   x->sd = sde_slow_density_alloc (x->man, x->x0, NULL);
   if (x->sd == NULL)
     {
+      if (sde__last_code () == GSL_ENOMEM)
+        return GSL_ENOMEM; /* reported; no reason to fall back */
       if (strcmp (engine, "density") == 0)
         return refuse (GSL_EINVAL, "engine=density");
       snprintf (x->engine_why, sizeof x->engine_why, "%s",
@@ -1503,7 +1517,8 @@ build_meta (sde_experiment *x)
         strcmp (chk, "every") == 0 ? " (every k-th step beyond 4096 steps)"
                                    : "",
         x->schedule.spec);
-  return x->man ? start_meta (x) : GSL_SUCCESS;
+  int st = x->man ? start_meta (x) : GSL_SUCCESS;
+  return st ? st : x->nomem ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
 /* ---- The object ---- */
@@ -1539,9 +1554,10 @@ check_numbers (const sde_experiment_opts *o)
 sde_experiment *
 sde_experiment_alloc (const sde_experiment_opts *o)
 {
+  sde__clear_error (); /* sde__last_code concerns this call */
   sde_experiment *x = calloc (1, sizeof *x);
   if (x == NULL)
-    GSL_ERROR_NULL ("out of memory for an experiment", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for an experiment"), NULL;
   x->o = *o;
   x->T = o->horizon;
   if (x->o.max_paths < x->o.paths && x->o.target_ci > 0)
@@ -1553,7 +1569,9 @@ sde_experiment_alloc (const sde_experiment_opts *o)
                 : o->kind == SDE_EXPERIMENT_SIMULATE ? "quarters"
                                                      : "every");
   x->o.checkpoints = x->spec_checkpoints;
-  int st = x->spec_checkpoints ? check_numbers (o) : GSL_ENOMEM;
+  int st = x->spec_checkpoints
+               ? check_numbers (o)
+               : sde_error (GSL_ENOMEM, "out of memory for an experiment");
   if (!st && o->kind == SDE_EXPERIMENT_SIMULATE)
     {
       if (!(st = sde__xp_setup_sim (x)))

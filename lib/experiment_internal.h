@@ -121,6 +121,7 @@ struct sde_experiment
   size_t nnotes;
   xp_meta *meta;
   size_t nmeta;
+  int nomem; /* a provenance line or note could not be kept */
   char title[600];
   /* per eta, for the notes */
   uint64_t phi_calls[XP_MAXETA], phi_steps[XP_MAXETA];

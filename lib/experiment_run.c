@@ -477,7 +477,8 @@ sde_experiment_run (sde_experiment *x, sde_report *rep,
       int wt = sde__xp_write_tail (x, rep);
       st = st ? st : wt;
     }
-  return st;
+  /* A note that could not be kept was reported: the run is not whole.  */
+  return st ? st : x->nomem ? GSL_ENOMEM : GSL_SUCCESS;
 }
 
 const char *

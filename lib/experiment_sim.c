@@ -18,6 +18,9 @@
 static int
 refuse (const char *setting)
 {
+  /* Out of memory is no bad setting: the reason is already reported.  */
+  if (sde__last_code () == GSL_ENOMEM)
+    return GSL_ENOMEM;
   return sde_error (GSL_EINVAL, "%s: %s", setting,
                     sde__last_error (GSL_EINVAL));
 }

@@ -233,19 +233,27 @@ series (const sde_experiment *x, size_t m, size_t o, sde_weak_point *out)
   return n;
 }
 
-void
-sde_experiment_fit (const sde_experiment *x, size_t m, size_t o,
-                    sde_weak_fit *fit)
+/* sde_experiment_fit, with a status: out of memory is no missing order.  */
+static int
+fit_of (const sde_experiment *x, size_t m, size_t o, sde_weak_fit *fit)
 {
   sde_weak_point *pts = malloc (sizeof *pts * (x->nrows ? x->nrows : 1));
   if (pts == NULL)
     {
       memset (fit, 0, sizeof *fit);
       fit->order = fit->se = fit->lo = fit->hi = NAN;
-      return;
+      return sde_error (GSL_ENOMEM, "out of memory fitting an order");
     }
   sde_weak_fit_points (pts, series (x, m, o, pts), fit);
   free (pts);
+  return GSL_SUCCESS;
+}
+
+void
+sde_experiment_fit (const sde_experiment *x, size_t m, size_t o,
+                    sde_weak_fit *fit)
+{
+  fit_of (x, m, o, fit);
 }
 
 /* What the fits table cannot say in its cells: why there is no order,
@@ -567,7 +575,8 @@ verdicts (sde_experiment *x, sde_report *rep)
     for (size_t o = 0; o < x->nobs && !st; o++)
       {
         sde_weak_fit f;
-        sde_experiment_fit (x, m, o, &f);
+        if ((st = fit_of (x, m, o, &f)))
+          break;
         const char *kind;
         const double th = sde__xp_theory (x, m, o, &kind);
         int n = x->o.kind == SDE_EXPERIMENT_ORDER

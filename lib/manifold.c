@@ -770,7 +770,7 @@ sde_manifold_alloc (const sde_problem *pb, const double *x0,
     }
   sde_manifold *m = calloc (1, sizeof *m);
   if (m == NULL)
-    GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "slow SDE: out of memory"), NULL;
   m->pb = pb;
   if (o)
     m->o = *o;
@@ -788,14 +788,14 @@ sde_manifold_alloc (const sde_problem *pb, const double *x0,
     {
       free (slots);
       free (m);
-      GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "slow SDE: out of memory"), NULL;
     }
   m->slots = slots;
   for (size_t k = 0; k < m->nslots; k++)
     if (slot_init (&slots[k], m))
       {
         sde_manifold_free (m);
-        GSL_ERROR_NULL ("slow SDE: out of memory", GSL_ENOMEM);
+        return sde_error (GSL_ENOMEM, "slow SDE: out of memory"), NULL;
       }
   /* Phi(x0), and the rank of H there.  */
   double y[64];

@@ -16,13 +16,13 @@ sde__problem_new (const char *name, size_t d, size_t r)
 {
   sde_owned_problem *op = calloc (1, sizeof *op);
   if (op == NULL)
-    GSL_ERROR_NULL ("out of memory for problem", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for problem"), NULL;
   op->pb.owned = &op->pb;
   op->x0 = calloc (d, sizeof (double));
   if (op->x0 == NULL)
     {
       free (op);
-      GSL_ERROR_NULL ("out of memory for problem", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for problem"), NULL;
     }
   op->pb.name = name;
   op->pb.dim = d;
@@ -188,7 +188,7 @@ sde__param_noise_diag (sde_owned_problem *op, sde_spec *spec, double def)
                       spec->name, d, n);
   op->factor = calloc (d * d, sizeof (double));
   if (op->factor == NULL)
-    GSL_ERROR ("out of memory for noise factor", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for noise factor");
   for (size_t i = 0; i < d; i++)
     op->factor[i * d + i] = sqrt (s[n == 1 ? 0 : i]);
   op->pb.noise_dim = d;

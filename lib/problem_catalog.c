@@ -170,7 +170,7 @@ rotated (size_t d, const double *lam, uint64_t seed, double *H)
   gsl_matrix_free (R);
   gsl_vector_free (tau);
   if (!have)
-    GSL_ERROR ("out of memory for the generated Hessian", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for the generated Hessian");
   return st; /* a failure of the calls above is reported */
 }
 
@@ -185,7 +185,7 @@ generated (size_t d, double cond, double seed, double dense, double **Hd)
     {
       free (lam);
       free (H);
-      GSL_ERROR ("out of memory for the generated Hessian", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for the generated Hessian");
     }
   for (size_t i = 0; i < d; i++)
     lam[i] = d > 1 ? pow (cond, -(double)i / (double)(d - 1)) : 1.0;

@@ -54,11 +54,11 @@ grow (dataset *ds, size_t *cap)
   const size_t c = 2 * *cap;
   double *Z = realloc (ds->Z, c * 10 * sizeof (double));
   if (Z == NULL)
-    GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "data=diabetes: out of memory");
   ds->Z = Z;
   double *y = realloc (ds->y, c * sizeof (double));
   if (y == NULL)
-    GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "data=diabetes: out of memory");
   ds->y = y;
   *cap = c;
   return GSL_SUCCESS;
@@ -88,7 +88,7 @@ read_diabetes (const char *dir, dataset *ds)
   if (ds->Z == NULL || ds->y == NULL)
     {
       fclose (f);
-      GSL_ERROR ("data=diabetes: out of memory", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "data=diabetes: out of memory");
     }
   int st = GSL_SUCCESS;
   if (fgets (line, sizeof line, f) == NULL && !ferror (f))
@@ -499,7 +499,7 @@ synthetic (dataset *ds, size_t n, size_t m, uint64_t seed, double noise,
     {
       free (e);
       sde_rng_free (r);
-      GSL_ERROR ("out of memory for the synthetic data", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for the synthetic data");
     }
   int st = sde_rng_sample (r, SDE_RNG_NORMAL, 0, 0, 0, 0, 1, n * m, ds->Z, 1);
   if (st == GSL_SUCCESS)
@@ -563,7 +563,7 @@ linreg_response (dataset *ds, int logistic)
     }
   double *ys = malloc (ds->n * sizeof (double));
   if (ys == NULL)
-    GSL_ERROR ("logreg: out of memory", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "logreg: out of memory");
   memcpy (ys, ds->y, ds->n * sizeof (double));
   gsl_sort (ys, 1, ds->n);
   double med = 0.5 * (ys[(ds->n - 1) / 2] + ys[ds->n / 2]);

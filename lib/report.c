@@ -184,7 +184,7 @@ sde_report_alloc (FILE *out, const sde_report_format *f,
     GSL_ERROR_NULL ("report needs a stream and a format", GSL_EINVAL);
   sde_report *r = calloc (1, sizeof *r);
   if (r == NULL)
-    GSL_ERROR_NULL ("out of memory for report", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for report"), NULL;
   r->out = out;
   r->fmt = f;
   if (opts == NULL)

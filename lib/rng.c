@@ -14,6 +14,7 @@
 
 #include "rng_internal.h"
 #include "sdekit/rng.h"
+#include "sdekit/spec.h"
 #include "simd.h"
 
 /* Lanes per kernel call: the two word buffers stay in L1.  */
@@ -71,7 +72,7 @@ sde_rng_alloc (const char *name, uint64_t seed)
     }
   sde_rng *r = calloc (1, sizeof *r);
   if (r == NULL)
-    GSL_ERROR_NULL ("out of memory for rng", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for rng"), NULL;
   r->seed = seed;
   r->key[0] = (uint32_t)seed;
   r->key[1] = (uint32_t)(seed >> 32);
@@ -81,7 +82,8 @@ sde_rng_alloc (const char *name, uint64_t seed)
       if (r->gsl == NULL)
         {
           free (r);
-          GSL_ERROR_NULL ("out of memory for GSL generator", GSL_ENOMEM);
+          return sde_error (GSL_ENOMEM, "out of memory for GSL generator"),
+                 NULL;
         }
     }
   return r;

@@ -6,10 +6,10 @@
 #include <sdekit/density.h>
 #include <sdekit/density_slow.h>
 #include <sdekit/ensemble.h>
-#include <sdekit/manifold.h>
 #include <sdekit/exact.h>
 #include <sdekit/experiment.h>
 #include <sdekit/expr.h>
+#include <sdekit/manifold.h>
 #include <sdekit/observable.h>
 #include <sdekit/optim.h>
 #include <sdekit/order.h>

@@ -61,6 +61,7 @@ sde_q (const char *s)
    eta it concerns (sde__last_error).  Worker threads report too, so it is
    shared, under a lock.  */
 static char last[1024];
+static int last_code;
 static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int (sde_error) (int code, const char *fmt, ...)
@@ -75,6 +76,7 @@ int (sde_error) (int code, const char *fmt, ...)
   sde_quote (msg, sizeof msg, raw, 400);
   pthread_mutex_lock (&last_lock);
   memcpy (last, msg, sizeof last);
+  last_code = code;
   pthread_mutex_unlock (&last_lock);
   gsl_error (msg, __FILE__, __LINE__, code);
   return code;
@@ -99,7 +101,17 @@ sde__clear_error (void)
 {
   pthread_mutex_lock (&last_lock);
   last[0] = '\0';
+  last_code = 0;
   pthread_mutex_unlock (&last_lock);
+}
+
+int
+sde__last_code (void)
+{
+  pthread_mutex_lock (&last_lock);
+  const int c = last_code;
+  pthread_mutex_unlock (&last_lock);
+  return c;
 }
 
 int

@@ -9,4 +9,9 @@
 const char *sde__last_error (int code);
 void sde__clear_error (void);
 
+/* The status of the last reason sde_error reported (0 after
+   sde__clear_error): whether a NULL from an allocator was for want of
+   memory.  */
+int sde__last_code (void);
+
 #endif /* SDEKIT_SPEC_INTERNAL_H */

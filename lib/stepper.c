@@ -75,7 +75,7 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
     }
   sde_stepper *s = calloc (1, sizeof *s);
   if (s == NULL)
-    GSL_ERROR_NULL ("out of memory for stepper", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for stepper"), NULL;
   s->type = T;
   s->sys = sys;
   s->P = P;
@@ -94,7 +94,8 @@ sde_stepper_alloc (const sde_stepper_type *T, const sde_system *sys, size_t P)
   if (s->work == NULL)
     {
       free (s);
-      GSL_ERROR_NULL ("out of memory for stepper workspace", GSL_ENOMEM);
+      return sde_error (GSL_ENOMEM, "out of memory for stepper workspace"),
+             NULL;
     }
   return s;
 }

@@ -205,7 +205,7 @@ sde_system_alloc (const char *text)
     }
   sde_system_named *s = calloc (1, sizeof *s);
   if (s == NULL)
-    GSL_ERROR_NULL ("out of memory for system", GSL_ENOMEM);
+    return sde_error (GSL_ENOMEM, "out of memory for system"), NULL;
   s->entry = e;
   if (e->setup (s, &spec) || sde_spec_check_used (&spec))
     {

@@ -720,7 +720,7 @@ run_eta (const sde_weak_sweep *w, size_t i, size_t *substeps,
           free (cstar);
           free (ref);
           sde_ensemble_sums_free (s);
-          GSL_ERROR ("out of memory for the sums", GSL_ENOMEM);
+          return sde_error (GSL_ENOMEM, "out of memory for the sums");
         }
       exact_ref x = { ref, ref ? ref + nv : NULL };
       if (w->reference)

@@ -9,7 +9,8 @@ UNIT_TESTS = tests/check_rng tests/check_stepper tests/check_problem \
 	tests/check_density tests/check_manifold tests/check_expr \
 	tests/check_density_slow tests/check_weak tests/check_report \
 	tests/check_experiment tests/check_json tests/check_system_expr \
-	tests/check_order tests/check_slow_tangent tests/check_cmat
+	tests/check_order tests/check_slow_tangent tests/check_cmat \
+	tests/check_alloc
 check_PROGRAMS += $(UNIT_TESTS)
 tests_check_rng_SOURCES = tests/check_rng.c tests/testutil.h
 tests_check_rng_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -68,6 +69,12 @@ tests_check_system_expr_LDADD = $(TEST_UNIT_LIBS)
 tests_check_order_SOURCES = tests/check_order.c tests/testutil.h
 tests_check_order_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_order_LDADD = $(TEST_UNIT_LIBS)
+# Every allocation of the library's code through failing wrappers.
+tests_check_alloc_SOURCES = tests/check_alloc.c
+tests_check_alloc_CFLAGS = $(TEST_UNIT_CFLAGS) $(FFTW_CFLAGS)
+tests_check_alloc_LDFLAGS = -Wl,--wrap=malloc -Wl,--wrap=calloc \
+	-Wl,--wrap=realloc -Wl,--wrap=strdup -Wl,--wrap=posix_memalign
+tests_check_alloc_LDADD = $(TEST_UNIT_LIBS) $(FFTW_LIBS)
 tests_check_cmat_SOURCES = tests/check_cmat.c tests/testutil.h
 tests_check_cmat_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_check_cmat_LDADD = $(TEST_UNIT_LIBS)
