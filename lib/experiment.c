@@ -1613,6 +1613,8 @@ done:
                        "%zu paths per canonical chunk (the numbers depend "
                        "on it; the tools use 256)",
                        sde__xp_chunk (x));
+  if (!st && x->nomem) /* a provenance line was lost (reported) */
+    st = GSL_ENOMEM;
   /* The settings' strings were the caller's: none is read after here.  */
   x->o.problem = x->o.loss = x->o.cov = x->o.factor = x->o.x0 = NULL;
   x->o.noise = x->o.methods = x->o.reference = x->o.schedule = NULL;

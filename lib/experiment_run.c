@@ -210,6 +210,8 @@ run_exact (sde_experiment *x, row_sink *sink, sde_weak_point *rows)
 {
   sde__clear_error ();
   sde_exact *ex = sde_exact_alloc (x->pb);
+  if (ex == NULL && sde__last_code () == GSL_ENOMEM)
+    return GSL_ENOMEM; /* reported */
   if (ex == NULL)
     return sde_error (GSL_EINVAL, "exact engine: %s",
                       sde__last_error (GSL_EINVAL));
@@ -432,13 +434,17 @@ sde_experiment_run (sde_experiment *x, sde_report *rep,
   x->t_start = sde__xp_wall ();
   x->nrows = 0;
   if (x->o.kind == SDE_EXPERIMENT_ORDER)
-    return sde__xp_run_order (x, rep);
+    {
+      int st = sde__xp_run_order (x, rep);
+      return st ? st : x->nomem ? GSL_ENOMEM : GSL_SUCCESS;
+    }
   if (x->o.kind == SDE_EXPERIMENT_SIMULATE)
     {
       int st = sde__xp_run_sim (x, h);
       if (!st && rep)
         st = sde__xp_write_sim (x, rep);
-      return st;
+      /* A note that could not be kept was reported.  */
+      return st ? st : x->nomem ? GSL_ENOMEM : GSL_SUCCESS;
     }
   sde_weak_point *done = NULL;
   char *notes = NULL;

@@ -45,6 +45,8 @@ catalog_spec (const char *name, sde_system_expr_spec *sp, char *buf, size_t len)
 {
   sde__clear_error ();
   sde_system_named *n = sde_system_alloc (name ? name : "gbm");
+  if (n == NULL && sde__last_code () == GSL_ENOMEM)
+    return GSL_ENOMEM; /* reported */
   if (n == NULL)
     return sde_error (GSL_EINVAL, "sde: %s", sde__last_error (GSL_EINVAL));
   char p[4][32];

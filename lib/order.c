@@ -18,6 +18,7 @@
 
 #include "sdekit/order.h"
 #include "sdekit/spec.h"
+#include "spec_internal.h"
 #include "xsum.h"
 
 #define Z95 1.959963984540054
@@ -211,8 +212,8 @@ add_proc (plan *pl, const sde_stepper_type *T, size_t N, int role, size_t s,
 {
   /* A scheme that refuses the system says why here.  */
   sde_stepper *t = sde_stepper_alloc (T, pl->job->sys, 1);
-  if (t == NULL)
-    return GSL_EINVAL;
+  if (t == NULL) /* reported */
+    return sde__last_code () == GSL_ENOMEM ? GSL_ENOMEM : GSL_EINVAL;
   sde_stepper_free (t);
   proc *p = &pl->pr[pl->npr++];
   p->type = T;

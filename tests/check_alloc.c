@@ -214,26 +214,21 @@ op_exact (void)
   return st;
 }
 
-/* A whole small run: options, set-up, Monte Carlo, the table written.  */
+/* A whole small run: options, set-up, the engine, the table written (in
+   FMT).  */
 static int
-run_experiment (const char *loss, const char *engine, sde_experiment_kind kind)
+run_opts (sde_experiment_opts *o, const sde_report_format *fmt)
 {
-  sde_experiment_opts o;
-  sde_experiment_defaults (&o, kind);
-  o.loss = loss;
-  o.x0 = kind == SDE_EXPERIMENT_SLOW ? "1,0" : NULL;
-  o.eta = "2^-2:2^-3";
-  o.paths = 64;
-  o.target_ci = 0;
-  o.threads = 1;
-  o.engine = engine;
-  sde_experiment *x = sde_experiment_alloc (&o);
+  o->paths = 64;
+  o->target_ci = 0;
+  o->threads = 1;
+  sde_experiment *x = sde_experiment_alloc (o);
   if (x == NULL)
     return last_errno;
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream (&buf, &len);
-  sde_report *rep = f ? sde_report_alloc (f, sde_report_csv, NULL) : NULL;
+  sde_report *rep = f ? sde_report_alloc (f, fmt, NULL) : NULL;
   int st = rep ? sde_experiment_run (x, rep, NULL) : GSL_ENOMEM;
   if (rep && sde_report_finish (rep) && st == GSL_SUCCESS)
     st = last_errno;
@@ -246,15 +241,76 @@ run_experiment (const char *loss, const char *engine, sde_experiment_kind kind)
 }
 
 static int
+run_experiment (const char *loss, const char *engine, sde_experiment_kind kind,
+                const sde_report_format *fmt)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, kind);
+  o.loss = loss;
+  o.x0 = kind == SDE_EXPERIMENT_SLOW ? "1,0" : NULL;
+  o.eta = "2^-2:2^-3";
+  o.engine = engine;
+  return run_opts (&o, fmt);
+}
+
+static int
 op_experiment_mc (void)
 {
-  return run_experiment ("(x0^2-1)^2/4", "mc", SDE_EXPERIMENT_COMPARE);
+  return run_experiment ("(x0^2-1)^2/4", "mc", SDE_EXPERIMENT_COMPARE,
+                         sde_report_csv);
 }
 
 static int
 op_experiment_slow (void)
 {
-  return run_experiment ("(x0^2+x1^2-1)^2/2", "auto", SDE_EXPERIMENT_SLOW);
+  return run_experiment ("(x0^2+x1^2-1)^2/2", "auto", SDE_EXPERIMENT_SLOW,
+                         sde_report_csv);
+}
+
+static int
+op_experiment_exact (void)
+{
+  return run_experiment ("x0^2 + x0*x1 + 2*x1^2", "exact",
+                         SDE_EXPERIMENT_COMPARE, sde_report_json);
+}
+
+static int
+op_experiment_density (void)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_COMPARE);
+  o.problem = "doublewell";
+  o.methods = "sgd";
+  o.eta = "2^-2:2^-3";
+  o.engine = "density";
+  return run_opts (&o, sde_report_text);
+}
+
+static int
+op_experiment_simulate (void)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_SIMULATE);
+  o.drift = "-x0/2, -x1";
+  o.diffusion = "[1, x0; x1, 0.5]";
+  o.x0 = "1,2";
+  o.scheme = "em,weak2";
+  return run_opts (&o, sde_report_md);
+}
+
+static int
+op_experiment_order (void)
+{
+  sde_experiment_opts o;
+  sde_experiment_defaults (&o, SDE_EXPERIMENT_ORDER);
+  o.drift = "1.5*x0";
+  o.diffusion = "0.1*x0";
+  o.x0 = "0.1";
+  o.exact = "x0*exp(1.495*t+0.1*W)";
+  o.scheme = "em,milstein";
+  o.steps = "2^-2:2^-4";
+  o.errors = "both";
+  return run_opts (&o, sde_report_latex);
 }
 
 START_TEST (test_alloc_failures)
@@ -269,7 +325,11 @@ START_TEST (test_alloc_failures)
               { "expression SDE", op_system_expr },
               { "exact engine", op_exact },
               { "experiment (mc)", op_experiment_mc },
-              { "experiment (slow)", op_experiment_slow } };
+              { "experiment (slow)", op_experiment_slow },
+              { "experiment (exact, json)", op_experiment_exact },
+              { "experiment (density, text)", op_experiment_density },
+              { "simulation (md)", op_experiment_simulate },
+              { "order (latex)", op_experiment_order } };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     {
       long n = each_failure (ops[i].name, ops[i].op);
