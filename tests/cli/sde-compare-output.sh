@@ -243,23 +243,25 @@ awk -F, '/^#/ || $1 == "eta" { next } NF > 5 { v[$1 " " $3] = $6 }
           if (a[2] == "norm2") { n++; if (v[a[1] " expr:x0^2+x1^2"] != v[k]) bad = 1 } }
         exit bad || n != 4 }' "$tmpdir/ex.csv" && pass || fail "expression observables differ from the catalog's: $(grep -v '^#' "$tmpdir/ex.csv")"
 
-# --max-seconds stops a long run (here 8 etas down to 2^-9 at a 2% target,
-# about half a minute here) with status 0, keeping every finished row and
-# saying so; --progress=always reports on stderr even off a terminal;
-# --pilot=N picks t_max on N paths, in the provenance and every row.
-"$cmp_" --eta=2^-2:2^-9 --paths=2000 --target-ci=0.02 --max-seconds=1.5 --progress=always \
+# --max-seconds stops a long run with status 0, keeping every finished row
+# and saying so: 11 etas at fixed paths, the first few done in
+# milliseconds, the last (4096 steps of 20000 paths and the reference)
+# seconds even on a fast machine; --progress=always reports on stderr
+# even off a terminal; --pilot=N picks t_max on N paths, in the provenance
+# and every row.
+"$cmp_" --eta=2^-2:2^-12 --paths=20000 --target-ci=0 --max-seconds=1.5 --progress=always \
   --pilot=256 --format=csv >"$tmpdir/ms.csv" 2>"$tmpdir/ms.err"
 st=$?
 rows=$(grep -c '^0\.' "$tmpdir/ms.csv")
-[ "$st" -eq 0 ] && [ "$rows" -ge 2 ] && [ "$rows" -lt 16 ] && pass ||
+[ "$st" -eq 0 ] && [ "$rows" -ge 2 ] && [ "$rows" -lt 22 ] && pass ||
   fail "--max-seconds: status $st, $rows rows: $(cat "$tmpdir/ms.err")"
 grep -q '^# run stopped by --max-seconds after [0-9.]* s: the rows above are finished' "$tmpdir/ms.csv" && pass ||
   fail "--max-seconds: no note in the table"
 grep -q 'stopped by --max-seconds; the finished rows are kept' "$tmpdir/ms.err" && pass ||
   fail "--max-seconds: nothing said on stderr: $(cat "$tmpdir/ms.err")"
-grep -q '^sde-compare: eta 0.25 (1 of 8): [0-9]* paths, [0-9]* s elapsed, about [^ ]*\( [a-z]*\)\? left$' "$tmpdir/ms.err" && pass ||
+grep -q '^sde-compare: eta 0.25 (1 of 11): [0-9]* paths, [0-9]* s elapsed, about [^ ]*\( [a-z]*\)\? left$' "$tmpdir/ms.err" && pass ||
   fail "--progress=always: $(cat "$tmpdir/ms.err")"
-grep -q '^# paths: 2000; .*t_max picked on a pilot of 256$' "$tmpdir/ms.csv" &&
+grep -q '^# paths: 20000 .*t_max picked on a pilot of 256$' "$tmpdir/ms.csv" &&
   csv_cols "$tmpdir/ms.csv" pilot | awk '$1 != 256 { bad = 1 } END { exit bad || NR < 2 }' && pass ||
   fail "--pilot=256: $(grep '^# paths' "$tmpdir/ms.csv"; csv_cols "$tmpdir/ms.csv" pilot)"
 "$cmp_" --eta=2^-3 --paths=1000 --target-ci=0 --progress=never >/dev/null 2>"$tmpdir/pn.err" &&
