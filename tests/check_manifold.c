@@ -450,6 +450,23 @@ START_TEST (test_phi_block_matches_closed_form)
 }
 END_TEST
 
+/* The block method's defaults (manifold.c's phi_cfg) for a curve, every
+   path checked by its own flow step.  */
+static sde__phi_cfg
+curve_cfg (void)
+{
+  return (sde__phi_cfg){ .k = 1,
+                         .rank_tol = 1e-7,
+                         .gtol = 1e-11,
+                         .max_steps = 100000,
+                         .rtol = 1e-6,
+                         .ptol = 1e-7,
+                         .patol = SDE_MANIFOLD_PATOL,
+                         .theta = 1e-2,
+                         .gabs = SDE_MANIFOLD_GABS,
+                         .sample = 0 };
+}
+
 /* Far from the manifold (SGD with a large step can leave the basin's
    neighbourhood by orders of magnitude) the block method flows in rounds,
    each to a fraction of the offset its flow reached, with a first step fit
@@ -471,16 +488,7 @@ START_TEST (test_phi_block_far_points)
   double y[2 * NB];
   int out[NB];
   size_t steps[NB];
-  sde__phi_cfg c = { .k = 1,
-                     .rank_tol = 1e-7,
-                     .gtol = 1e-11,
-                     .max_steps = 100000,
-                     .rtol = 1e-6,
-                     .ptol = 1e-7,
-                     .patol = SDE_MANIFOLD_PATOL,
-                     .theta = 1e-2,
-                     .gabs = SDE_MANIFOLD_GABS,
-                     .sample = 0 };
+  const sde__phi_cfg c = curve_cfg ();
   sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
   ck_assert_ptr_nonnull (w);
   ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
@@ -513,16 +521,7 @@ START_TEST (test_phi_block_newton_overshoot)
   double y[2 * NB];
   int out[NB];
   size_t steps[NB];
-  sde__phi_cfg c = { .k = 1,
-                     .rank_tol = 1e-7,
-                     .gtol = 1e-11,
-                     .max_steps = 100000,
-                     .rtol = 1e-6,
-                     .ptol = 1e-7,
-                     .patol = SDE_MANIFOLD_PATOL,
-                     .theta = 1e-2,
-                     .gabs = SDE_MANIFOLD_GABS,
-                     .sample = 0 };
+  const sde__phi_cfg c = curve_cfg ();
   sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
   ck_assert_ptr_nonnull (w);
   ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
