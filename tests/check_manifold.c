@@ -467,6 +467,32 @@ curve_cfg (void)
                          .sample = 0 };
 }
 
+/* The block method on the n points x (x[i*n + p]) of the circle written
+   as an expression: every path must come back OK and on x / |x| to TOL;
+   the steps of each into steps.  */
+static void
+circle_block (size_t n, const double *x, double tol, size_t *steps)
+{
+  sde_problem *pe = sde_problem_alloc_expr ("(x0^2+x1^2-1)^2/2", 1, "1,0");
+  ck_assert_ptr_nonnull (pe);
+  double y[2 * 8];
+  int out[8];
+  ck_assert_uint_le (n, 8);
+  const sde__phi_cfg c = curve_cfg ();
+  sde__phi_ws *w = sde__phi_ws_alloc (pe, n);
+  ck_assert_ptr_nonnull (w);
+  ck_assert_int_eq (sde__phi_block (w, &c, n, x, y, out, steps), 0);
+  for (size_t p = 0; p < n; p++)
+    {
+      const double r = hypot (x[p], x[n + p]);
+      ck_assert_int_eq (out[p], SDE__PHI_OK);
+      ck_assert_close (y[p], x[p] / r, tol);
+      ck_assert_close (y[n + p], x[n + p] / r, tol);
+    }
+  sde__phi_ws_free (w);
+  sde_problem_free (pe);
+}
+
 /* Far from the manifold (SGD with a large step can leave the basin's
    neighbourhood by orders of magnitude) the block method flows in rounds,
    each to a fraction of the offset its flow reached, with a first step fit
@@ -477,30 +503,10 @@ curve_cfg (void)
    terms).  */
 START_TEST (test_phi_block_far_points)
 {
-  sde_problem *pe = sde_problem_alloc_expr ("(x0^2+x1^2-1)^2/2", 1, "1,0");
-  ck_assert_ptr_nonnull (pe);
-  enum
-  {
-    NB = 5
-  };
-  const double x[2 * NB]
+  const double x[2 * 5]
       = { -200714, 3e3, -40, 1e6, 1.2, -18740.5, 1e3, 250, -2e6, 0.1 };
-  double y[2 * NB];
-  int out[NB];
-  size_t steps[NB];
-  const sde__phi_cfg c = curve_cfg ();
-  sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
-  ck_assert_ptr_nonnull (w);
-  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
-  for (size_t p = 0; p < NB; p++)
-    {
-      const double r = hypot (x[p], x[NB + p]);
-      ck_assert_int_eq (out[p], SDE__PHI_OK);
-      ck_assert_close (y[p], x[p] / r, 1e-9);
-      ck_assert_close (y[NB + p], x[NB + p] / r, 1e-9);
-    }
-  sde__phi_ws_free (w);
-  sde_problem_free (pe);
+  size_t steps[5];
+  circle_block (5, x, 1e-9, steps);
 }
 END_TEST
 
@@ -511,30 +517,11 @@ END_TEST
    hundredth of the offset that a failed Newton start costs.  */
 START_TEST (test_phi_block_newton_overshoot)
 {
-  sde_problem *pe = sde_problem_alloc_expr ("(x0^2+x1^2-1)^2/2", 1, "1,0");
-  ck_assert_ptr_nonnull (pe);
-  enum
-  {
-    NB = 3
-  };
-  const double x[2 * NB] = { 0.79, 0.74, 0.78, -0.047, -0.045, 0.0385 };
-  double y[2 * NB];
-  int out[NB];
-  size_t steps[NB];
-  const sde__phi_cfg c = curve_cfg ();
-  sde__phi_ws *w = sde__phi_ws_alloc (pe, NB);
-  ck_assert_ptr_nonnull (w);
-  ck_assert_int_eq (sde__phi_block (w, &c, NB, x, y, out, steps), 0);
-  for (size_t p = 0; p < NB; p++)
-    {
-      const double r = hypot (x[p], x[NB + p]);
-      ck_assert_int_eq (out[p], SDE__PHI_OK);
-      ck_assert_uint_le (steps[p], 20); /* 40 and more without halving */
-      ck_assert_close (y[p], x[p] / r, 1e-12);
-      ck_assert_close (y[NB + p], x[NB + p] / r, 1e-12);
-    }
-  sde__phi_ws_free (w);
-  sde_problem_free (pe);
+  const double x[2 * 3] = { 0.79, 0.74, 0.78, -0.047, -0.045, 0.0385 };
+  size_t steps[3];
+  circle_block (3, x, 1e-12, steps);
+  for (size_t p = 0; p < 3; p++)
+    ck_assert_uint_le (steps[p], 20); /* 40 and more without halving */
 }
 END_TEST
 
