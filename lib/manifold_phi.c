@@ -12,9 +12,10 @@
 
    Its error, measured.  Phi is constant along the flow, so for y1 a
    flow step beyond x, A(x) - A(y1) = E(x) - E(y1) with E = A - Phi.
-   The step contracts the offset by about e^(-z) (z = 0.7 here), so E(y1)
-   is about e^(-3z) E(x) and |E(y1)| <= |A(x) - A(y1)| / 7: A(y1) is
-   accepted when |A(x) - A(y1)| <= ptol |x - Gamma|^2 + patol.  (On the
+   The step contracts the offset by about e^(-z) (z = 0.34 here: two
+   steps of the flow), so E(y1) is about e^(-3z) E(x) = 0.36 E(x) and
+   |E(y1)| <= 0.56 |A(x) - A(y1)|: A(y1) is accepted when |A(x) - A(y1)|
+   <= ptol |x - Gamma|^2 + patol.  (On the
    circle the fibres of the flow are straight and E = 0.)  Otherwise the
    cubic model E = C |w|^3, with C from the two values, says how far to
    flow: to an offset w* with C w*^3 = tol / 2, and A there is Phi.
@@ -40,6 +41,13 @@
 #define SKIP (-1)
 /* A path waiting for the sample's verdict.  */
 #define DEFER (-2)
+/* The check's flow stretch z / lambda_min: A's cubic error falls by
+   e^(-3z) over it.  */
+#define STRETCH 0.34
+/* A first step h0 / lambda: Dormand-Prince's local error on a decaying
+   mode e^(-lambda s) is rtol = 1e-6 of the step's length at about
+   lambda h = 0.18, so the first step is taken and two make a stretch.  */
+#define H0 0.17
 
 struct sde__phi_ws
 {
@@ -72,6 +80,8 @@ struct sde__phi_ws
   size_t *m;          /* normal dimension per path */
   double *pw;         /* problem scratch */
   double *A, *V, *ev; /* one path's eigenproblem */
+  double *j2;         /* 6 x cap: jacobi2 of every path's H, d = 2 */
+  int j2ok;           /* whether j2 holds the H in w->H */
 };
 
 /* ---- Dormand-Prince 5(4) ---- */
@@ -106,6 +116,7 @@ sde__phi_ws_free (sde__phi_ws *w)
   free (w->A);
   free (w->idx);
   free (w->c0);
+  free (w->j2);
   free (w);
 }
 
@@ -126,7 +137,9 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->A = malloc (sizeof (double) * (2 * d * d + d));
   w->idx = malloc (sizeof (size_t) * 3 * cap);
   w->c0 = malloc (sizeof (int) * 3 * cap);
-  if (!w->y || !w->gx || !w->H || !w->pw || !w->A || !w->idx || !w->c0)
+  w->j2 = d == 2 ? malloc (sizeof (double) * 6 * cap) : NULL;
+  if (!w->y || !w->gx || !w->H || !w->pw || !w->A || !w->idx || !w->c0
+      || (d == 2 && !w->j2))
     {
       sde__phi_ws_free (w);
       return NULL;
@@ -187,6 +200,46 @@ jacobi2 (const double *A, double *lam, double *V)
   /* Columns (c, -s) for l0 and (s, c) for l1.  */
   V[0] = sw ? s : c, V[2] = sw ? c : -s;
   V[1] = sw ? c : s, V[3] = sw ? -s : c;
+}
+
+/* jacobi2 of the n paths' 2 x 2 matrices in w->H, into w->j2 (rows:
+   the two eigenvalues, then V[0..3]): its operations in its order, the
+   branches as selects, in one loop that vectorizes.  */
+SDE_CLONES static void
+jacobi2_block (sde__phi_ws *w, size_t n)
+{
+  const double *restrict h0 = w->H, *restrict h1 = w->H + n;
+  const double *restrict h2 = w->H + 2 * n, *restrict h3 = w->H + 3 * n;
+  double *restrict l0o = w->j2, *restrict l1o = w->j2 + n;
+  double *restrict v0 = w->j2 + 2 * n, *restrict v1 = w->j2 + 3 * n;
+  double *restrict v2 = w->j2 + 4 * n, *restrict v3 = w->j2 + 5 * n;
+  for (size_t p = 0; p < n; p++)
+    {
+      double a = h0[p], b = 0.5 * (h1[p] + h2[p]), e = h3[p];
+      double tau = (e - a) / (2 * b), at = fabs (tau);
+      double r = at < 1e150 ? sqrt (1 + tau * tau) : at;
+      double t = b != 0 ? (tau >= 0 ? 1 : -1) / (at + r) : 0;
+      double c = 1 / sqrt (1 + t * t), s = t * c;
+      double l0 = a - t * b, l1 = e + t * b;
+      int sw = l0 > l1;
+      l0o[p] = sw ? l1 : l0, l1o[p] = sw ? l0 : l1;
+      v0[p] = sw ? s : c, v2[p] = sw ? c : -s;
+      v1[p] = sw ? c : s, v3[p] = sw ? -s : c;
+    }
+}
+
+/* Before normal_basis over the paths of a block whose H is in w->H, the
+   paths with SEL OK (all with SEL NULL): when they are most of the
+   block, the eigenproblems of all at once.  */
+static void
+eig_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const int *sel)
+{
+  size_t k = 0;
+  for (size_t p = 0; sel && p < n; p++)
+    k += sel[p] == SDE__PHI_OK;
+  w->j2ok = w->d == 2 && c->k == 1 && (sel == NULL || 2 * k >= n);
+  if (w->j2ok)
+    jacobi2_block (w, n);
 }
 
 void
@@ -320,6 +373,8 @@ hessian (sde__phi_ws *w, size_t n, const double *y, double *H)
 {
   const sde_problem *pb = w->pb;
   const size_t d = w->d;
+  if (H == w->H)
+    w->j2ok = 0; /* eig_block's values are of the old H */
   if (pb->hess_const)
     {
       for (size_t e = 0; e < d * d; e++)
@@ -496,10 +551,19 @@ normal_basis (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
 static size_t
 normal_basis2 (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, size_t p)
 {
-  const double *H = w->H;
-  const double A[4] = { H[p], H[n + p], H[2 * n + p], H[3 * n + p] };
   double ev[2], V[4];
-  jacobi2 (A, ev, V);
+  if (w->j2ok)
+    {
+      ev[0] = w->j2[p], ev[1] = w->j2[n + p];
+      for (size_t i = 0; i < 4; i++)
+        V[i] = w->j2[(2 + i) * n + p];
+    }
+  else
+    {
+      const double *H = w->H;
+      const double A[4] = { H[p], H[n + p], H[2 * n + p], H[3 * n + p] };
+      jacobi2 (A, ev, V);
+    }
   const double a0 = fabs (ev[0]), a1 = fabs (ev[1]);
   double mx = a0 > 0 ? a0 : 0;
   mx = a1 > mx ? a1 : mx;
@@ -569,6 +633,7 @@ bases (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
   int st = hessian (w, n, y, w->H);
   if (st)
     return st;
+  eig_block (w, c, n, out);
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK && (w->m[p] = normal_basis (w, c, n, p)) == 0)
       out[p] = SDE__PHI_NEWTON;
@@ -584,6 +649,8 @@ bases_where (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
   for (size_t p = 0; p < n; p++)
     any |= sel[p] == SDE__PHI_OK;
   int st = any ? hessian (w, n, y, w->H) : GSL_SUCCESS;
+  if (any && !st)
+    eig_block (w, c, n, sel);
   for (size_t p = 0; p < n && any && !st; p++)
     if (sel[p] == SDE__PHI_OK && (w->m[p] = normal_basis (w, c, n, p)) == 0)
       out[p] = SDE__PHI_NEWTON;
@@ -777,6 +844,7 @@ start (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
   int st = field (w, n, x, w->gx);
   if (st || (st = hessian (w, n, x, w->H)))
     return st;
+  eig_block (w, c, n, NULL);
   for (size_t p = 0; p < n; p++)
     {
       double f2 = 0, gHg = 0, g = norm_at (w->gx, d, n, p);
@@ -788,7 +856,7 @@ start (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
             gHg += w->gx[i * n + p] * hij * w->gx[j * n + p];
           }
       out[p] = isfinite (g) && isfinite (f2) ? SDE__PHI_OK : SDE__PHI_BAD;
-      w->h0[p] = f2 > 0 ? 0.2 / sqrt (f2) : 1;
+      w->h0[p] = f2 > 0 ? H0 / sqrt (f2) : 1;
       w->lam0[p] = gHg > 0 ? gHg / (g * g) : sqrt (f2);
       w->v0[p] = g / w->lam0[p];
       w->c0[p] = out[p];
@@ -925,8 +993,13 @@ flow (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
     }
   while (na > 0)
     {
+      /* No sliver at the stretch's end: within 1.1 steps of it, one
+         step; within two, two equal ones.  */
       for (size_t q = 0; q < na; q++)
-        w->h[q] = fmin (w->h[q], w->se[q] - w->s[q]);
+        {
+          const double left = w->se[q] - w->s[q], h = w->h[q];
+          w->h[q] = left <= 1.1 * h ? left : left < 2 * h ? 0.5 * left : h;
+        }
       int st = dp_step (w, c->rtol, na);
       if (st)
         return st;
@@ -1146,8 +1219,8 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
       /* The first check, from x: A(x) - A(y1) is E(x) (1 - e^(-3z)),
          about 0.88 E(x), less rounding.  */
       if (both && isnan (w->cf[p]))
-        w->cf[p]
-            = fmax (0, e - c->patol) / (0.88 * w->v0[p] * w->v0[p] * w->v0[p]);
+        w->cf[p] = fmax (0, e - c->patol)
+                   / (-expm1 (-3 * STRETCH) * w->v0[p] * w->v0[p] * w->v0[p]);
       if (both && e <= tol)
         {
           out[p] = SKIP, w->sel[p] = SDE__PHI_OK;
@@ -1168,8 +1241,8 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
 
 /* Where the offset of yc is within gabs / lambda, A(yc) (in w->a0, its
    outcome in w->c0) is accepted outright: its error is O(gabs^3) (out
-   SKIP, sel OK).  The others flow from yc for 0.7 / lambda_min (the
-   offset's slowest component halves, so A's cubic error falls by 8), into
+   SKIP, sel OK).  The others flow from yc for STRETCH / lambda_min (A's
+   cubic error falls by e^(-3 STRETCH), about 2.8), into
    w->y1, and A(y1) goes into y.  */
 static int
 probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
@@ -1178,7 +1251,7 @@ probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
   const size_t d = w->d;
   for (size_t p = 0; p < n; p++)
     {
-      w->se0[p] = 0.7 / w->lam0[p];
+      w->se0[p] = STRETCH / w->lam0[p];
       w->tgt[p] = 0;
       w->sel[p] = SKIP;
       if (out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK
@@ -1262,7 +1335,7 @@ advance (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out,
   /* The flows from yc start with a step fit for the curvature there.  */
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK && w->lend[p] > 0)
-      w->h0[p] = 0.2 / w->lend[p];
+      w->h0[p] = H0 / w->lend[p];
   return GSL_SUCCESS;
 }
 
