@@ -700,6 +700,53 @@ newton_scalars1 (sde__phi_ws *w, size_t n, const double *restrict n1,
     }
 }
 
+/* newton_core's verdicts on the last steps, in a loop that vectorizes:
+   for the paths with out OK and |grad L| above gtol, a new |grad L| gp
+   at most f times the last (or at most gtol) is taken into gn, and the
+   others get BAD (an overshoot).  MORE says whether some path goes on;
+   returns whether any got BAD.  */
+SDE_CLONES static int
+newton_verdicts (size_t n, const int *restrict out, const double *restrict gp,
+                 double *restrict gn, double gtol, double f,
+                 unsigned char *restrict wait, unsigned char *restrict bad,
+                 int *more)
+{
+  int m = 0, any = 0;
+  for (size_t p = 0; p < n; p++)
+    {
+      const int act = (out[p] == SDE__PHI_OK) & !(gn[p] <= gtol);
+      const int ok = (gp[p] <= f * gn[p]) | !(gp[p] > gtol);
+      wait[p] = 0;
+      bad[p] = act & !ok;
+      any |= bad[p];
+      gn[p] = act & ok ? gp[p] : gn[p];
+      m |= act & ok & (gp[p] > gtol);
+    }
+  *more = m;
+  return any;
+}
+
+/* newton_step for the paths with STEP (one normal, its column in n1):
+   the point into prev, y -= (nb / nhn) n1, and FAIL where nhn is not
+   positive (y left alone); in loops that vectorize.  */
+SDE_CLONES static void
+newton_steps1 (size_t d, size_t n, const unsigned char *restrict step,
+               double *restrict y, double *restrict prev,
+               const double *restrict n1, const double *restrict nb,
+               const double *restrict nhn, unsigned char *restrict fail)
+{
+  for (size_t p = 0; p < n; p++)
+    fail[p] = step[p] & !(nhn[p] > 0);
+  for (size_t i = 0; i < d; i++)
+    for (size_t p = 0; p < n; p++)
+      {
+        const double yv = y[i * n + p];
+        prev[i * n + p] = step[p] ? yv : prev[i * n + p];
+        y[i * n + p]
+            = step[p] & !fail[p] ? yv - nb[p] / nhn[p] * n1[i * n + p] : yv;
+      }
+}
+
 /* Newton's method from w->y (paths with out OK, their bases in w->N:
    column q is path ix[q], or q without ix; n1 their first columns, with
    the columns of w->y) on N^T grad L(y + N c) = 0, in place, until
@@ -721,7 +768,7 @@ newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
   const size_t d = w->d;
   double *g = w->k[0], *prev = w->k[1]; /* the point before each step */
   double *gp = w->e2, *nb = w->l2, *nhn = w->g2;
-  unsigned char half[256] = { 0 }, wait[256];
+  unsigned char half[256] = { 0 }, wait[256], bad[256], step1[256], fail[256];
   for (size_t p = 0; p < n; p++)
     w->gn[p] = HUGE_VAL;
   for (int it = 0; it < 16; it++)
@@ -734,42 +781,50 @@ newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
       else if ((st = w->pb->grad (w->pb, n, w->y, g, w->pw)))
         return st;
       norms (g, d, n, gp);
-      for (size_t p = 0; p < n; p++)
-        {
-          wait[p] = 0;
-          if (out[p] != SDE__PHI_OK || w->gn[p] <= c->gtol)
-            continue;
-          /* The first steps from afar may overshoot: they need only
-             decrease |grad L|.  */
-          if (!(gp[p] <= (it < 3 ? 0.99 : 0.5) * w->gn[p]) && gp[p] > c->gtol)
-            {
-              if (!(half[p] < HALVE && isfinite (w->gn[p])))
-                {
-                  out[p] = SDE__PHI_NEWTON;
-                  continue;
-                }
-              half[p]++, wait[p] = 1, more = 1;
-              for (size_t i = 0; i < d; i++)
-                w->y[i * n + p] = 0.5 * (w->y[i * n + p] + prev[i * n + p]);
-            }
-          else
-            more |= (w->gn[p] = gp[p]) > c->gtol;
-        }
+      /* The first steps from afar may overshoot: they need only decrease
+         |grad L|.  */
+      int over = newton_verdicts (n, out, gp, w->gn, c->gtol,
+                                  it < 3 ? 0.99 : 0.5, wait, bad, &more);
+      for (size_t p = 0; p < n && over; p++)
+        if (bad[p])
+          {
+            if (!(half[p] < HALVE && isfinite (w->gn[p])))
+              {
+                out[p] = SDE__PHI_NEWTON;
+                continue;
+              }
+            half[p]++, wait[p] = 1, more = 1;
+            for (size_t i = 0; i < d; i++)
+              w->y[i * n + p] = 0.5 * (w->y[i * n + p] + prev[i * n + p]);
+          }
       /* The Hessian only where a step is taken.  */
       if (!more || (!known && (st = hessian (w, n, w->y, w->H))))
         return st;
       newton_scalars1 (w, n, n1, g, nb, nhn);
+      /* The steps: paths with one normal in a loop that vectorizes, the
+         others by newton_step.  */
+      int other = 0;
       for (size_t p = 0; p < n; p++)
-        if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p])
+        {
+          const int act
+              = out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p];
+          const int one = w->m[ix ? ix[p] : p] == 1;
+          step1[p] = act && one;
+          bad[p] = act && !one;
+          other |= bad[p];
+        }
+      newton_steps1 (d, n, step1, w->y, prev, n1, nb, nhn, fail);
+      for (size_t p = 0; p < n && other; p++)
+        if (bad[p])
           {
-            const size_t pp = ix ? ix[p] : p, one = w->m[pp] == 1;
             for (size_t i = 0; i < d; i++)
               prev[i * n + p] = w->y[i * n + p];
-            int fail = !one ? newton_step (w, n, p, pp, g) : !(nhn[p] > 0);
-            /* newton_step's update for m = 1.  */
-            for (size_t i = 0; i < d && one && !fail; i++)
-              w->y[i * n + p] -= nb[p] / nhn[p] * n1[i * n + p];
-            if (fail)
+            fail[p] = newton_step (w, n, p, ix ? ix[p] : p, g) != 0;
+          }
+      for (size_t p = 0; p < n; p++)
+        if (step1[p] || bad[p])
+          {
+            if (fail[p])
               out[p] = SDE__PHI_NEWTON;
             else
               steps[p]++;
