@@ -12,10 +12,11 @@
 
    Its error, measured.  Phi is constant along the flow, so for y1 a
    flow step beyond x, A(x) - A(y1) = E(x) - E(y1) with E = A - Phi.
-   The step contracts the offset by about e^(-z) (z = 0.34 here: two
-   steps of the flow), so E(y1) is about e^(-3z) E(x) = 0.36 E(x) and
-   |E(y1)| <= 0.56 |A(x) - A(y1)|: A(y1) is accepted when |A(x) - A(y1)|
-   <= ptol |x - Gamma|^2 + patol.  (On the
+   The step contracts the offset by about e^(-z) (z = 0.17 here: one
+   step of the flow), so E(y1) is about e^(-3z) E(x) = 0.60 E(x) and
+   |E(y1)| is about |A(x) - A(y1)| / (e^(3z) - 1) = 1.5 |A(x) - A(y1)|:
+   A(y1) is accepted when that is at most ptol |x - Gamma|^2 + patol.
+   (On the
    circle the fibres of the flow are straight and E = 0.)  Otherwise the
    cubic model E = C |w|^3, with C from the two values, says how far to
    flow: to an offset w* with C w*^3 = tol / 2, and A there is Phi.
@@ -43,10 +44,16 @@
 #define DEFER (-2)
 /* The check's flow stretch z / lambda_min: A's cubic error falls by
    e^(-3z) over it.  */
-#define STRETCH 0.34
+#define STRETCH 0.17
+/* Without a finish at x, the first round flows to this fraction of the
+   offset: near Gamma that is where Newton applies again (inside the
+   circle, H has no normal basis within r < 1/sqrt 2, its normal
+   eigenvalue being the smaller); afar, the later rounds' theta goes
+   faster.  */
+#define THETA0 0.3
 /* A first step h0 / lambda: Dormand-Prince's local error on a decaying
    mode e^(-lambda s) is rtol = 1e-6 of the step's length at about
-   lambda h = 0.18, so the first step is taken and two make a stretch.  */
+   lambda h = 0.18, so the first step is taken and makes a stretch.  */
 #define H0 0.17
 
 struct sde__phi_ws
@@ -1259,7 +1266,7 @@ along (const sde__phi_ws *w, size_t n, size_t p, const double *y,
    must flow on.  */
 static size_t
 decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
-        int *out)
+        int *out, int round)
 {
   const size_t d = w->d;
   size_t nf = 0;
@@ -1276,7 +1283,7 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
       if (both && isnan (w->cf[p]))
         w->cf[p] = fmax (0, e - c->patol)
                    / (-expm1 (-3 * STRETCH) * w->v0[p] * w->v0[p] * w->v0[p]);
-      if (both && e <= tol)
+      if (both && e <= tol * expm1 (3 * STRETCH))
         {
           out[p] = SKIP, w->sel[p] = SDE__PHI_OK;
           continue;
@@ -1284,7 +1291,7 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
       const double vc = w->vc[p];
       const double v1 = both ? along (w, n, p, w->y1, y, 0, w->m[p]) : 0;
       const double v3 = vc * vc * vc - v1 * v1 * v1;
-      w->tgt[p] = c->theta * vc;
+      w->tgt[p] = (round == 0 ? THETA0 : c->theta) * vc;
       if (both && v3 > 0)
         w->tgt[p] = fmin (cbrt (0.5 * tol * v3 / e), 0.5 * v1);
       w->se0[p] = HUGE_VAL;
@@ -1297,7 +1304,7 @@ decide (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *y,
 /* Where the offset of yc is within gabs / lambda, A(yc) (in w->a0, its
    outcome in w->c0) is accepted outright: its error is O(gabs^3) (out
    SKIP, sel OK).  The others flow from yc for STRETCH / lambda_min (A's
-   cubic error falls by e^(-3 STRETCH), about 2.8), into
+   cubic error falls by e^(-3 STRETCH), to 0.6), into
    w->y1, and A(y1) goes into y.  */
 static int
 probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
@@ -1487,7 +1494,7 @@ rounds (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
     {
       if ((st = probe (w, c, n, y, out, steps)))
         return st;
-      size_t more = decide (w, c, n, y, out);
+      size_t more = decide (w, c, n, y, out, round);
       if ((st = pullback (w, c, n, y, out, steps)))
         return st;
       if (more == 0)
