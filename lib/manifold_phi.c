@@ -89,6 +89,13 @@ struct sde__phi_ws
   double *A, *V, *ev; /* one path's eigenproblem */
   double *j2;         /* 6 x cap: jacobi2 of every path's H, d = 2 */
   int j2ok;           /* whether j2 holds the H in w->H */
+  /* Rounds for a few paths of a block run in a workspace of their own,
+     gathered (NULL in that workspace itself), with their points, outcomes
+     and step counts in gy, gout and gsteps.  */
+  struct sde__phi_ws *sub;
+  double *gy;
+  int *gout;
+  size_t *gsteps;
 };
 
 /* ---- Dormand-Prince 5(4) ---- */
@@ -124,11 +131,15 @@ sde__phi_ws_free (sde__phi_ws *w)
   free (w->idx);
   free (w->c0);
   free (w->j2);
+  free (w->gy);
+  free (w->gout);
+  free (w->gsteps);
+  sde__phi_ws_free (w->sub);
   free (w);
 }
 
-sde__phi_ws *
-sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
+static sde__phi_ws *
+ws_alloc (const sde_problem *pb, size_t cap, int sub)
 {
   sde__phi_ws *w = calloc (1, sizeof *w);
   if (w == NULL)
@@ -145,8 +156,17 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   w->idx = malloc (sizeof (size_t) * 3 * cap);
   w->c0 = malloc (sizeof (int) * 3 * cap);
   w->j2 = d == 2 ? malloc (sizeof (double) * 6 * cap) : NULL;
+  if (sub)
+    {
+      w->gy = malloc (sizeof (double) * d * cap);
+      w->gout = malloc (sizeof (int) * cap);
+      w->gsteps = malloc (sizeof (size_t) * cap);
+    }
+  else
+    w->sub = ws_alloc (pb, cap, 1);
   if (!w->y || !w->gx || !w->H || !w->pw || !w->A || !w->idx || !w->c0
-      || (d == 2 && !w->j2))
+      || (d == 2 && !w->j2) || (sub && (!w->gy || !w->gout || !w->gsteps))
+      || (!sub && !w->sub))
     {
       sde__phi_ws_free (w);
       return NULL;
@@ -181,6 +201,12 @@ sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
   return w;
 }
 
+sde__phi_ws *
+sde__phi_ws_alloc (const sde_problem *pb, size_t cap)
+{
+  return ws_alloc (pb, cap, 0);
+}
+
 size_t
 sde__phi_ws_cap (const sde__phi_ws *w)
 {
@@ -209,29 +235,33 @@ jacobi2 (const double *A, double *lam, double *V)
   V[1] = sw ? c : s, V[3] = sw ? -s : c;
 }
 
-/* jacobi2 of the n paths' 2 x 2 matrices in w->H, into w->j2 (rows:
-   the two eigenvalues, then V[0..3]): its operations in its order, the
+/* jacobi2 of n 2 x 2 matrices (rows h0..h3 of their entries) into the
+   eigenvalues l0o, l1o and V[0..3] in v0..v3: its operations in its order, the
    branches as selects, in one loop that vectorizes.  */
 SDE_CLONES static void
-jacobi2_block (sde__phi_ws *w, size_t n)
+jacobi2_block (size_t n, const double *restrict h0, const double *restrict h1,
+               const double *restrict h2, const double *restrict h3,
+               double *restrict l0o, double *restrict l1o, double *restrict v0,
+               double *restrict v1, double *restrict v2, double *restrict v3)
 {
-  const double *restrict h0 = w->H, *restrict h1 = w->H + n;
-  const double *restrict h2 = w->H + 2 * n, *restrict h3 = w->H + 3 * n;
-  double *restrict l0o = w->j2, *restrict l1o = w->j2 + n;
-  double *restrict v0 = w->j2 + 2 * n, *restrict v1 = w->j2 + 3 * n;
-  double *restrict v2 = w->j2 + 4 * n, *restrict v3 = w->j2 + 5 * n;
   for (size_t p = 0; p < n; p++)
     {
       double a = h0[p], b = 0.5 * (h1[p] + h2[p]), e = h3[p];
+      /* Both sides of each choice computed, so that the loop vectorizes
+         without trapping concerns.  */
       double tau = (e - a) / (2 * b), at = fabs (tau);
-      double r = at < 1e150 ? sqrt (1 + tau * tau) : at;
-      double t = b != 0 ? (tau >= 0 ? 1 : -1) / (at + r) : 0;
+      double r1 = sqrt (1 + tau * tau), r = at < 1e150 ? r1 : at;
+      double sg = tau >= 0 ? 1.0 : -1.0;
+      double t1 = sg / (at + r), t = b != 0 ? t1 : 0;
       double c = 1 / sqrt (1 + t * t), s = t * c;
       double l0 = a - t * b, l1 = e + t * b;
       int sw = l0 > l1;
-      l0o[p] = sw ? l1 : l0, l1o[p] = sw ? l0 : l1;
-      v0[p] = sw ? s : c, v2[p] = sw ? c : -s;
-      v1[p] = sw ? c : s, v3[p] = sw ? -s : c;
+      l0o[p] = sw ? l1 : l0;
+      l1o[p] = sw ? l0 : l1;
+      v0[p] = sw ? s : c;
+      v2[p] = sw ? c : -s;
+      v1[p] = sw ? c : s;
+      v3[p] = sw ? -s : c;
     }
 }
 
@@ -245,8 +275,11 @@ eig_block (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const int *sel)
   for (size_t p = 0; sel && p < n; p++)
     k += sel[p] == SDE__PHI_OK;
   w->j2ok = w->d == 2 && c->k == 1 && (sel == NULL || 2 * k >= n);
+  const double *H = w->H;
+  double *j = w->j2;
   if (w->j2ok)
-    jacobi2_block (w, n);
+    jacobi2_block (n, H, H + n, H + 2 * n, H + 3 * n, j, j + n, j + 2 * n,
+                   j + 3 * n, j + 4 * n, j + 5 * n);
 }
 
 void
@@ -1484,8 +1517,8 @@ defer (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out)
 /* Rounds of probe, check and flow for the paths with out OK; each flow
    goes at least halfway.  */
 static int
-rounds (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
-        size_t *steps)
+rounds_in (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+           size_t *steps)
 {
   int left = 0, st;
   for (size_t p = 0; p < n; p++)
@@ -1503,6 +1536,86 @@ rounds (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
         return st;
     }
   return GSL_SUCCESS;
+}
+
+/* Rows of per-path values between a block (leading dimension n) and its
+   gathered paths ix[0..na) (leading dimension na), either way.  */
+static void
+move_rows (double *blk, size_t n, double *g, size_t na, size_t rows,
+           const size_t *ix, int gather)
+{
+  for (size_t i = 0; i < rows; i++)
+    for (size_t q = 0; q < na; q++)
+      if (gather)
+        g[i * na + q] = blk[i * n + ix[q]];
+      else
+        blk[i * n + ix[q]] = g[i * na + q];
+}
+
+/* The same for values stored path by path, LEN each.  */
+static void
+move_blocks (double *blk, double *g, size_t len, const size_t *ix, size_t na,
+             int gather)
+{
+  for (size_t q = 0; q < na; q++)
+    if (gather)
+      memcpy (g + q * len, blk + ix[q] * len, sizeof (double) * len);
+    else
+      memcpy (blk + ix[q] * len, g + q * len, sizeof (double) * len);
+}
+
+/* What rounds_in reads or leaves of a path, between w (and y, out,
+   steps) and its sub-workspace.  */
+static void
+move_state (sde__phi_ws *w, size_t n, double *y, int *out, size_t *steps,
+            const size_t *ix, size_t na, int gather)
+{
+  sde__phi_ws *s = w->sub;
+  const size_t d = w->d;
+  move_rows (y, n, s->gy, na, d, ix, gather);
+  move_rows (w->yc, n, s->yc, na, d, ix, gather);
+  move_rows (w->a0, n, s->a0, na, d, ix, gather);
+  move_rows (w->n1, n, s->n1, na, d, ix, gather);
+  double *one[][2]
+      = { { w->vc, s->vc },    { w->v0, s->v0 }, { w->lam0, s->lam0 },
+          { w->h0, s->h0 },    { w->cf, s->cf }, { w->vend, s->vend },
+          { w->lend, s->lend } };
+  for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
+    move_rows (one[k][0], n, one[k][1], na, 1, ix, gather);
+  move_blocks (w->N, s->N, d * d, ix, na, gather);
+  move_blocks (w->lp, s->lp, d, ix, na, gather);
+  for (size_t q = 0; q < na; q++)
+    {
+      const size_t p = ix[q];
+      if (gather)
+        s->c0[q] = w->c0[p], s->m[q] = w->m[p], s->gout[q] = out[p],
+        s->gsteps[q] = steps[p];
+      else
+        w->c0[p] = s->c0[q], w->m[p] = s->m[q], out[p] = s->gout[q],
+        steps[p] = s->gsteps[q];
+    }
+}
+
+/* rounds_in for the paths with out OK: when they are a few of the block
+   (a sample's checks), gathered into the sub-workspace, so that the
+   block's evaluations cover them only.  Path by path the same
+   operations.  */
+static int
+rounds (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
+        size_t *steps)
+{
+  size_t ix[256], na = 0;
+  for (size_t p = 0; p < n; p++)
+    if (out[p] == SDE__PHI_OK)
+      ix[na++] = p;
+  if (na == 0)
+    return GSL_SUCCESS;
+  if (w->sub == NULL || 4 * na > n)
+    return rounds_in (w, c, n, y, out, steps);
+  move_state (w, n, y, out, steps, ix, na, 1);
+  int st = rounds_in (w->sub, c, na, w->sub->gy, w->sub->gout, w->sub->gsteps);
+  move_state (w, n, y, out, steps, ix, na, 0);
+  return st;
 }
 
 int
