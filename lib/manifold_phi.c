@@ -427,15 +427,6 @@ hessian (sde__phi_ws *w, size_t n, const double *y, double *H)
   return sde_problem_fd_hess (pb, n, y, 1e-5, H, w->pw);
 }
 
-static double
-norm_at (const double *v, size_t d, size_t n, size_t p)
-{
-  double s = 0;
-  for (size_t i = 0; i < d; i++)
-    s += v[i * n + p] * v[i * n + p];
-  return sqrt (s);
-}
-
 /* Keeps the paths with keep[p] of the n paths of the d-row array a
    (leading dimension n), in order, with leading dimension nk.  In place:
    each value moves to an index no larger than its own, visited in
@@ -766,6 +757,41 @@ newton_verdicts (size_t n, const int *restrict out, const double *restrict gp,
   return any;
 }
 
+/* The paths that take a step (out OK, |grad L| above gtol, not waiting
+   after a halving): with one normal into STEP1, else into OTHER; returns
+   whether there are others.  */
+SDE_CLONES static int
+newton_pick (size_t n, const int *restrict out, const double *restrict gn,
+             double gtol, const unsigned char *restrict wait,
+             const unsigned char *restrict one, unsigned char *restrict step1,
+             unsigned char *restrict other)
+{
+  int any = 0;
+  for (size_t p = 0; p < n; p++)
+    {
+      const int act = (out[p] == SDE__PHI_OK) & (gn[p] > gtol) & !wait[p];
+      step1[p] = act & one[p];
+      other[p] = act & !one[p];
+      any |= other[p];
+    }
+  return any;
+}
+
+/* After the steps: a failed one gives out NEWTON, the others count.  */
+SDE_CLONES static void
+newton_tally (size_t n, const unsigned char *restrict step1,
+              const unsigned char *restrict other,
+              const unsigned char *restrict fail, int *restrict out,
+              size_t *restrict steps)
+{
+  for (size_t p = 0; p < n; p++)
+    {
+      const int took = step1[p] | other[p];
+      out[p] = took & fail[p] ? SDE__PHI_NEWTON : out[p];
+      steps[p] += (size_t)(took & !fail[p]);
+    }
+}
+
 /* newton_step for the paths with STEP (one normal, its column in n1):
    the point into prev, y -= (nb / nhn) n1, and FAIL where nhn is not
    positive (y left alone); in loops that vectorize.  */
@@ -808,7 +834,10 @@ newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
   const size_t d = w->d;
   double *g = w->k[0], *prev = w->k[1]; /* the point before each step */
   double *gp = w->e2, *nb = w->l2, *nhn = w->g2;
-  unsigned char half[256] = { 0 }, wait[256], bad[256], step1[256], fail[256];
+  unsigned char half[256] = { 0 }, wait[256], bad[256], step1[256], fail[256],
+                one[256];
+  for (size_t p = 0; p < n; p++)
+    one[p] = w->m[ix ? ix[p] : p] == 1;
   for (size_t p = 0; p < n; p++)
     w->gn[p] = HUGE_VAL;
   for (int it = 0; it < 16; it++)
@@ -843,16 +872,7 @@ newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
       newton_scalars1 (w, n, n1, g, nb, nhn);
       /* The steps: paths with one normal in a loop that vectorizes, the
          others by newton_step.  */
-      int other = 0;
-      for (size_t p = 0; p < n; p++)
-        {
-          const int act
-              = out[p] == SDE__PHI_OK && w->gn[p] > c->gtol && !wait[p];
-          const int one = w->m[ix ? ix[p] : p] == 1;
-          step1[p] = act && one;
-          bad[p] = act && !one;
-          other |= bad[p];
-        }
+      int other = newton_pick (n, out, w->gn, c->gtol, wait, one, step1, bad);
       newton_steps1 (d, n, step1, w->y, prev, n1, nb, nhn, fail);
       for (size_t p = 0; p < n && other; p++)
         if (bad[p])
@@ -861,14 +881,7 @@ newton_core (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const size_t *ix,
               prev[i * n + p] = w->y[i * n + p];
             fail[p] = newton_step (w, n, p, ix ? ix[p] : p, g) != 0;
           }
-      for (size_t p = 0; p < n; p++)
-        if (step1[p] || bad[p])
-          {
-            if (fail[p])
-              out[p] = SDE__PHI_NEWTON;
-            else
-              steps[p]++;
-          }
+      newton_tally (n, step1, bad, fail, out, steps);
     }
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK && w->gn[p] > c->gtol)
@@ -925,6 +938,27 @@ newton (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
 
 /* ---- The flow ---- */
 
+/* |g|, |H|_F^2 and g^T H g of each of the n paths (g and H with leading
+   dimension n), in loops over paths that vectorize: norm_at's and the
+   double sum's operations in their order.  */
+SDE_CLONES static void
+start_sums (size_t d, size_t n, const double *restrict g,
+            const double *restrict H, double *restrict gn, double *restrict f2,
+            double *restrict gHg)
+{
+  norms (g, d, n, gn);
+  for (size_t p = 0; p < n; p++)
+    f2[p] = gHg[p] = 0;
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++)
+      for (size_t p = 0; p < n; p++)
+        {
+          const double hij = H[(i * d + j) * n + p];
+          f2[p] += hij * hij;
+          gHg[p] += g[i * n + p] * hij * g[j * n + p];
+        }
+}
+
 /* At x, for every path: -grad L into gx, H and its normal basis (w->N,
    w->m; c0 NEWTON where there is none), the offset from Gamma v0 =
    |H+ grad L| (the Rayleigh estimate |g|^2 / g^T H g * |g| without a
@@ -940,16 +974,11 @@ start (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, const double *x,
   if (st || (st = hessian (w, n, x, w->H)))
     return st;
   eig_block (w, c, n, NULL);
+  double *f2s = w->e2, *gHgs = w->l2, *gs = w->g2;
+  start_sums (d, n, w->gx, w->H, gs, f2s, gHgs);
   for (size_t p = 0; p < n; p++)
     {
-      double f2 = 0, gHg = 0, g = norm_at (w->gx, d, n, p);
-      for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++)
-          {
-            double hij = w->H[(i * d + j) * n + p];
-            f2 += hij * hij;
-            gHg += w->gx[i * n + p] * hij * w->gx[j * n + p];
-          }
+      const double f2 = f2s[p], gHg = gHgs[p], g = gs[p];
       out[p] = isfinite (g) && isfinite (f2) ? SDE__PHI_OK : SDE__PHI_BAD;
       w->h0[p] = f2 > 0 ? H0 / sqrt (f2) : 1;
       w->lam0[p] = gHg > 0 ? gHg / (g * g) : sqrt (f2);
@@ -1207,6 +1236,58 @@ diamond (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
       }
 }
 
+/* diamond21 for the n paths with OK (N 4 and lp 2 per path, ys and zeta
+   with leading dimension n) into S2, zero for the others: its operations
+   in its order, in a loop that vectorizes.  */
+SDE_CLONES static void
+diamond21_block (size_t n, const double *restrict N, const double *restrict lp,
+                 const double *restrict ys, const double *restrict zeta,
+                 const unsigned char *restrict ok, double *restrict S2)
+{
+  for (size_t p = 0; p < n; p++)
+    {
+      const double *Np = N + 4 * p, *lpp = lp + 2 * p;
+      const double w0 = ys[p] - zeta[p], w1 = ys[n + p] - zeta[n + p];
+      const double cw0 = 0 + Np[0] * w0 + Np[2] * w1;
+      const double cw1 = 0 + Np[1] * w0 + Np[3] * w1;
+      double M[4];
+      for (size_t i = 0; i < 2; i++)
+        {
+          M[2 * i] = 0 + Np[2 * i] * cw0 * cw0 / (lpp[0] + lpp[0])
+                     + Np[2 * i + 1] * cw1 * cw0 / (lpp[1] + lpp[0]);
+          M[2 * i + 1] = 0 + Np[2 * i] * cw0 * cw1 / (lpp[0] + lpp[1]);
+        }
+      for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 2; j++)
+          {
+            const double u
+                = 0 + M[2 * i] * Np[2 * j] + M[2 * i + 1] * Np[2 * j + 1];
+            S2[(2 * i + j) * n + p] = ok[p] ? u : 0;
+          }
+    }
+}
+
+/* second_order's last loop for a curve in the plane (the tangent is
+   column 1 of N): y += P w - 1/2 P t2 for the paths with OK, in a loop
+   that vectorizes, the same operations in the same order.  */
+SDE_CLONES static void
+apply21_block (size_t n, const double *restrict N, const double *restrict ys,
+               const double *restrict t2, const unsigned char *restrict ok,
+               double *restrict y)
+{
+  for (size_t p = 0; p < n; p++)
+    {
+      const double *Np = N + 4 * p;
+      const double pw
+          = 0 + Np[1] * (ys[p] - y[p]) + Np[3] * (ys[n + p] - y[n + p]);
+      const double pt = 0 + Np[1] * t2[p] + Np[3] * t2[n + p];
+      const double f = pw - 0.5 * pt;
+      const double y0 = y[p] + (0 + Np[1] * f), y1 = y[n + p] + (0 + Np[3] * f);
+      y[p] = ok[p] ? y0 : y[p];
+      y[n + p] = ok[p] ? y1 : y[n + p];
+    }
+}
+
 /* Phi(y_s) = zeta + P w + 1/2 d^2 Phi(zeta)[w w^T] + O(|w|^3) for zeta
    on the manifold and w = y_s - zeta (Taylor), with 1/2 d^2 Phi[Sigma] =
    -1/2 H+ L'''[P Sigma P] - 1/2 P L'''[Sigma_diamond] (MATH.md 6; the
@@ -1221,6 +1302,19 @@ second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
   int st = bases (w, c, n, y, out);
   if (st)
     return st;
+  double *t2 = w->k[1];
+  if (d == 2 && c->k == 1)
+    {
+      /* A curve in the plane: every path with out OK has one normal.  */
+      unsigned char ok[256];
+      for (size_t p = 0; p < n; p++)
+        ok[p] = out[p] == SDE__PHI_OK;
+      diamond21_block (n, w->N, w->lp, w->ys, y, ok, w->S2);
+      if ((st = third_block (w, n, y, w->S2, t2)))
+        return st;
+      apply21_block (n, w->N, w->ys, t2, ok, y);
+      return GSL_SUCCESS;
+    }
   /* Zero where there is no diamond, for the contraction.  */
   for (size_t p = 0; p < n; p++)
     if (out[p] == SDE__PHI_OK)
@@ -1228,7 +1322,6 @@ second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
     else
       for (size_t e = 0; e < d * d; e++)
         w->S2[e * n + p] = 0;
-  double *t2 = w->k[1];
   if ((st = third_block (w, n, y, w->S2, t2)))
     return st;
   for (size_t p = 0; p < n; p++)
