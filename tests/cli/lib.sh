@@ -5,8 +5,21 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 failures=0
 checks=0
+finished=no
 tmpdir=$(mktemp -d)
-trap 'rm -rf "$tmpdir"' EXIT
+# A script passes only through finish as its last word: a check after it,
+# or a script that never calls it, must not pass unseen.
+at_exit () {
+  st=$1
+  rm -rf "$tmpdir"
+  if [ "$st" -eq 0 ] && [ "$finished" != yes ]; then
+    echo "FAIL: $0 ended without finish" >&2
+    st=1
+  fi
+  [ "$st" -ne 0 ] || [ "$failures" -eq 0 ] || st=1
+  exit "$st"
+}
+trap 'at_exit $?' EXIT
 
 # The tests call the tools through wrappers in $tools, so that a crash (a
 # signal, a sanitizer's abort: status 126 or more) fails the script even
@@ -102,6 +115,7 @@ PY
 }
 
 finish () {
+  finished=yes
   if [ -s "$tmpdir/crashes" ]; then
     while IFS= read -r _line; do fail "$_line"; done <"$tmpdir/crashes"
   fi
