@@ -1170,30 +1170,6 @@ third_block (sde__phi_ws *w, size_t n, const double *x, const double *S,
   return GSL_SUCCESS;
 }
 
-/* diamond for a curve in the plane (d = 2, m = 1), unrolled: the same
-   operations in the same order, with the sums' leading 0 + kept.  */
-static void
-diamond21 (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
-{
-  const double *N = w->N + 4 * p, *lp = w->lp + 2 * p;
-  const double w0 = w->ys[p] - zeta[p], w1 = w->ys[n + p] - zeta[n + p];
-  double cw[2], M[4];
-  for (size_t a = 0; a < 2; a++)
-    cw[a] = 0 + N[a] * w0 + N[2 + a] * w1;
-  for (size_t i = 0; i < 2; i++)
-    {
-      /* b = 0 pairs with both, b = 1 (tangent) with a = 0 only.  */
-      M[2 * i] = 0 + N[2 * i] * cw[0] * cw[0] / (lp[0] + lp[0])
-                 + N[2 * i + 1] * cw[1] * cw[0] / (lp[1] + lp[0]);
-      M[2 * i + 1] = 0 + N[2 * i] * cw[0] * cw[1] / (lp[0] + lp[1]);
-    }
-  for (size_t i = 0; i < 2; i++)
-    for (size_t j = 0; j < 2; j++)
-      w->S2[(2 * i + j) * n + p]
-          = 0 + M[2 * i] * N[2 * j] + M[2 * i + 1] * N[2 * j + 1];
-  w->ev[0] = cw[0], w->ev[1] = cw[1];
-}
-
 /* Path p's coordinates of w = y_switch - zeta in the eigenbasis into
    w->ev, and Sigma_diamond(w w^T) (the inverse Lyapunov operator of H on
    the pairs not both tangent, as in the slow SDE's drift) into its block
@@ -1202,11 +1178,6 @@ static void
 diamond (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
 {
   const size_t d = w->d, m = w->m[p];
-  if (d == 2 && m == 1)
-    {
-      diamond21 (w, n, p, zeta);
-      return;
-    }
   const double *N = w->N + p * d * d, *lp = w->lp + p * d;
   double *cw = w->ev, *M = w->A;
   for (size_t a = 0; a < d; a++)
@@ -1236,9 +1207,10 @@ diamond (sde__phi_ws *w, size_t n, size_t p, const double *zeta)
       }
 }
 
-/* diamond21 for the n paths with OK (N 4 and lp 2 per path, ys and zeta
-   with leading dimension n) into S2, zero for the others: its operations
-   in its order, in a loop that vectorizes.  */
+/* diamond for a curve in the plane (d = 2, m = 1) over the n paths with
+   OK (N 4 and lp 2 per path, ys and zeta with leading dimension n) into
+   S2, zero for the others: its operations in its order (the sums' leading
+   0 + kept), in a loop that vectorizes.  */
 SDE_CLONES static void
 diamond21_block (size_t n, const double *restrict N, const double *restrict lp,
                  const double *restrict ys, const double *restrict zeta,
@@ -1303,9 +1275,10 @@ second_order (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y,
   if (st)
     return st;
   double *t2 = w->k[1];
-  if (d == 2 && c->k == 1)
+  if (d == 2)
     {
-      /* A curve in the plane: every path with out OK has one normal.  */
+      /* A curve in the plane: every path with out OK has one normal (m is
+         0 or 1 in the plane, and bases fails the paths with 0).  */
       unsigned char ok[256];
       for (size_t p = 0; p < n; p++)
         ok[p] = out[p] == SDE__PHI_OK;
