@@ -1815,8 +1815,9 @@ sde_expr_prog_work (const sde_expr_prog *prog, size_t P)
 }
 
 /* The loops.  Each case is one IEEE operation or one library call per
-   element, exactly as in apply1.  */
-SDE_CLONES static void
+   element, exactly as in apply1.  They are inlined into exec's clones:
+   one dispatch per program, not per instruction.  */
+static inline void
 loop_vv (int k, size_t P, double *restrict o, const double *restrict a,
          const double *restrict b, double c)
 {
@@ -1853,7 +1854,7 @@ loop_vv (int k, size_t P, double *restrict o, const double *restrict a,
     }
 }
 
-SDE_CLONES static void
+static inline void
 loop_vs (int k, size_t P, double *restrict o, const double *restrict a,
          double b)
 {
@@ -1882,7 +1883,7 @@ loop_vs (int k, size_t P, double *restrict o, const double *restrict a,
     }
 }
 
-SDE_CLONES static void
+static inline void
 loop_sv (int k, size_t P, double *restrict o, double a,
          const double *restrict b, double c)
 {
@@ -1920,7 +1921,7 @@ loop_sv (int k, size_t P, double *restrict o, double a,
 }
 
 /* Unary kernels; C is the exponent of K_POWC, FN the function of K_FN.  */
-SDE_CLONES static void
+static inline void
 loop_v (int k, size_t fn, size_t P, double *restrict o,
         const double *restrict a, double c)
 {
@@ -2017,7 +2018,8 @@ row (const frame *f, int kind, size_t slot, double imm, double *s)
     }
 }
 
-static void
+/* Inlined, with the loops, into each of exec's clones.  */
+static inline __attribute__ ((always_inline)) void
 run (const frame *f, const ins *in)
 {
   double sa = 0, sb = in->cb;
@@ -2046,6 +2048,14 @@ run (const frame *f, const ins *in)
       else
         loop_sv (in->kern, f->P, o, sa, b, sc);
     }
+}
+
+/* The instructions IN[0..N) over the frame's block.  */
+SDE_CLONES static void
+exec (const frame *f, const ins *in, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    run (f, &in[i]);
 }
 
 int
@@ -2077,10 +2087,8 @@ sde_expr_prog_eval (const sde_expr_prog *prog, size_t P, const double *x,
         row (&f, in->kb, in->b, in->cb, &b);
       uni[in->d] = apply1 (in->kern, a, b, in->fn);
     }
-  for (size_t i = 0; i < prog->nvins; i++)
-    run (&f, &prog->vins[i]);
-  for (size_t i = 0; i < prog->ncopy; i++)
-    run (&f, &prog->copy[i]);
+  exec (&f, prog->vins, prog->nvins);
+  exec (&f, prog->copy, prog->ncopy);
   return GSL_SUCCESS;
 }
 
