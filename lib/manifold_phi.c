@@ -1565,19 +1565,23 @@ defer (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, int *out)
     return;
   size_t ns = n / c->sample;
   ns = ns < 2 ? 2 : ns;
+  /* The ns largest offsets in one pass, kept in order (ties: the first
+     path first), as ns passes for the largest left would pick them.  */
+  size_t top[256], nt = 0;
   for (size_t p = 0; p < n; p++)
-    if (out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK)
-      out[p] = DEFER;
-  for (size_t k = 0; k < ns; k++)
     {
-      size_t b = n;
-      for (size_t p = 0; p < n; p++)
-        if (out[p] == DEFER && (b == n || w->v0[p] > w->v0[b]))
-          b = p;
-      if (b == n)
-        break;
-      out[b] = SDE__PHI_OK;
+      if (out[p] != SDE__PHI_OK || w->c0[p] != SDE__PHI_OK)
+        continue;
+      out[p] = DEFER;
+      size_t i = nt < ns ? nt++ : ns;
+      for (; i > 0 && w->v0[p] > w->v0[top[i - 1]]; i--)
+        if (i < ns)
+          top[i] = top[i - 1];
+      if (i < ns)
+        top[i] = p;
     }
+  for (size_t k = 0; k < nt; k++)
+    out[top[k]] = SDE__PHI_OK;
 }
 
 /* Rounds of probe, check and flow for the paths with out OK; each flow
