@@ -55,6 +55,45 @@ START_TEST (test_ensemble_xsum_order_independent)
 }
 END_TEST
 
+/* One value is held as itself truncated toward zero at 2^-512 (the
+   lowest bin), whatever its binade: from the top of the range down
+   through the partly truncated values to the dropped subnormals.  */
+START_TEST (test_ensemble_xsum_one_value)
+{
+  const double v[] = { 1.0,
+                       -3.0,
+                       0x1.fffffffffffffp479,
+                       -0x1.0p479,
+                       0x1.23456789abcdefp-1,
+                       -0x1.fedcba98765431p-300,
+                       0x1.8p-512,
+                       -0x1.fffffffffffffp-500,
+                       0x1.5555555555555p-470,
+                       0x1.fffffffffffffp-520,
+                       -0x1.0000000000001p-560,
+                       0x1.0p-575,
+                       0x1.0p-1022,
+                       -0x1.0p-1060,
+                       0x0.0000000000001p-1022,
+                       0x1.999999999999ap-4 };
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+    {
+      sde_xsum a;
+      memset (&a, 0, sizeof a);
+      ck_assert_int_eq (sde__xsum_add (&a, v[k]), 0);
+      const double want = ldexp (trunc (ldexp (v[k], 512)), -512);
+      const double got = sde__xsum_value (&a);
+      ck_assert_msg (memcmp (&got, &want, sizeof got) == 0
+                         || (got == 0 && want == 0),
+                     "value %a held as %a, want %a", v[k], got, want);
+    }
+  sde_xsum a;
+  memset (&a, 0, sizeof a);
+  ck_assert_int_eq (sde__xsum_add (&a, 0x1.0p480), 1);
+  ck_assert_int_eq (sde__xsum_add (&a, -NAN), 1);
+}
+END_TEST
+
 /* SGD and SGDM against SME-1 (weak2, 4 substeps) on a 2-D quadratic.  */
 typedef struct
 {
@@ -286,6 +325,7 @@ ensemble_suite (void)
   TCase *tc = tcase_create ("core");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_ensemble_xsum_order_independent);
+  tcase_add_test (tc, test_ensemble_xsum_one_value);
   tcase_add_test (tc, test_ensemble_bitwise_threads_and_batches);
   tcase_add_test (tc, test_ensemble_bitwise_sub_blocks);
   tcase_add_test (tc, test_ensemble_coupling_reduces_variance);
