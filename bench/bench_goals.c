@@ -16,6 +16,10 @@
          one SGD ensemble, Gaussian oracle, coupled, one checkpoint at
          the last step, observable x0 (bench_sgd's engine case); WORK =
          path-steps.
+     bench_goals normals PATHS STEPS
+         the normals one-dimensional SGD draws over PATHS x STEPS (chunks
+         of 256 paths, 8 steps a draw, as the engine draws them), drawn
+         and nothing else; WORK = normals.
      bench_goals finite SPEC REPS
          the limit SDE of a finite sum: REPS calls of the full-batch
          gradient on 256 paths, then REPS reference substeps (its normals
@@ -210,6 +214,39 @@ run_sgd (const char *spec, uint64_t N, size_t K, double eta, double sigma)
 }
 
 static int
+run_normals (uint64_t N, size_t K)
+{
+  enum
+  {
+    P = 256,
+    G = 8
+  };
+  double *z = malloc (sizeof (double) * G * P);
+  sde_rng *rng = sde_rng_alloc (NULL, 1);
+  if (z == NULL || rng == NULL)
+    die ("out of memory");
+  double sum = 0;
+  const double w0 = now (), c0 = cpu ();
+  for (uint64_t p0 = 0; p0 < N; p0 += P)
+    {
+      const size_t n = N - p0 < P ? (size_t)(N - p0) : P;
+      for (size_t k = 0; k < K; k += G)
+        {
+          const size_t g = K - k < G ? K - k : G;
+          if (sde_rng_sample (rng, SDE_RNG_NORMAL, 0, 16, k / G, p0, n, g, z,
+                              n))
+            die ("normals");
+          sum += z[0];
+        }
+    }
+  report ("normals", w0, c0, (double)N * (double)K);
+  printf ("# first normals' sum %g\n", sum);
+  free (z);
+  sde_rng_free (rng);
+  return 0;
+}
+
+static int
 run_finite (const char *spec, size_t reps)
 {
   enum
@@ -274,6 +311,9 @@ main (int argc, char **argv)
     return run_sgd (argv[2], strtoull (argv[3], NULL, 10),
                     strtoul (argv[4], NULL, 10), atof (argv[5]),
                     atof (argv[6]));
+  if (argc == 4 && strcmp (argv[1], "normals") == 0)
+    return run_normals (strtoull (argv[2], NULL, 10),
+                        strtoul (argv[3], NULL, 10));
   if (argc == 4 && strcmp (argv[1], "finite") == 0)
     return run_finite (argv[2], strtoul (argv[3], NULL, 10));
   fprintf (stderr, "usage: see the comment at the top of bench_goals.c\n");

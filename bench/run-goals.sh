@@ -51,6 +51,15 @@ verdict () {
     print line >> "'"$tmp/lines"'"
   }'
 }
+# limit NAME FILE WHAT: what bounds a goal on this machine, measured in
+# the same rounds: the best value any implementation doing the same work
+# could reach (median and range of the per-round values in FILE).
+limit () {
+  stats "$2" | awk -v n="$1" -v what="$3" -v r="$R" '{
+    printf "  %s limit: %s; median of %d rounds %.3g, range %.3g..%.3g\n", n, what, r, $1, $2, $3
+    print sprintf("limit %s %.3g", n, $1) >> "'"$tmp/lines"'"
+  }'
+}
 todo () { [ "${skip#* $1 }" = "$skip" ]; }
 : >"$tmp/lines"
 echo "# $(nproc --all) cores, $(load) before; $R rounds, sdekit and its peer alternating"
@@ -60,7 +69,7 @@ N=1024 K=16 M=4 d=100
 flops=$(awk -v d=$d -v M=$M 'BEGIN { print 2 * d * d + 12 * M * d * d }')
 if todo d100-flops || todo d100-numpy; then
   "$bsgd" --problem quadratic:d=$d >"$tmp/d100.problem"
-  : >"$tmp/flops" ; : >"$tmp/numpy"
+  : >"$tmp/flops" ; : >"$tmp/numpy" ; : >"$tmp/numpy.lim"
   for r in $(seq "$R"); do
     # The dgemm rate: the better of a block of 256 paths and one of 32
     # (OpenBLAS's small-matrix kernel, faster here), flops per CPU second.
@@ -75,6 +84,9 @@ if todo d100-flops || todo d100-numpy; then
       "$py" "$here/d100_numpy.py" $N $K $M --problem-file "$tmp/d100.problem" >"$tmp/np.out"
       npc=$(sed -n 's/^# process CPU seconds \([0-9.e+-]*\):.*/\1/p' "$tmp/np.out")
       echo "$npc $N $K $ps" | awk '{ print ($1 / ($2 * $3)) / $4 }' >>"$tmp/numpy"
+      # numpy over the FLOP count at the dgemm rate: no implementation of
+      # these flops beats numpy by more.
+      echo "$npc $N $K $gf $flops" | awk '{ print ($1 / ($2 * $3)) / ($5 / $4) }' >>"$tmp/numpy.lim"
     fi
   done
   sed 's/^/  /' "$tmp/d100.log"
@@ -82,6 +94,8 @@ if todo d100-flops || todo d100-numpy; then
     "d = $d, $N paths x $K steps: CPU time per path-step over $flops flops (2 d^2 for SGD, 4 d^2 per weak2 substep, 3M substeps) at the dgemm rate of the same round (100 x 100 by 256 or 32 paths, the better, OpenBLAS, one thread)"
   [ $have_numpy = 1 ] && todo d100-numpy && verdict d100-numpy "$tmp/numpy" ">=" 2 \
     "numpy (bench/d100_numpy.py, same H, paths, steps and substeps, its BLAS on one thread) CPU time of the computation over sdekit's"
+  [ $have_numpy = 1 ] && todo d100-numpy && limit d100-numpy "$tmp/numpy.lim" \
+    "numpy's time over the $flops flops per path-step at the same round's dgemm rate (what an implementation that spent all its time in dgemm would reach)"
 fi
 
 # ---- diagonal quadratic, d = 25..400: the time exponent ----
@@ -125,16 +139,20 @@ fi
 
 # ---- 1-D SGD against the vectorized plain-C loop ----
 if todo sgd-plain-c; then
-  : >"$tmp/plain"
+  : >"$tmp/plain" ; : >"$tmp/plain.lim"
   n1=262144 k1=1000
   for r in $(seq "$R"); do
     cs=$(cpu "$goals" sgd quadratic:h=1 $n1 $k1 0.01 1)
     cp=$(cpu "$plain" $n1 $k1 0.01 1 1)
+    cn=$(cpu "$goals" normals $n1 $k1)
     echo "$cp $cs" | awk '{ print $1 / $2 }' >>"$tmp/plain"
-    echo "  round $r: sdekit $cs s, plain C $cp s (process CPU, $n1 paths x $k1 steps)"
+    echo "$cp $cn" | awk '{ print $1 / $2 }' >>"$tmp/plain.lim"
+    echo "  round $r: sdekit $cs s, plain C $cp s, sdekit's normals alone $cn s (process CPU, $n1 paths x $k1 steps)"
   done
   verdict sgd-plain-c "$tmp/plain" ">=" 1.2 \
     "1-D SGD, sdekit's engine (bench_goals sgd) against bench/sgd_plain.c (xoshiro256+, Box-Muller, -O3 -march=native -ffast-math): plain-C time over sdekit's"
+  limit sgd-plain-c "$tmp/plain.lim" \
+    "plain-C time over the time sdekit's generator takes for the same run's normals alone (bench_goals normals): SGD with these streams cannot beat it"
 fi
 
 # ---- normals against sdekit's own SIMD raw Philox bits ----
@@ -150,11 +168,20 @@ fi
 
 # ---- 2 threads against 1 on the default table ----
 if todo threads-2; then
-  : >"$tmp/thr"
+  : >"$tmp/thr" ; : >"$tmp/thr.lim"
   for r in $(seq "$R"); do
     t0=$(wall); "$cmp" --threads=1 -f csv >"$tmp/t1.csv"; t1=$(wall)
     "$cmp" --threads=2 -f csv >"$tmp/t2.csv"; t2=$(wall)
     echo "$t0 $t1 $t2" | awk '{ print ($2 - $1) / ($3 - $2) }' >>"$tmp/thr"
+    # Two independent one-thread runs side by side: what the two cores
+    # give when nothing is shared.
+    t3=$(wall)
+    "$cmp" --threads=1 -f csv >"$tmp/p1.csv" &
+    pid=$!
+    "$cmp" --threads=1 -f csv >"$tmp/p2.csv"
+    wait "$pid"
+    t4=$(wall)
+    echo "$t0 $t1 $t3 $t4" | awk '{ print 2 * ($2 - $1) / ($4 - $3) }' >>"$tmp/thr.lim"
     if ! cmp -s "$tmp/t1.csv" "$tmp/t2.csv"; then
       sed '/^# command/d; s/,[^,]*$//' "$tmp/t1.csv" >"$tmp/a"
       sed '/^# command/d; s/,[^,]*$//' "$tmp/t2.csv" >"$tmp/b"
@@ -163,6 +190,8 @@ if todo threads-2; then
   done
   verdict threads-2 "$tmp/thr" ">=" 1.9 \
     "default sde-compare table, wall time with --threads=1 over --threads=2 (tables bitwise equal); $(nproc --all) cores, other work on the machine slows the 2-thread runs most"
+  limit threads-2 "$tmp/thr.lim" \
+    "twice the one-thread run's wall time over that of two independent one-thread runs side by side (the two cores' throughput when nothing is shared)"
 fi
 
 # ---- finite sums: a reference substep against a full-batch gradient ----
