@@ -1430,16 +1430,19 @@ probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
     return st;
   /* Newton from y1 starts where the plane y1 + span N, N the normal space
      at A(yc), meets A(yc): within O(|A(yc) - Phi|) of its end.  Where yc
-     had no finish, from y1 with the normal spaces there.  */
+     had no finish there is no A(yc) to compare A(y1) with, so A(y1) is
+     not computed: such a path flows on from y1 (in y).  */
+  int *c1 = w->c1;
   for (size_t p = 0; p < n; p++)
     {
+      c1[p] = out[p] == SDE__PHI_OK && w->c0[p] == SDE__PHI_OK ? SDE__PHI_OK
+                                                               : SKIP;
       if (out[p] != SDE__PHI_OK)
         continue;
-      w->sel[p] = w->c0[p] == SDE__PHI_OK ? SKIP : SDE__PHI_OK;
       const double *N = w->N + p * d * d;
       for (size_t i = 0; i < d; i++)
         y[i * n + p] = w->y1[i * n + p];
-      for (size_t b = 0; b < w->m[p] && w->c0[p] == SDE__PHI_OK; b++)
+      for (size_t b = 0; b < w->m[p] && c1[p] == SDE__PHI_OK; b++)
         {
           double u = 0;
           for (size_t j = 0; j < d; j++)
@@ -1448,9 +1451,12 @@ probe (sde__phi_ws *w, const sde__phi_cfg *c, size_t n, double *y, int *out,
             y[i * n + p] += u * N[i * d + b];
         }
     }
-  if ((st = bases_where (w, c, n, y, out, w->sel)))
+  if ((st = land (w, c, n, w->y1, y, c1, steps, NULL)))
     return st;
-  return land (w, c, n, w->y1, y, out, steps, NULL);
+  for (size_t p = 0; p < n; p++)
+    if (c1[p] != SKIP)
+      out[p] = c1[p];
+  return GSL_SUCCESS;
 }
 
 /* The paths with out OK flow from y1 to their target offsets, into yc;
