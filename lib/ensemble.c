@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <gsl/gsl_errno.h>
 #ifdef _OPENMP
@@ -41,6 +42,30 @@ slot (const sde_ensemble *e, size_t proc, size_t obs, size_t c)
   return (proc * e->nobs + obs) * e->ncheck + c;
 }
 
+/* The sums' integers, zeroed.  Every chunk's commit touches all of them,
+   and the first touch of each 4 KB page is a fault (several microseconds
+   in a VM, and under the commit's lock): from 256 KB up they go on pages
+   of 2 MB where the kernel offers them, a fault per 2 MB.  */
+static int64_t *
+sums_data_alloc (size_t len)
+{
+  const size_t bytes = len * sizeof (int64_t), huge = (size_t)2 << 20;
+#ifdef MADV_HUGEPAGE
+  if (bytes >= ((size_t)1 << 18) && len <= (SIZE_MAX - huge) / sizeof (int64_t))
+    {
+      const size_t whole = (bytes + huge - 1) / huge * huge;
+      void *p;
+      if (posix_memalign (&p, huge, whole))
+        return NULL;
+      (void)madvise (p, whole, MADV_HUGEPAGE); /* a hint: may be refused */
+      memset (p, 0, bytes);
+      return p;
+    }
+#endif
+  (void)huge;
+  return calloc (len, sizeof (int64_t));
+}
+
 sde_ensemble_sums *
 sde_ensemble_sums_alloc (const sde_ensemble *e)
 {
@@ -51,7 +76,7 @@ sde_ensemble_sums_alloc (const sde_ensemble *e)
   s->nval = e->nproc * e->nobs * e->ncheck;
   const size_t xw = sizeof (sde_xsum) / sizeof (int64_t);
   s->len = 1 + 3 * e->nproc + 2 * s->nval + 8 * xw * s->nval;
-  s->data = calloc (s->len, sizeof (int64_t));
+  s->data = sums_data_alloc (s->len);
   s->shift = calloc (e->nproc * e->nobs + 1, sizeof (double));
   if (s->data == NULL || s->shift == NULL)
     {
