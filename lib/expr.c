@@ -68,6 +68,7 @@ enum
   K_DIV,
   K_ADDS, /* a + c*b: a sum with a fused scalar product (loops only) */
   K_SUBS, /* a - c*b */
+  K_MULS, /* c*(a*b): a scaled product of two rows (loops only) */
   K_POW,  /* the binary kernels end here */
   K_NEG,
   K_ABS,
@@ -1573,23 +1574,30 @@ is_row (const compiler *c, const sde_expr *x)
 
 /* u + c*v and u - c*v, where c is a scalar and the product has no other
    user, become one loop: linear combinations such as the gradient of a
-   quadratic take one pass per term.  The loop still rounds the product
-   and the sum apart (the build keeps -ffp-contract=off), so the bits are
-   those of two loops.  */
+   quadratic take one pass per term.  So does c*(u*v) of two rows, such as
+   2*((x0^2 + x1^2 - 1)*x0).  The loop still rounds the product and the
+   sum apart (the build keeps -ffp-contract=off), so the bits are those of
+   two loops.  A product with a fused product of its own is not fused
+   again.  */
 static void
 fuse (compiler *c)
 {
   for (size_t i = 0; i < c->norder; i++)
     {
       const sde_expr *x = c->order[i];
-      if (!c->info[x->id].loop || (x->op != OP_ADD && x->op != OP_SUB))
+      if (!c->info[x->id].loop
+          || (x->op != OP_ADD && x->op != OP_SUB && x->op != OP_MUL))
         continue;
-      for (int side = 1; side >= (x->op == OP_ADD ? 0 : 1); side--)
+      for (int side = 1; side >= (x->op == OP_SUB ? 1 : 0); side--)
         {
           const sde_expr *m = side ? x->b : x->a, *u = side ? x->a : x->b;
           cinfo *cm = &c->info[m->id];
+          const int scaled = x->op == OP_MUL;
           if (m->op != OP_MUL || m == u || cm->kind != A_REG || cm->uses != 1
-              || is_row (c, m->a) == is_row (c, m->b))
+              || cm->fm != NULL
+              || (scaled
+                      ? is_row (c, u) || !is_row (c, m->a) || !is_row (c, m->b)
+                      : is_row (c, m->a) == is_row (c, m->b)))
             continue;
           cm->fused = 1;
           c->info[x->id].fm = m;
@@ -1599,7 +1607,7 @@ fuse (compiler *c)
 }
 
 /* The nodes the instruction of X reads: with a fused product, the other
-   term, the product's row and its factor.  */
+   term (or the scalar factor of K_MULS) and the product's two operands.  */
 static void
 ins_nodes (const compiler *c, const sde_expr *x, const sde_expr *ops[3])
 {
@@ -1631,9 +1639,18 @@ make_ins (const compiler *c, const sde_expr *x)
   const sde_expr *m = c->info[x->id].fm;
   if (m)
     {
+      const sde_expr *u = m == x->b ? x->a : x->b;
+      if (x->op == OP_MUL)
+        {
+          in.kern = K_MULS;
+          operand (c, m->a, &in.ka, &in.a, &in.ca);
+          operand (c, m->b, &in.kb, &in.b, &in.cb);
+          operand (c, u, &in.kc, &in.c, &in.cc);
+          return in;
+        }
       const int ra = is_row (c, m->a);
       in.kern = x->op == OP_ADD ? K_ADDS : K_SUBS;
-      operand (c, m == x->b ? x->a : x->b, &in.ka, &in.a, &in.ca);
+      operand (c, u, &in.ka, &in.a, &in.ca);
       operand (c, ra ? m->a : m->b, &in.kb, &in.b, &in.cb);
       operand (c, ra ? m->b : m->a, &in.kc, &in.c, &in.cc);
       return in;
@@ -1830,6 +1847,10 @@ loop_vv (int k, size_t P, double *restrict o, const double *restrict a,
     case K_SUBS:
       for (size_t p = 0; p < P; p++)
         o[p] = a[p] - c * b[p];
+      break;
+    case K_MULS:
+      for (size_t p = 0; p < P; p++)
+        o[p] = c * (a[p] * b[p]);
       break;
     case K_ADD:
       for (size_t p = 0; p < P; p++)
@@ -2039,7 +2060,7 @@ run (const frame *f, const ins *in)
   else
     {
       double sc = 0;
-      if (in->kern == K_ADDS || in->kern == K_SUBS)
+      if (in->kern == K_ADDS || in->kern == K_SUBS || in->kern == K_MULS)
         row (f, in->kc, in->c, in->cc, &sc);
       if (a && b)
         loop_vv (in->kern, f->P, o, a, b, sc);

@@ -874,6 +874,50 @@ START_TEST (test_expr_compile_fuses_scaled_terms)
 }
 END_TEST
 
+/* c*(u*v) of two rows with a scalar c takes one loop, with the bits of
+   two; inside a sum it stays a product of its own (the sum fuses nothing
+   more), and made an output too it is not fused.  */
+START_TEST (test_expr_compile_fuses_scaled_products)
+{
+  sde_expr_ctx *ctx = ctx3 ();
+  const sde_expr *e[3]
+      = { parse_ok (ctx, "2*((x0^2 + x1^2 - 1)*x0)"),
+          parse_ok (ctx, "x2 + t*(x0*x1)"), parse_ok (ctx, "x0*x1") };
+  sde_expr_stats st;
+  sde_expr_prog *g = sde_expr_compile (ctx, e, 1);
+  sde_expr_prog_stats (g, &st);
+  ck_assert_uint_eq (st.nvector, 5); /* x0^2, x1^2, +, - 1, 2*(s*x0) */
+  sde_expr_prog *sum = sde_expr_compile (ctx, e + 1, 1);
+  sde_expr_prog_stats (sum, &st);
+  ck_assert_uint_eq (st.nvector, 2);
+  sde_expr_prog *both = sde_expr_compile (ctx, e + 1, 2);
+  sde_expr_prog_stats (both, &st);
+  ck_assert_uint_eq (st.nvector, 2); /* x0*x1 an output, then x2 + t*it */
+  double x[3 * 256], o1[256], o2[256], o3[2 * 256], work[4 * 256];
+  const double t = 0.3;
+  fill (x, 256, 256, 13);
+  ck_assert_int_eq (sde_expr_prog_eval (g, 256, x, 256, &t, o1, 256, work), 0);
+  ck_assert_int_eq (sde_expr_prog_eval (sum, 256, x, 256, &t, o2, 256, work),
+                    0);
+  ck_assert_int_eq (sde_expr_prog_eval (both, 256, x, 256, &t, o3, 256, work),
+                    0);
+  ck_assert_int_eq (memcmp (o2, o3, sizeof o2), 0);
+  for (size_t p = 0; p < 256; p++)
+    {
+      const double a = x[p], b = x[256 + p], c = x[512 + p];
+      volatile double a2 = a * a, b2 = b * b, s = a2 + b2, s1 = s - 1;
+      volatile double m = s1 * a, ab = a * b, tab = t * ab;
+      ck_assert (same_bits (o1[p], 2 * m));
+      ck_assert (same_bits (o2[p], c + tab));
+      ck_assert (same_bits (o3[256 + p], ab));
+    }
+  sde_expr_prog_free (g);
+  sde_expr_prog_free (sum);
+  sde_expr_prog_free (both);
+  sde_expr_ctx_free (ctx);
+}
+END_TEST
+
 /* Registers are reused once their last reader has run.  */
 START_TEST (test_expr_compile_reuses_registers)
 {
@@ -1202,6 +1246,7 @@ expr_suite (void)
   tcase_add_test (tc, test_expr_hash_consing_shares_nodes);
   tcase_add_test (tc, test_expr_compile_shares_subexpressions);
   tcase_add_test (tc, test_expr_compile_fuses_scaled_terms);
+  tcase_add_test (tc, test_expr_compile_fuses_scaled_products);
   tcase_add_test (tc, test_expr_compile_reuses_registers);
   tcase_add_test (tc, test_expr_eval_block_matches_point);
   tcase_add_test (tc, test_expr_eval_values_and_broadcasts);
