@@ -130,6 +130,12 @@ sde_ensemble_sums_merge (sde_ensemble_sums *s, const sde_ensemble_sums *t)
     s->data[k] += t->data[k];
 }
 
+void
+sde_ensemble_sums_clear (sde_ensemble_sums *s)
+{
+  memset (s->data, 0, sizeof (int64_t) * s->len);
+}
+
 int64_t *
 sde_ensemble_sums_data (sde_ensemble_sums *s, size_t *n)
 {

@@ -602,11 +602,11 @@ whole_chunks (uint64_t n, size_t chunk)
 }
 
 /* The pilot: paths [0, *np) choose each row's checkpoint into CSTAR (the
-   largest |mean difference| there).  One checkpoint needs no choice and
-   no pilot (*np = 0).  */
+   largest |mean difference| there), summed in S, which is cleared after.
+   One checkpoint needs no choice and no pilot (*np = 0).  */
 static int
 pilot (const sde_weak_sweep *w, const sde_ensemble *e, const exact_ref *x,
-       size_t i, uint64_t *np, size_t *cstar)
+       size_t i, uint64_t *np, size_t *cstar, sde_ensemble_sums *s)
 {
   const size_t nrows = w->nmethods * e->nobs;
   memset (cstar, 0, sizeof *cstar * nrows);
@@ -614,14 +614,11 @@ pilot (const sde_weak_sweep *w, const sde_ensemble *e, const exact_ref *x,
   if (e->ncheck == 1)
     return GSL_SUCCESS;
   *np = whole_chunks (w->pilot ? w->pilot : (w->paths + 3) / 4, e->chunk);
-  sde_ensemble_sums *s = sde_ensemble_sums_alloc (e);
-  if (s == NULL)
-    return GSL_ENOMEM;
   int st = batch (w, e, i, 0, *np, s);
   for (size_t m = 0; !st && m < w->nmethods; m++)
     for (size_t o = 0; o < e->nobs; o++)
       cstar[m * e->nobs + o] = argmax_check (e, s, x, m, o);
-  sde_ensemble_sums_free (s);
+  sde_ensemble_sums_clear (s);
   return st;
 }
 
@@ -726,7 +723,7 @@ run_eta (const sde_weak_sweep *w, size_t i, size_t *substeps,
       if (w->reference)
         st = w->reference (w->ctx, i, &e, ref, ref + nv);
       if (!st)
-        st = pilot (w, &e, &x, i, &np, cstar);
+        st = pilot (w, &e, &x, i, &np, cstar, s);
       if (!st)
         st = estimate (w, &e, &x, i, np, cstar, s, rows);
       free (cstar);

@@ -98,6 +98,10 @@ int sde_ensemble_run (const sde_ensemble *e, uint64_t path0, uint64_t npaths,
 /* s += t exactly (same ensemble).  */
 void sde_ensemble_sums_merge (sde_ensemble_sums *s, const sde_ensemble_sums *t);
 
+/* Back to the sums of no path, as sde_ensemble_sums_alloc left them
+   (cheaper than a new allocation, whose pages are all fresh).  */
+void sde_ensemble_sums_clear (sde_ensemble_sums *s);
+
 /* The sums as one array of int64 for an exact MPI_SUM reduction.  */
 int64_t *sde_ensemble_sums_data (sde_ensemble_sums *s, size_t *n);
 
