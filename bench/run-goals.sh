@@ -5,6 +5,9 @@
 # round's two runs see the same machine load), shown with its range.
 # Ends with one line per goal:
 #   ratio NAME VALUE goal GOAL met|short
+# and, for d100-numpy, sgd-plain-c and threads-2, a line
+#   limit NAME VALUE
+# with what bounds the goal on this machine, measured in the same rounds.
 #
 # usage: run-goals.sh BENCH_GOALS BENCH_NORMALS SDE_COMPARE BENCH_SGD SGD_PLAIN
 # environment: PYTHON3_SYSTEM (default /usr/bin/python3), SDE_BENCH_ROUNDS
