@@ -2066,8 +2066,15 @@ run (const frame *f, const ins *in)
         loop_vv (in->kern, f->P, o, a, b, sc);
       else if (a)
         loop_vs (in->kern, f->P, o, a, sb);
-      else
+      else if (b)
         loop_sv (in->kern, f->P, o, sa, b, sc);
+      else /* two broadcast operands (the compiler makes such a value in
+              the scalar pass): the scalar pass's operation, broadcast */
+        {
+          const double v = apply1 (in->kern, sa, sb, in->fn);
+          for (size_t p = 0; p < f->P; p++)
+            o[p] = v;
+        }
     }
 }
 
