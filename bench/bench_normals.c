@@ -1,13 +1,16 @@
 /* bench_normals.c: standard normals per second on one core, sdekit's block
-   fill against GSL's ziggurat (on mt19937 and taus2) and against bit
+   fill against GSL's ziggurat (on mt19937 and taus2), against the same SIMD
+   bits through a vectorised ziggurat (ziggurat.c) and against bit
    generation alone.  The contestants take turns trial by trial, so a
    change of the machine's load hits them alike.  Prints one "name rate"
    line per contestant (the median over the trials), "trial name rate" for
-   every trial, and "pair normals-simd MEDIAN MIN MAX", the ratio of the
-   fill's rate to the SIMD bits' within each trial; run-normals.sh adds
+   every trial, "pair normals-simd MEDIAN MIN MAX", the ratio of the fill's
+   rate to the SIMD bits' within each trial, and "pair ziggurat-simd ..."
+   the same for the ziggurat; run-normals.sh adds
    numpy and forms the ratios.  Usage: bench_normals [N [TRIALS]].  */
 #include <config.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 
 #include "rng_internal.h"
 #include "sdekit/rng.h"
+#include "ziggurat.h"
 
 #define TRIALS 7 /* default trials; the clock is the process CPU time */
 
@@ -122,6 +126,76 @@ trial_simd_philox (size_t n)
   return (double)acc;
 }
 
+/* The same SIMD bits and block layout through a vectorised ziggurat
+   instead of Box-Muller: the transform a user would try next.  */
+static void
+ziggurat_block (size_t step)
+{
+  static uint64_t lo[P], hi[P];
+  const uint32_t key[2] = { 1, 2 };
+  sde__philox_fn f = sde__philox_best (NULL);
+  for (size_t b = 0; 2 * b < D; b++)
+    {
+      f (key, (uint32_t)b, (uint32_t)step, 0, 7, P, lo, hi);
+      zig_fill (P, lo, hi, block + 2 * b * P, block + (2 * b + 1) * P);
+    }
+}
+
+static double
+trial_simd_ziggurat (size_t n)
+{
+  double acc = 0;
+  for (size_t step = 0; step * P * D < n; step++)
+    {
+      ziggurat_block (step);
+      acc += block[step % (P * D)];
+    }
+  return acc;
+}
+
+/* The ziggurat's law on 2^24 normals: the mean, the variance and four
+   probabilities (the top wedge, three SDs, beyond the base strip's edge R,
+   four SDs: erfc(c / sqrt 2)) within 5 SE of N(0,1), or the peer's rate
+   means nothing.  */
+static int
+check_ziggurat (void)
+{
+  enum
+  {
+    NP = 4
+  };
+  const double cut[NP] = { 0.5, 3.0, 3.6541528853610088, 4.0 };
+  const double pr[NP] = { 0.3829249225480262, 2.6997960632601913e-3,
+                          2.580324876539013e-4, 6.334248366623993e-05 };
+  double s1 = 0, s2 = 0, cnt[NP] = { 0 };
+  const size_t n = (size_t)1 << 24;
+  for (size_t step = 0; step * P * D < n; step++)
+    {
+      ziggurat_block (step);
+      for (size_t j = 0; j < P * D; j++)
+        {
+          const double z = block[j], a = fabs (z);
+          s1 += z;
+          s2 += z * z;
+          cnt[0] += a < cut[0];
+          for (int k = 1; k < NP; k++)
+            cnt[k] += a > cut[k];
+        }
+    }
+  const double N = (double)n, mean = s1 / N, var = s2 / N - mean * mean;
+  double dev[2 + NP] = { mean / sqrt (1 / N), (var - 1) / sqrt (2 / N) };
+  for (int k = 0; k < NP; k++)
+    dev[2 + k] = (cnt[k] / N - pr[k]) / sqrt (pr[k] * (1 - pr[k]) / N);
+  int bad = 0;
+  printf ("# ziggurat peer's law on %zu normals, deviations in SE: mean "
+          "%.2f, variance %.2f, P(|Z|<0.5) %.2f, P(|Z|>3) %.2f, P(|Z|>R) "
+          "%.2f, P(|Z|>4) %.2f\n",
+          n, dev[0], dev[1], dev[2], dev[3], dev[4], dev[5]);
+  for (int k = 0; k < 2 + NP; k++)
+    bad |= !(fabs (dev[k]) <= 5);
+  return bad;
+}
+
 static gsl_rng *grng_mt, *grng_taus;
 
 static double
@@ -148,6 +222,12 @@ main (int argc, char **argv)
   rng = sde_rng_alloc (NULL, 42);
   grng_mt = gsl_rng_alloc (gsl_rng_mt19937);
   grng_taus = gsl_rng_alloc (gsl_rng_taus2);
+  zig_init ();
+  if (check_ziggurat ())
+    {
+      fprintf (stderr, "bench_normals: the ziggurat peer is not N(0,1)\n");
+      return 1;
+    }
   const struct
   {
     const char *name;
@@ -157,12 +237,13 @@ main (int argc, char **argv)
             { "gsl-mt19937-ziggurat", trial_gsl_mt, n / 4 },
             { "gsl-taus2-ziggurat", trial_gsl_taus, n / 4 },
             { "philox-plain-loop", trial_plain_philox, n },
+            { "philox-simd-ziggurat", trial_simd_ziggurat, n },
             { "philox-simd-bits", trial_simd_philox, n } };
   enum
   {
     NC = sizeof c / sizeof c[0]
   };
-  double r[NC][64], pair[64];
+  double r[NC][64], pair[64], zpair[64];
   printf ("# isa %s, %zu normals per trial, %d trials, contestants in "
           "turn\n",
           sde_rng_isa (), n, trials);
@@ -176,11 +257,15 @@ main (int argc, char **argv)
           printf ("trial %s %.4g\n", c[k].name, r[k][t]);
         }
       pair[t] = r[0][t] / r[NC - 1][t];
+      zpair[t] = r[NC - 2][t] / r[NC - 1][t];
     }
   for (int k = 0; k < NC; k++)
     printf ("%s %.4g\n", c[k].name, median_of (r[k], trials));
   const double pm = median_of (pair, trials);
   printf ("pair normals-simd %.4g %.4g %.4g\n", pm, pair[0], pair[trials - 1]);
+  const double zm = median_of (zpair, trials);
+  printf ("pair ziggurat-simd %.4g %.4g %.4g\n", zm, zpair[0],
+          zpair[trials - 1]);
   gsl_rng_free (grng_mt);
   gsl_rng_free (grng_taus);
   sde_rng_free (rng);

@@ -1,7 +1,8 @@
 # bench/local.mk: benchmarks against peers, run by `make bench` (never by
 # `make check`).  Each prints ratios measured side by side in one run.
 EXTRA_PROGRAMS += bench/bench_normals bench/bench_sgd bench/bench_goals
-bench_bench_normals_SOURCES = bench/bench_normals.c
+bench_bench_normals_SOURCES = bench/bench_normals.c bench/ziggurat.c \
+	bench/ziggurat.h
 bench_bench_normals_CFLAGS = $(AM_CFLAGS) $(GSL_CFLAGS)
 bench_bench_normals_LDADD = lib/libsdekit-core.la $(GSL_LIBS) -lm
 bench_bench_sgd_SOURCES = bench/bench_sgd.c

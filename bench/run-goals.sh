@@ -160,11 +160,13 @@ fi
 
 # ---- normals against sdekit's own SIMD raw Philox bits ----
 if todo normals-simd; then
-  : >"$tmp/nrm"
+  : >"$tmp/nrm" ; : >"$tmp/zig"
   for r in $(seq "$R"); do
     "$normals" 20000000 3 >"$tmp/nrm.out"
     awk '$1 == "pair" && $2 == "normals-simd" { print $3 }' "$tmp/nrm.out" >>"$tmp/nrm"
+    awk '$1 == "pair" && $2 == "ziggurat-simd" { print $3 }' "$tmp/nrm.out" >>"$tmp/zig"
   done
+  stats "$tmp/zig" | awk '{ printf "  the same bits through a vectorised 256-layer ziggurat (bench/ziggurat.c, the other transform a user would try): %.3g of the bits'"'"' rate, range %.3g..%.3g\n", $1, $2, $3 }'
   verdict normals-simd "$tmp/nrm" ">=" 0.67 \
     "normals per second of sde_rng_sample over the 128-bit words per second of its SIMD Philox kernel (two normals a word), trials alternating"
 fi

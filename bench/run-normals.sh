@@ -39,4 +39,5 @@ awk '
     }
     printf "# median of %d rounds; sdekit is: median of the ratios within a round\n", length(rounds)
     printf "# goals: >= 3x gsl-mt19937-ziggurat, >= 4x numpy, within 1.5x of philox-simd-bits (ratio >= 0.67)\n"
+    printf "# philox-simd-ziggurat: the same SIMD bits through a vectorised ziggurat (bench/ziggurat.c), a peer for the transform\n"
   }' "$tmp"
