@@ -86,7 +86,7 @@ CLI_TESTS = tests/cli/sde-sim-usage.sh tests/cli/sde-sim-output.sh \
 	tests/cli/cli-reason.sh tests/cli/hostile.sh tests/cli/report-latex.sh \
 	tests/cli/report-pandas.sh tests/cli/sde-plot.sh tests/cli/function-length.sh \
 	tests/cli/sde-order.sh tests/cli/sde-sim-user.sh tests/cli/readme.sh \
-	tests/cli/blas-link.sh
+	tests/cli/blas-link.sh tests/cli/bench.sh
 if HAVE_MPI
 CLI_TESTS += tests/cli/mpi.sh
 endif
