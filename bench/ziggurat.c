@@ -120,7 +120,7 @@ void
 zig_fill (size_t n, const uint64_t *lo, const uint64_t *hi, double *z0,
           double *z1)
 {
-  /* The flags as bytes, scanned eight at a time: about one normal in 90
+  /* The flags as bytes, scanned eight at a time: about one normal in 67
      misses, so most groups of eight are clean.  */
   uint64_t f0[BLOCK / 8], f1[BLOCK / 8];
   for (size_t c = 0; c < n; c += BLOCK)
