@@ -130,14 +130,15 @@ zig_fill (size_t n, const uint64_t *lo, const uint64_t *hi, double *z0,
       memset (f1, 0, sizeof f1);
       fill_fast (len, lo + c, hi + c, z0 + c, z1 + c, (uint8_t *)f0,
                  (uint8_t *)f1);
+      const uint8_t *m0 = (const uint8_t *)f0, *m1 = (const uint8_t *)f1;
       for (size_t g = 0; 8 * g < len; g++)
         if (f0[g] | f1[g])
-          for (size_t p = c + 8 * g; p < c + 8 * g + 8 && p < c + len; p++)
+          for (size_t p = 8 * g; p < 8 * g + 8 && p < len; p++)
             {
-              if ((lo[p] >> 12) >= K[lo[p] & 0xff])
-                z0[p] = slow (lo[p]);
-              if ((hi[p] >> 12) >= K[hi[p] & 0xff])
-                z1[p] = slow (hi[p]);
+              if (m0[p])
+                z0[c + p] = slow (lo[c + p]);
+              if (m1[p])
+                z1[c + p] = slow (hi[c + p]);
             }
     }
 }
